@@ -1,0 +1,43 @@
+"""The evidence build: when raw data changes, ``dbt build`` (models + tests), then publish.
+
+Scheduled on the raw Assets. A failed dbt test stops the run before publish, so
+analysts keep the last good ``published/evidence.duckdb``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import dag, task
+
+from ingest.assets import PUBLISHED_EVIDENCE, RAW_POLICE_UK
+
+
+@dag(
+    schedule=[RAW_POLICE_UK],
+    start_date=datetime(2022, 10, 1, tzinfo=timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=2)},
+    tags=["dbt", "publish"],
+    doc_md=__doc__,
+)
+def evidence_build():
+    @task(pool="duckdb_writer")
+    def dbt_build() -> dict:
+        from ingest.config import load_settings
+        from ingest.transform import dbt_build as run
+
+        return run(load_settings())
+
+    @task(pool="duckdb_writer", outlets=[PUBLISHED_EVIDENCE])
+    def publish(built: dict) -> str:
+        from ingest.config import load_settings
+        from ingest.publish import publish as run
+
+        return str(run(load_settings()))
+
+    publish(dbt_build())
+
+
+evidence_build()

@@ -1,0 +1,60 @@
+"""data.police.uk, one month per run: is it published? fetch the archive, load and gate each force-month.
+
+The month is the run's data interval (``@monthly`` intervals), so a backfill over any
+range loads exactly those months. Loads are serialised by the ``duckdb_writer`` pool.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import CronDataIntervalTimetable, dag, task
+
+from ingest.assets import RAW_POLICE_UK
+
+MONTH = "{{ data_interval_start.strftime('%Y-%m') }}"
+
+
+@dag(
+    schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
+    start_date=datetime(2022, 10, 1, tzinfo=timezone.utc),
+    catchup=False,
+    max_active_runs=3,
+    default_args={"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=2)},
+    tags=["police_uk", "monthly", "ingest"],
+    doc_md=__doc__,
+)
+def police_uk_monthly():
+    @task
+    def check_published(month: str) -> str:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from ingest.config import load_settings
+        from ingest.sources import police_uk
+
+        if not police_uk.is_month_published(load_settings(), month):
+            raise AirflowSkipException(f"data.police.uk has not published {month} yet")
+        return month
+
+    @task(retries=4, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True,
+          max_retry_delay=timedelta(minutes=30))
+    def fetch(month: str) -> dict:
+        from dataclasses import asdict
+
+        from ingest.config import load_settings
+        from ingest.sources import police_uk
+
+        return asdict(police_uk.fetch(load_settings(), month))
+
+    @task(pool="duckdb_writer", outlets=[RAW_POLICE_UK])
+    def load_and_validate(month: str, fetched: dict) -> dict:
+        from ingest.config import load_settings
+        from ingest.sources import police_uk
+
+        return police_uk.load(load_settings(), month)
+
+    month = check_published(MONTH)
+    load_and_validate(month, fetch(month))
+
+
+police_uk_monthly()

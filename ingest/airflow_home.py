@@ -1,0 +1,40 @@
+"""Prepare a local Airflow home: migrate the metadata database and create the DuckDB writer pool.
+
+Idempotent; run before ``run_local`` or the real-services tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+POOLS = {
+    # DuckDB allows one writing process per file: every task that opens the warehouse uses this pool.
+    "duckdb_writer": (1, "Serialises tasks that open the DuckDB warehouse (one writer per file)"),
+}
+
+log = logging.getLogger(__name__)
+
+
+def airflow(*args: str) -> None:
+    cli = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(cli), *args], check=True, stdout=subprocess.DEVNULL)
+
+
+def main() -> int:
+    home = os.environ.get("AIRFLOW_HOME")
+    if not home:
+        raise SystemExit("set AIRFLOW_HOME to the folder the local Airflow should use")
+    Path(home).mkdir(parents=True, exist_ok=True)
+    airflow("db", "migrate")
+    for name, (slots, description) in POOLS.items():
+        airflow("pools", "set", name, str(slots), description)
+    print(f"Airflow home ready at {home} (pools: {', '.join(POOLS)})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""The demo's two ends: generate the bundled sample archive, and read headlines from the published file.
+
+    python -m ingest.demo sample      # idempotent: skipped when the archive already matches
+    python -m ingest.demo headlines   # three numbers an analyst would quote, read-only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ingest.config import Settings, load_settings
+
+
+def generate_sample(settings: Settings) -> Path:
+    from ingest.sample.police_uk import generate_archive
+
+    out_dir = settings.root / settings.sample.get("out_dir", "var/sample/police_uk")
+    request = {
+        "first_month": settings.police_uk.first_month,
+        "last_month": settings.police_uk.last_month,
+        "forces": list(settings.police_uk.forces),
+        "seed": int(settings.sample.get("seed", 2011)),
+        "scale": float(settings.sample.get("scale", 1.0)),
+    }
+    stamp = out_dir / "request.json"
+    if stamp.exists() and json.loads(stamp.read_text()) == request:
+        print(f"sample archive already generated in {out_dir}", file=sys.stderr)
+        return out_dir
+    summary = generate_archive(out_dir, **request)
+    stamp.write_text(json.dumps(request, indent=2))
+    print(f"sample archive generated in {out_dir}: {json.dumps(summary.get('rows', summary))[:300]}", file=sys.stderr)
+    return out_dir
+
+
+HEADLINE_SQL = {
+    "latest_month": """
+        with monthly as (
+            select force_id, month_start, sum(crime_count) as crimes
+            from evidence.fct_crime_monthly group by all
+        ),
+        latest as (select max(month_start) as month_start from monthly)
+        select f.force_name, m.month_start, m.crimes, ly.crimes as crimes_last_year,
+               round(100.0 * (m.crimes - ly.crimes) / nullif(ly.crimes, 0), 1) as change_pct
+        from monthly m
+        join latest using (month_start)
+        left join monthly ly on ly.force_id = m.force_id and ly.month_start = m.month_start - interval 1 year
+        join evidence.dim_force f on f.force_id = m.force_id
+        order by f.force_name
+    """,
+    "charge_rate": """
+        with latest as (select max(month_start) as last_month from evidence.fct_outcomes)
+        select f.force_name,
+               min(o.month_start) as first_month, max(o.month_start) as last_month,
+               sum(o.charge_summons_count) as charged, sum(o.crime_count) as crimes,
+               round(100.0 * sum(o.charge_summons_count) / nullif(sum(o.crime_count), 0), 1) as rate_pct
+        from evidence.fct_outcomes o, latest
+        join evidence.dim_force f using (force_id)
+        where o.month_start > latest.last_month - interval 12 month
+        group by f.force_name order by f.force_name
+    """,
+}
+
+
+def headlines(settings: Settings) -> list[str]:
+    import duckdb
+
+    path = settings.paths.published
+    if not path.exists():
+        raise SystemExit(f"{path} does not exist: run `make demo` (or the evidence_build DAG) first")
+    lines = [f"Published evidence base: {path}"]
+    with duckdb.connect(str(path), read_only=True) as con:
+        for force, month, crimes, last_year, change in con.execute(HEADLINE_SQL["latest_month"]).fetchall():
+            lines.append(
+                f"  {force}: {crimes:,} crimes and ASB incidents recorded in {month:%B %Y} "
+                f"({change:+.1f}% on {last_year:,} in {month.year - 1})"
+                if last_year else f"  {force}: {crimes:,} crimes and ASB incidents in {month:%B %Y}"
+            )
+        for force, first, last, charged, crimes, rate in con.execute(HEADLINE_SQL["charge_rate"]).fetchall():
+            lines.append(
+                f"  {force}: charge/summons rate {rate:.1f}% ({charged:,} of {crimes:,} crimes recorded "
+                f"{first:%b %Y}–{last:%b %Y})"
+            )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["sample", "headlines"])
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if args.command == "sample":
+        generate_sample(settings)
+    else:
+        print("\n".join(headlines(settings)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

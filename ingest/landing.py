@@ -1,0 +1,276 @@
+"""Landing: fetch a published file exactly as shipped, verify it, and record a manifest.
+
+Every landed file has a sidecar ``<file>.manifest.json`` (source, partition, url,
+sha256, bytes, fetched_at, etag, last_modified). Downloads stream to a temporary
+file in the same folder and are renamed only once complete and verified, so a
+crash or a truncated download never replaces a good file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urlparse
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 20
+USER_AGENT = "opcc-evidence-platform/0.1 (+https://data.police.uk/ bulk archive consumer)"
+
+
+class LandingError(RuntimeError):
+    """A file could not be landed; the previous landed copy (if any) is untouched."""
+
+
+class NotPublished(LandingError):
+    """The publisher has no file at that address (yet)."""
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    source: str
+    partition: str
+    url: str
+    path: str
+    sha256: str
+    bytes: int
+    fetched_at: str
+    etag: str | None = None
+    last_modified: str | None = None
+    status: str = "fetched"  # fetched | unchanged
+
+    @classmethod
+    def read(cls, path: Path) -> "ManifestRow | None":
+        sidecar = manifest_path(path)
+        if not sidecar.exists() or not path.exists():
+            return None
+        return cls(**json.loads(sidecar.read_text()))
+
+
+def manifest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".manifest.json")
+
+
+def _write_json_atomically(path: Path, payload: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def is_published(url: str, timeout: float = 30.0) -> bool:
+    """Does the publisher have a file at ``url``? (HEAD for http, existence for file://)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path)).is_file()
+    from ingest.http import session  # requests is only imported when a task needs it
+
+    response = session().head(url, timeout=timeout, allow_redirects=True)
+    if response.status_code == 404:
+        return False
+    response.raise_for_status()
+    return True
+
+
+def fetch_to_landing(
+    url: str,
+    target: Path,
+    *,
+    source: str,
+    partition: str,
+    max_bytes: int,
+    verify: Callable[[Path], None] | None = None,
+    timeout: float = 60.0,
+) -> ManifestRow:
+    """Land ``url`` at ``target``; skip when the publisher's copy is unchanged.
+
+    ``verify`` is called on the complete temporary file before it replaces ``target``;
+    it raises to refuse the file (a truncated zip, say).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    previous = ManifestRow.read(target)
+    parsed = urlparse(url)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if parsed.scheme == "file":
+            etag, last_modified, unchanged = _copy_local(Path(unquote(parsed.path)), tmp, previous, max_bytes, url)
+        elif parsed.scheme in {"http", "https"}:
+            etag, last_modified, unchanged = _download(url, tmp, previous, max_bytes, timeout)
+        else:
+            raise LandingError(f"{url}: unsupported URL scheme {parsed.scheme!r} (use https:// or file://)")
+        if unchanged and previous is not None:
+            log.info("%s unchanged since %s; not fetched again", url, previous.fetched_at)
+            row = ManifestRow(**{**asdict(previous), "status": "unchanged"})
+            return row
+        if verify is not None:
+            verify(tmp)
+        digest = sha256_of(tmp)
+        if previous is not None and previous.sha256 == digest:
+            log.info("%s re-fetched with identical content (sha256 %s…)", url, digest[:12])
+        row = ManifestRow(
+            source=source,
+            partition=partition,
+            url=url,
+            path=str(target),
+            sha256=digest,
+            bytes=tmp.stat().st_size,
+            fetched_at=_now(),
+            etag=etag,
+            last_modified=last_modified,
+        )
+        os.replace(tmp, target)
+        _write_json_atomically(manifest_path(target), asdict(row))
+        log.info("landed %s -> %s (%d bytes, sha256 %s…)", url, target, row.bytes, digest[:12])
+        return row
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _copy_local(
+    source: Path, tmp: Path, previous: ManifestRow | None, max_bytes: int, url: str
+) -> tuple[str | None, str | None, bool]:
+    if not source.is_file():
+        raise NotPublished(f"{url}: no such file")
+    stat = source.stat()
+    # A local file's "ETag" is its size and modification time, as a web server's would be.
+    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+    if previous is not None and previous.etag == etag:
+        return etag, None, True
+    if stat.st_size > max_bytes:
+        raise LandingError(f"{url}: {stat.st_size} bytes is over the {max_bytes}-byte limit; refusing to land it")
+    with source.open("rb") as src, tmp.open("wb") as dst:
+        shutil.copyfileobj(src, dst, CHUNK_BYTES)
+    return etag, None, False
+
+
+def _download(
+    url: str, tmp: Path, previous: ManifestRow | None, max_bytes: int, timeout: float
+) -> tuple[str | None, str | None, bool]:
+    from ingest.http import session
+
+    headers = {}
+    if previous is not None:
+        if previous.etag:
+            headers["If-None-Match"] = previous.etag
+        if previous.last_modified:
+            headers["If-Modified-Since"] = previous.last_modified
+    with session().get(url, headers=headers, stream=True, timeout=timeout) as response:
+        if response.status_code == 304:
+            return previous.etag if previous else None, previous.last_modified if previous else None, True
+        if response.status_code == 404:
+            raise NotPublished(f"{url}: 404 Not Found (not published yet?)")
+        if response.status_code >= 400:
+            raise LandingError(f"{url}: HTTP {response.status_code} {response.reason}")
+        declared = response.headers.get("Content-Length")
+        if declared is not None and int(declared) > max_bytes:
+            raise LandingError(f"{url}: Content-Length {declared} is over the {max_bytes}-byte limit")
+        import requests
+
+        written = 0
+        try:
+            with tmp.open("wb") as handle:
+                for chunk in response.iter_content(CHUNK_BYTES):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise LandingError(f"{url}: more than {max_bytes} bytes; refusing to land it")
+                    handle.write(chunk)
+        except requests.RequestException as exc:
+            raise LandingError(
+                f"{url}: download truncated after {written} of {declared or 'unknown'} bytes ({exc.__class__.__name__}); "
+                "the previous landed copy is kept, rerun the task to try again"
+            ) from exc
+        if declared is not None and written != int(declared):
+            raise LandingError(
+                f"{url}: download truncated: received {written} of {declared} bytes; "
+                "the previous landed copy is kept, rerun the task to try again"
+            )
+        return response.headers.get("ETag"), response.headers.get("Last-Modified"), False
+
+
+def verify_zip(path: Path) -> None:
+    """Refuse a file that is not a whole zip archive (a truncated download, an HTML error page)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if not archive.infolist():
+                raise LandingError(f"{path.name}: the zip archive is empty")
+    except zipfile.BadZipFile as exc:
+        raise LandingError(
+            f"{path.name}: not a complete zip archive ({exc}); the download may be truncated. "
+            "The previous landed copy is kept; rerun to fetch again."
+        ) from exc
+
+
+def extract_member(
+    archive_path: Path, member: str, destination: Path, *, max_member_bytes: int, max_ratio: int = 200
+) -> Path:
+    """Extract one named member of a zip to ``destination``, streaming, with guards.
+
+    Only the exact member name asked for is read: no path from the archive is used
+    to build a file name (no zip-slip), the declared and the actual sizes are capped
+    (no zip bomb), and the CRC is checked by ``zipfile`` as the member is read.
+    """
+    with zipfile.ZipFile(archive_path) as archive:
+        try:
+            info = archive.getinfo(member)
+        except KeyError:
+            raise
+        if info.file_size > max_member_bytes:
+            raise LandingError(
+                f"{archive_path.name}!{member}: declares {info.file_size} bytes, over the "
+                f"{max_member_bytes}-byte limit for one file"
+            )
+        if info.compress_size and info.file_size > 10 * CHUNK_BYTES and info.file_size / info.compress_size > max_ratio:
+            raise LandingError(
+                f"{archive_path.name}!{member}: compression ratio {info.file_size // info.compress_size}:1 "
+                f"is over {max_ratio}:1 — refusing a likely zip bomb"
+            )
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        tmp = destination.with_name(f".{destination.name}.part")
+        written = 0
+        try:
+            with archive.open(info) as src, tmp.open("wb") as dst:
+                while chunk := src.read(CHUNK_BYTES):
+                    written += len(chunk)
+                    if written > max_member_bytes:
+                        raise LandingError(
+                            f"{archive_path.name}!{member}: more than {max_member_bytes} bytes when "
+                            "decompressed; refusing a likely zip bomb"
+                        )
+                    dst.write(chunk)
+        except zipfile.BadZipFile as exc:
+            tmp.unlink(missing_ok=True)
+            raise LandingError(f"{archive_path.name}!{member}: damaged member ({exc})") from exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        os.replace(tmp, destination)
+        return destination
+
+
+def unsafe_member_names(archive_path: Path) -> list[str]:
+    """Member names that would escape a folder if extracted naively (reported, never used)."""
+    with zipfile.ZipFile(archive_path) as archive:
+        names = archive.namelist()
+    return [n for n in names if n.startswith(("/", "\\")) or ".." in Path(n).parts or ":" in n]
