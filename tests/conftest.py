@@ -9,6 +9,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Tests never touch a developer's Airflow: a private home, no example DAGs.
+os.environ.setdefault("AIRFLOW_HOME", str(REPO / "var" / "test-airflow"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
 SHARED_DATA = Path(os.environ.get("OPCC_SHARED_DATA", REPO.parent / "shared" / "data"))
 REAL_POLICE_UK = SHARED_DATA / "police_uk"
 

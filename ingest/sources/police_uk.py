@@ -118,6 +118,15 @@ def fetch(settings: Settings, month: str) -> FetchResult:
     return result
 
 
+def parse_member_name(name: str) -> tuple[str, str]:
+    """``2024-03-west-midlands-stop-and-search.csv`` → (``west-midlands``, ``stop-and-search``)."""
+    stem = Path(name).name.removesuffix(".csv")[len("YYYY-MM-"):]
+    for dataset in DATASETS:
+        if stem.endswith("-" + dataset.kind):
+            return stem.removesuffix("-" + dataset.kind), dataset.kind
+    raise ValueError(f"{name}: not a data.police.uk archive member name")
+
+
 def _typed_columns(dataset: Dataset) -> list[TypedColumn]:
     return [TypedColumn(c.header, c.name, c.duckdb_type) for c in dataset.columns]
 
