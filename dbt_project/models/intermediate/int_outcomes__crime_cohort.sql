@@ -1,0 +1,148 @@
+{{ config(materialized='table') }}
+
+with
+
+street_crimes as (
+
+    select * from {{ ref('int_crime__street_crimes_with_outcome_group') }}
+
+),
+
+outcome_events as (
+
+    select * from {{ ref('stg_police_uk__outcomes') }}
+
+),
+
+outcome_categories as (
+
+    select * from {{ ref('outcome_categories') }}
+
+),
+
+crimes_that_can_have_outcomes as (
+
+    -- Anti-social behaviour has no outcomes; British Transport Police publishes no crime
+    -- ids and no outcomes, so its crimes cannot join to an outcome either.
+    select * from street_crimes
+    where not is_anti_social_behaviour
+        and crime_id is not null
+
+),
+
+crimes as (
+
+    -- One row per crime id. A few files repeat an id: keep the earliest month, then the
+    -- copy whose last outcome got furthest (ties broken by text, to be deterministic).
+    select
+        crime_id,
+        force_id,
+        month_start as cohort_month_start,
+        crime_type,
+        lsoa_code,
+        last_outcome_category as street_last_outcome_category,
+        count(*) over (partition by crime_id) as street_record_count
+    from crimes_that_can_have_outcomes
+    qualify row_number() over (
+        partition by crime_id
+        order by
+            month_start,
+            {{ outcome_group_precedence('last_outcome_group') }},
+            last_outcome_category,
+            street_record_id
+    ) = 1
+
+),
+
+events_with_group as (
+
+    select
+        outcome_events.crime_id,
+        outcome_events.outcome_month_start,
+        outcome_events.outcome_category,
+        outcome_categories.outcome_group
+    from outcome_events
+    left join outcome_categories
+        on outcome_events.outcome_category = outcome_categories.outcome_category
+    where outcome_events.crime_id is not null
+
+),
+
+events_per_crime as (
+
+    select
+        crime_id,
+        count(*) as outcome_event_count,
+        min(outcome_month_start) as first_outcome_month_start
+    from events_with_group
+    group by crime_id
+
+),
+
+latest_event_per_crime as (
+
+    -- The latest month wins; two events in that month: the one that got furthest.
+    select
+        crime_id,
+        outcome_month_start as latest_outcome_event_month_start,
+        outcome_category as latest_outcome_event_category
+    from events_with_group
+    qualify row_number() over (
+        partition by crime_id
+        order by
+            outcome_month_start desc,
+            {{ outcome_group_precedence('outcome_group') }},
+            outcome_category
+    ) = 1
+
+),
+
+crimes_with_events as (
+
+    -- Events whose crime is not in a loaded street file (crimes before the loaded
+    -- window) drop out here: a cohort only holds crimes we can count.
+    select
+        crimes.*,
+        coalesce(events_per_crime.outcome_event_count, 0) as outcome_event_count,
+        events_per_crime.first_outcome_month_start,
+        latest_event_per_crime.latest_outcome_event_month_start,
+        latest_event_per_crime.latest_outcome_event_category
+    from crimes
+    left join events_per_crime
+        on crimes.crime_id = events_per_crime.crime_id
+    left join latest_event_per_crime
+        on crimes.crime_id = latest_event_per_crime.crime_id
+
+),
+
+latest_outcome as (
+
+    -- The latest outcome event when there is one; otherwise the street file's last outcome.
+    select
+        *,
+        coalesce(latest_outcome_event_category, street_last_outcome_category) as latest_outcome_category,
+        case
+            when latest_outcome_event_category is not null then 'outcomes'
+            when street_last_outcome_category is not null then 'street'
+        end as latest_outcome_source
+    from crimes_with_events
+
+),
+
+with_outcome_group as (
+
+    select
+        latest_outcome.*,
+        outcome_categories.outcome_group as latest_outcome_group,
+        coalesce(outcome_categories.is_charge_or_summons, false) as is_charged_or_summonsed,
+        coalesce(outcome_categories.is_resolved, false) as is_resolved,
+        date_diff(
+            'month', latest_outcome.cohort_month_start, latest_outcome.latest_outcome_event_month_start
+        ) as months_to_latest_outcome_event
+    from latest_outcome
+    left join outcome_categories
+        on latest_outcome.latest_outcome_category = outcome_categories.outcome_category
+
+)
+
+select * from with_outcome_group

@@ -1,0 +1,91 @@
+with
+
+police_forces as (
+
+    select * from {{ ref('police_forces') }}
+
+),
+
+street_crimes as (
+
+    select * from {{ ref('stg_police_uk__street_crimes') }}
+
+),
+
+outcome_events as (
+
+    select * from {{ ref('stg_police_uk__outcomes') }}
+
+),
+
+stop_searches as (
+
+    select * from {{ ref('stg_police_uk__stop_searches') }}
+
+),
+
+street_months as (
+
+    select
+        force_id,
+        min(month_start) as first_month_start,
+        max(month_start) as last_month_start,
+        count(distinct month_start) as month_with_street_data_count
+    from street_crimes
+    group by force_id
+
+),
+
+forces_with_outcomes as (
+
+    select distinct force_id from outcome_events
+
+),
+
+forces_with_stop_search as (
+
+    select distinct force_id from stop_searches
+
+),
+
+forces_with_coverage as (
+
+    select
+        police_forces.force_id,
+        police_forces.force_name,
+        police_forces.is_territorial,
+        police_forces.country,
+        police_forces.region,
+        street_months.first_month_start,
+        street_months.last_month_start,
+        coalesce(street_months.month_with_street_data_count, 0) as month_with_street_data_count,
+        forces_with_outcomes.force_id is not null as has_outcomes,
+        forces_with_stop_search.force_id is not null as has_stop_search
+    from police_forces
+    left join street_months
+        on police_forces.force_id = street_months.force_id
+    left join forces_with_outcomes
+        on police_forces.force_id = forces_with_outcomes.force_id
+    left join forces_with_stop_search
+        on police_forces.force_id = forces_with_stop_search.force_id
+
+),
+
+final as (
+
+    select
+        cast(force_id as varchar) as force_id,
+        cast(force_name as varchar) as force_name,
+        cast(is_territorial as boolean) as is_territorial,
+        cast(country as varchar) as country,
+        cast(region as varchar) as region,
+        cast(first_month_start as date) as first_month_start,
+        cast(last_month_start as date) as last_month_start,
+        cast(month_with_street_data_count as bigint) as month_with_street_data_count,
+        cast(has_outcomes as boolean) as has_outcomes,
+        cast(has_stop_search as boolean) as has_stop_search
+    from forces_with_coverage
+
+)
+
+select * from final

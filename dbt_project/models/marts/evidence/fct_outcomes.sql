@@ -1,0 +1,79 @@
+with
+
+crime_cohort as (
+
+    select * from {{ ref('int_outcomes__crime_cohort') }}
+
+),
+
+crime_types as (
+
+    select * from {{ ref('crime_types') }}
+
+),
+
+cohort_counts as (
+
+    -- Each crime counts once, in its own month, by its latest outcome.
+    select
+        cohort_month_start as month_start,
+        force_id,
+        crime_type,
+        count(*) as crime_count,
+        count(*) filter (where latest_outcome_group = 'charged_or_summonsed') as charge_summons_count,
+        count(*) filter (where latest_outcome_group = 'out_of_court') as out_of_court_count,
+        count(*) filter (where latest_outcome_group = 'no_further_action') as no_further_action_count,
+        count(*) filter (where latest_outcome_group = 'pending') as pending_count,
+        count(*) filter (where latest_outcome_group = 'other') as other_outcome_count,
+        count(*) filter (where latest_outcome_group is null) as no_outcome_count,
+        sum(outcome_event_count) as outcome_event_count,
+        count(*) filter (where outcome_event_count > 0) as crimes_with_outcome_event_count
+    from crime_cohort
+    group by cohort_month_start, force_id, crime_type
+
+),
+
+with_rates as (
+
+    select
+        *,
+        case
+            when crime_count > 0 then charge_summons_count / crime_count
+        end as charge_summons_rate
+    from cohort_counts
+
+),
+
+with_crime_type_flags as (
+
+    select
+        with_rates.*,
+        crime_types.is_neighbourhood_crime
+    from with_rates
+    left join crime_types
+        on with_rates.crime_type = crime_types.crime_type
+
+),
+
+final as (
+
+    select
+        cast(month_start as date) as month_start,
+        cast(force_id as varchar) as force_id,
+        cast(crime_type as varchar) as crime_type,
+        cast(is_neighbourhood_crime as boolean) as is_neighbourhood_crime,
+        cast(crime_count as bigint) as crime_count,
+        cast(charge_summons_count as bigint) as charge_summons_count,
+        cast(charge_summons_rate as double) as charge_summons_rate,
+        cast(out_of_court_count as bigint) as out_of_court_count,
+        cast(no_further_action_count as bigint) as no_further_action_count,
+        cast(pending_count as bigint) as pending_count,
+        cast(other_outcome_count as bigint) as other_outcome_count,
+        cast(no_outcome_count as bigint) as no_outcome_count,
+        cast(outcome_event_count as bigint) as outcome_event_count,
+        cast(crimes_with_outcome_event_count as bigint) as crimes_with_outcome_event_count
+    from with_crime_type_flags
+
+)
+
+select * from final

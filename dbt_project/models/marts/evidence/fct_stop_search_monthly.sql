@@ -1,0 +1,63 @@
+with
+
+stop_searches as (
+
+    select * from {{ ref('stg_police_uk__stop_searches') }}
+
+),
+
+keyed as (
+
+    -- Keep NULL out of the key: an unrecorded power or outcome is 'Not recorded'.
+    select
+        month_start,
+        force_id,
+        ethnic_group,
+        coalesce(legislation, 'Not recorded') as legislation,
+        coalesce(outcome, 'Not recorded') as outcome,
+        is_person_searched,
+        is_arrest,
+        is_outcome_linked_to_object,
+        is_more_than_outer_clothing_removed
+    from stop_searches
+
+),
+
+monthly_counts as (
+
+    select
+        month_start,
+        force_id,
+        ethnic_group,
+        legislation,
+        outcome,
+        count(*) as search_count,
+        count(*) filter (where is_person_searched) as person_search_count,
+        count(*) filter (where is_arrest) as arrest_count,
+        count(*) filter (where is_outcome_linked_to_object) as find_count,
+        count(is_outcome_linked_to_object) as find_recorded_count,
+        count(*) filter (where is_more_than_outer_clothing_removed) as more_than_outer_clothing_removed_count
+    from keyed
+    group by month_start, force_id, ethnic_group, legislation, outcome
+
+),
+
+final as (
+
+    select
+        cast(month_start as date) as month_start,
+        cast(force_id as varchar) as force_id,
+        cast(ethnic_group as varchar) as ethnic_group,
+        cast(legislation as varchar) as legislation,
+        cast(outcome as varchar) as outcome,
+        cast(search_count as bigint) as search_count,
+        cast(person_search_count as bigint) as person_search_count,
+        cast(arrest_count as bigint) as arrest_count,
+        cast(find_count as bigint) as find_count,
+        cast(find_recorded_count as bigint) as find_recorded_count,
+        cast(more_than_outer_clothing_removed_count as bigint) as more_than_outer_clothing_removed_count
+    from monthly_counts
+
+)
+
+select * from final

@@ -1,0 +1,66 @@
+with
+
+source as (
+
+    select * from {{ source('police_uk', 'outcomes') }}
+
+),
+
+fingerprinted as (
+
+    select
+        *,
+        {{ row_fingerprint([
+            '_source_file', 'crime_id', 'month', 'reported_by', 'falls_within',
+            'longitude', 'latitude', 'location', 'lsoa_code', 'lsoa_name', 'outcome_type'
+        ]) }} as row_fingerprint
+    from source
+
+),
+
+numbered as (
+
+    select
+        *,
+        row_number() over (partition by row_fingerprint) as copy_number
+    from fingerprinted
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        md5(row_fingerprint || ':' || copy_number) as outcome_record_id,
+        nullif(trim(crime_id), '') as crime_id,
+        _force_id as force_id,
+
+        -- dates
+        cast(coalesce(month, _month) || '-01' as date) as outcome_month_start,
+
+        -- reporting force
+        reported_by,
+        falls_within,
+
+        -- geography (of the crime)
+        longitude,
+        latitude,
+        longitude is not null and latitude is not null as has_location,
+        case when location <> 'No Location' then location end as location_description,
+        nullif(trim(lsoa_code), '') as lsoa_code,
+        nullif(trim(lsoa_name), '') as lsoa_name,
+
+        -- classification
+        nullif(trim(outcome_type), '') as outcome_category,
+
+        -- lineage
+        _month as source_month,
+        _source_file as source_file,
+        _archive_sha256 as archive_sha256,
+        _loaded_at as loaded_at
+
+    from numbered
+
+)
+
+select * from renamed

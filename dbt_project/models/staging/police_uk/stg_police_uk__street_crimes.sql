@@ -1,0 +1,72 @@
+with
+
+source as (
+
+    select * from {{ source('police_uk', 'street') }}
+
+),
+
+fingerprinted as (
+
+    -- The files carry no row id and can hold identical rows: fingerprint the published
+    -- content (not the load time), then number the copies.
+    select
+        *,
+        {{ row_fingerprint([
+            '_source_file', 'crime_id', 'month', 'reported_by', 'falls_within',
+            'longitude', 'latitude', 'location', 'lsoa_code', 'lsoa_name',
+            'crime_type', 'last_outcome_category', 'context'
+        ]) }} as row_fingerprint
+    from source
+
+),
+
+numbered as (
+
+    select
+        *,
+        row_number() over (partition by row_fingerprint) as copy_number
+    from fingerprinted
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        md5(row_fingerprint || ':' || copy_number) as street_record_id,
+        nullif(trim(crime_id), '') as crime_id,
+        _force_id as force_id,
+
+        -- dates
+        cast(coalesce(month, _month) || '-01' as date) as month_start,
+
+        -- reporting force
+        reported_by,
+        falls_within,
+
+        -- geography
+        longitude,
+        latitude,
+        longitude is not null and latitude is not null as has_location,
+        case when location <> 'No Location' then location end as location_description,
+        nullif(trim(lsoa_code), '') as lsoa_code,
+        nullif(trim(lsoa_name), '') as lsoa_name,
+
+        -- classification
+        crime_type,
+        crime_type = 'Anti-social behaviour' as is_anti_social_behaviour,
+        nullif(trim(last_outcome_category), '') as last_outcome_category,
+        nullif(trim(context), '') as context,
+
+        -- lineage
+        _month as source_month,
+        _source_file as source_file,
+        _archive_sha256 as archive_sha256,
+        _loaded_at as loaded_at
+
+    from numbered
+
+)
+
+select * from renamed
