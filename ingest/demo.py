@@ -56,8 +56,9 @@ HEADLINE_SQL = {
                min(o.month_start) as first_month, max(o.month_start) as last_month,
                sum(o.charge_summons_count) as charged, sum(o.crime_count) as crimes,
                round(100.0 * sum(o.charge_summons_count) / nullif(sum(o.crime_count), 0), 1) as rate_pct
-        from evidence.fct_outcomes o, latest
-        join evidence.dim_force f using (force_id)
+        from evidence.fct_outcomes o
+        cross join latest
+        join evidence.dim_force f on f.force_id = o.force_id
         where o.month_start > latest.last_month - interval 12 month
         group by f.force_name order by f.force_name
     """,

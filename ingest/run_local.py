@@ -41,6 +41,23 @@ def _load_dags():
     return bag
 
 
+def month_run_date(month: str) -> datetime:
+    """The date to test a monthly run at so that its data interval is ``month``.
+
+    Airflow infers a manual run's data interval as the one *ending* at the date given
+    (``airflow dags test police_uk_monthly 2024-04-01`` covers March 2024), so a month
+    is run at the first day of the month after it.
+    """
+    year, number = map(int, month.split("-"))
+    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return datetime(year, number, 1, tzinfo=timezone.utc)
+
+
+def _without_retries(dag) -> None:
+    for task in dag.tasks:
+        task.retries = 0
+
+
 def _run(dag, logical_date: datetime) -> str:
     dag_run = dag.test(logical_date=logical_date)
     state = str(getattr(dag_run, "state", "unknown"))
@@ -56,17 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", default=settings.police_uk.first_month)
     parser.add_argument("--last", default=settings.police_uk.last_month)
     parser.add_argument("--skip-build", action="store_true", help="load months only, no dbt build/publish")
+    parser.add_argument("--no-retries", action="store_true", help="fail at the first error (tests)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
     bag = _load_dags()
-    monthly, build = bag.get_dag("police_uk_monthly"), bag.get_dag("evidence_build")
+    monthly, build = bag.dags["police_uk_monthly"], bag.dags["evidence_build"]
+    if args.no_retries:
+        _without_retries(monthly)
+        _without_retries(build)
     months = month_range(args.first, args.last)
     started = time.perf_counter()
     for index, month in enumerate(months, start=1):
         t0 = time.perf_counter()
-        _run(monthly, datetime.strptime(month, "%Y-%m").replace(tzinfo=timezone.utc))
+        _run(monthly, month_run_date(month))
         print(f"[{index}/{len(months)}] police_uk_monthly {month} loaded in {time.perf_counter() - t0:.1f}s",
               file=sys.stderr, flush=True)
     if not args.skip_build:

@@ -70,7 +70,7 @@ def quote_identifier(name: str) -> str:
 def open_connection(path: Path, *, memory_limit: str = "2GB", threads: int = 2, read_only: bool = False) -> "duckdb.DuckDBPyConnection":
     import duckdb
 
-    if not read_only:
+    if not read_only and str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("set memory_limit = ?", [memory_limit])

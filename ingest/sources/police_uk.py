@@ -166,11 +166,7 @@ def _load_force_month(con, settings: Settings, fetched: FetchResult, force_id: s
         for dataset in DATASETS:
             path = fetched.members.get(force_id, {}).get(dataset.kind)
             if path is None:
-                if dataset.required:
-                    raise MonthNotInArchive(
-                        f"{Path(fetched.archive).name}: no {dataset.member_name(month, force_id)}; "
-                        f"{force_id} has no {dataset.kind} file for {month} in this archive"
-                    )
+                # The publisher leaves gaps (stop and search often; some forces miss whole months).
                 # Keep what an earlier archive gave us: absence is recorded, not loaded as zero rows.
                 con.execute(
                     "insert or replace into raw.load_log values (?, ?, ?, null, ?, 'absent', 0, 0, ?)",

@@ -1,0 +1,214 @@
+"""End to end through Airflow on generated data: a full run, a rerun with identical results,
+and bad inputs that fail with a clear error while the published file stays as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.config import load_settings
+from ingest.csv_load import LoadError
+from ingest.landing import LandingError
+from ingest.sample.police_uk import generate_archive
+from ingest.sources import police_uk
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+FIRST, LAST = "2024-01", "2025-02"  # 14 months: enough for a same-month-last-year comparison
+FORCES = ["lancashire", "west-midlands"]
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    root = tmp_path_factory.mktemp("platform")
+    generate_archive(root / "publisher", FIRST, LAST, FORCES, seed=7, scale=0.1)
+    env = {
+        **os.environ,
+        "OPCC_ROOT": str(root),
+        "OPCC_POLICE_UK__ARCHIVE_URL": f"file://{root}/publisher/archive/{{month}}.zip",
+        "OPCC_POLICE_UK__FORCES": ",".join(FORCES),
+        "OPCC_POLICE_UK__FIRST_MONTH": FIRST,
+        "OPCC_POLICE_UK__LAST_MONTH": LAST,
+        "AIRFLOW_HOME": str(root / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONPATH": str(REPO),
+    }
+    subprocess.run([sys.executable, "-m", "ingest.airflow_home"], env=env, check=True, cwd=REPO)
+    return root, env
+
+
+def run_dags(env, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ingest.run_local", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=900)
+
+
+def snapshot(published: Path) -> dict[str, object]:
+    with duckdb.connect(str(published), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() where schema_name = 'evidence' order by 1"
+        ).fetchall()]
+        counts = {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
+        counts["crimes"] = con.execute("select sum(crime_count) from evidence.fct_crime_monthly").fetchall()[0][0]
+        counts["charged"] = con.execute("select sum(charge_summons_count) from evidence.fct_outcomes").fetchall()[0][0]
+        counts["searches"] = con.execute("select sum(search_count) from evidence.fct_stop_search_monthly").fetchall()[0][0]
+    return counts
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def first_run(platform):
+    root, env = platform
+    result = run_dags(env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    settings = load_settings(environ=env)
+    return settings, snapshot(settings.paths.published)
+
+
+def test_full_run_publishes_documented_evidence(first_run):
+    settings, counts = first_run
+    assert counts["crimes"] > 10_000
+    assert counts["evidence.fct_crime_monthly"] > 0 and counts["evidence.dim_force"] >= 2
+    with duckdb.connect(str(settings.paths.published), read_only=True) as con:
+        documented = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'evidence' and comment is not null"
+        ).fetchall()[0][0]
+        months = con.execute("select count(distinct month_start) from evidence.fct_crime_monthly").fetchall()[0][0]
+        loaded = con.execute("select count(*) from meta.load_log where status = 'loaded'").fetchall()[0][0]
+    assert documented == counts_of_evidence_tables(counts)
+    assert months == 14
+    assert loaded >= 14 * 2 * 2  # street + outcomes for each force-month at least
+
+
+def counts_of_evidence_tables(counts: dict) -> int:
+    return sum(1 for key in counts if key.startswith("evidence."))
+
+
+def test_rerun_gives_identical_results(platform, first_run):
+    root, env = platform
+    settings, before = first_run
+    result = run_dags(env)
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert snapshot(settings.paths.published) == before
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        statuses = {r[0] for r in con.execute("select status from raw.landing_manifest").fetchall()}
+    assert statuses == {"unchanged"}  # nothing fetched twice
+
+
+def _republish(root: Path, month: str, mutate) -> None:
+    """The publisher re-issues one month's archive with a change."""
+    archive = root / "publisher" / "archive" / f"{month}.zip"
+    members = {}
+    with zipfile.ZipFile(archive) as zf:
+        for name in zf.namelist():
+            members[name] = zf.read(name)
+    members = mutate(members)
+    tmp = archive.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    tmp.replace(archive)
+
+
+def _raw_rows(settings, month: str) -> int:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        return con.execute("select count(*) from raw.police_uk_street where _month = ?", [month]).fetchall()[0][0]
+
+
+@pytest.fixture
+def republished(platform, first_run):
+    """Restore the generated archive after a test damages it."""
+    root, env = platform
+    backup = root / "publisher-backup"
+    if not backup.exists():
+        shutil.copytree(root / "publisher", backup)
+    yield root, env
+    shutil.rmtree(root / "publisher")
+    shutil.copytree(backup, root / "publisher")
+
+
+def test_truncated_archive_fails_clearly_and_keeps_published(republished, first_run):
+    root, env = republished
+    settings, before = first_run
+    published_sha = sha256(settings.paths.published)
+    archive = root / "publisher" / "archive" / "2024-06.zip"
+    archive.write_bytes(archive.read_bytes()[:5000])
+    with pytest.raises(LandingError, match=r"2024-06\.zip.*not a complete zip archive"):
+        police_uk.fetch(settings, "2024-06")
+    result = run_dags(env, "--first", "2024-06", "--last", "2024-06", "--no-retries")
+    assert result.returncode != 0
+    assert sha256(settings.paths.published) == published_sha
+    assert _raw_rows(settings, "2024-06") > 0
+
+
+def test_wrong_header_fails_that_file_and_keeps_previous_rows(republished, first_run):
+    root, env = republished
+    settings, _ = first_run
+    published_sha = sha256(settings.paths.published)
+    before = _raw_rows(settings, "2024-07")
+
+    def rename_column(members):
+        name = "2024-07/2024-07-lancashire-street.csv"
+        members[name] = members[name].replace(b"LSOA code", b"LSOA21 code", 1)
+        return members
+
+    _republish(root, "2024-07", rename_column)
+    police_uk.fetch(settings, "2024-07")
+    with pytest.raises(LoadError, match=r"lancashire 2024-07: 2024-07/2024-07-lancashire-street\.csv: header does not match.*LSOA21 code"):
+        police_uk.load(settings, "2024-07")
+    assert _raw_rows(settings, "2024-07") == before
+    assert sha256(settings.paths.published) == published_sha
+
+
+def test_malformed_row_is_rejected_with_reason_and_the_rest_loads(republished, first_run):
+    root, env = republished
+    settings, _ = first_run
+    name = "2024-08/2024-08-west-midlands-street.csv"
+
+    def break_a_row(members):
+        lines = members[name].split(b"\n")
+        lines[5] = lines[5] + b",an extra field"
+        members[name] = b"\n".join(lines)
+        return members
+
+    with zipfile.ZipFile(root / "publisher" / "archive" / "2024-08.zip") as zf:
+        data_rows = zf.read(name).count(b"\n") - 1
+    _republish(root, "2024-08", break_a_row)
+    police_uk.fetch(settings, "2024-08")
+    police_uk.load(settings, "2024-08")
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        loaded, rejected = con.execute(
+            "select rows_loaded, rows_rejected from raw.load_log where dataset = 'police_uk_street' "
+            "and force_id = 'west-midlands' and month = '2024-08'"
+        ).fetchall()[0]
+        reason = con.execute(
+            "select error_type from raw.load_rejects where force_id = 'west-midlands' and month = '2024-08'"
+        ).fetchall()
+    assert (loaded, rejected) == (data_rows - 1, 1)
+    assert reason[0][0] == "TOO MANY COLUMNS"
+
+
+def test_month_missing_from_archive_is_a_clear_error(republished, first_run):
+    root, env = republished
+    settings, _ = first_run
+    _republish(root, "2024-09", lambda members: {n.replace("2024-09/", "2024-08/"): d for n, d in members.items()})
+    with pytest.raises(LoadError, match=r"2024-09\.zip .*holds no files for 2024-09"):
+        police_uk.fetch(settings, "2024-09")
+
+
+def test_a_month_not_yet_published_is_skipped_not_failed(platform, first_run):
+    root, env = platform
+    result = run_dags(env, "--first", "2031-01", "--last", "2031-01", "--skip-build")
+    assert result.returncode == 0, result.stderr[-3000:]

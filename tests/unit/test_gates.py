@@ -1,0 +1,509 @@
+"""The data-quality gate (ingest/gates.py) and the raw police.uk suites (expectations/*.json).
+
+Tiny in-memory DuckDB partitions built by hand, then every real published file under
+shared/data/police_uk loaded the way the loader does and gated: real files must pass, and
+their known quirks (BTP rows without Crime ID, repeated Crime IDs, empty stop-search
+outcomes) must show up as warnings, not failures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest import gates
+from ingest.gates import GateFailed, GateReport, check, validate_partition
+from ingest.sources.police_uk_contract import (
+    AGE_RANGES,
+    CRIME_TYPES,
+    DATASETS,
+    LEGACY_CRIME_TYPES,
+    LINEAGE_COLUMNS,
+    OFFICER_DEFINED_ETHNICITIES,
+    OUTCOME_CATEGORIES,
+    OUTCOMES,
+    STOP_AND_SEARCH,
+    STOP_SEARCH_OUTCOMES,
+    STOP_SEARCH_TYPES,
+    STREET,
+    Dataset,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+REAL_DIR = Path(os.environ["OPCC_SHARED_DATA"]) / "police_uk" if os.environ.get("OPCC_SHARED_DATA") else (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "police_uk"
+)
+SHA = "0" * 64
+FORCE, MONTH = "lancashire", "2024-03"
+PART = {"_force_id": FORCE, "_month": MONTH}
+LOADED_AT = datetime(2024, 5, 1, 6, 0)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def raw_ddl(dataset: Dataset) -> str:
+    """``create table raw.<table>`` from the contract: source columns, then lineage columns."""
+    columns = [f"{c.name} {c.duckdb_type}" for c in dataset.columns]
+    columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS]
+    return f"create table raw.{dataset.table} ({', '.join(columns)})"
+
+
+def new_db() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("create schema raw")
+    for dataset in DATASETS:
+        con.execute(raw_ddl(dataset))
+    return con
+
+
+@pytest.fixture
+def con():
+    connection = new_db()
+    yield connection
+    connection.close()
+
+
+def crime_id(i: int) -> str:
+    return hashlib.sha256(f"crime-{i}".encode()).hexdigest()
+
+
+def lineage(kind: str, force: str = FORCE, month: str = MONTH) -> list:
+    return [force, month, f"{month}/{month}-{force}-{kind}.csv", SHA, LOADED_AT]
+
+
+def street(i: int, **over) -> list:
+    row = {
+        "crime_id": crime_id(i), "month": MONTH, "reported_by": "Lancashire Constabulary",
+        "falls_within": "Lancashire Constabulary", "longitude": -2.7033, "latitude": 53.7632,
+        "location": "On or near Parking Area", "lsoa_code": "E01025321", "lsoa_name": "Preston 013B",
+        "crime_type": "Burglary", "last_outcome_category": "Under investigation", "context": None,
+    }
+    row.update(over)
+    return [row[c.name] for c in STREET.columns] + lineage("street", month=row.get("_month", MONTH))
+
+
+def clean_street(n: int = 12) -> list[list]:
+    rows = []
+    for i in range(n):
+        kind = CRIME_TYPES[i % len(CRIME_TYPES)]
+        if kind == "Anti-social behaviour":  # no Crime ID, no outcome
+            rows.append(street(i, crime_type=kind, crime_id=None, last_outcome_category=None))
+        else:
+            rows.append(street(i, crime_type=kind))
+    # a crime that could not be located
+    rows.append(street(n, longitude=None, latitude=None, location="No Location", lsoa_code=None, lsoa_name=None))
+    return rows
+
+
+def outcome(i: int, **over) -> list:
+    row = {
+        "crime_id": crime_id(i), "month": MONTH, "reported_by": "Lancashire Constabulary",
+        "falls_within": "Lancashire Constabulary", "longitude": -2.7033, "latitude": 53.7632,
+        "location": "On or near Parking Area", "lsoa_code": "W01001234", "lsoa_name": "Preston 013B",
+        "outcome_type": "Suspect charged",
+    }
+    row.update(over)
+    return [row[c.name] for c in OUTCOMES.columns] + lineage("outcomes")
+
+
+def search(i: int, **over) -> list:
+    row = {
+        "type": STOP_SEARCH_TYPES[i % 3], "date": datetime(2024, 3, 1 + i % 28, 9, 58),
+        "part_of_a_policing_operation": False, "policing_operation": None, "latitude": 51.5, "longitude": -0.1,
+        "gender": "Male", "age_range": AGE_RANGES[i % len(AGE_RANGES)],
+        "self_defined_ethnicity": "White - English/Welsh/Scottish/Northern Irish/British",
+        "officer_defined_ethnicity": OFFICER_DEFINED_ETHNICITIES[i % len(OFFICER_DEFINED_ETHNICITIES)],
+        "legislation": "Misuse of Drugs Act 1971 (section 23)", "object_of_search": "Controlled drugs",
+        "outcome": STOP_SEARCH_OUTCOMES[i % len(STOP_SEARCH_OUTCOMES)],
+        "outcome_linked_to_object_of_search": None, "removal_of_more_than_just_outer_clothing": None,
+    }
+    row.update(over)
+    return [row[c.name] for c in STOP_AND_SEARCH.columns] + lineage("stop-and-search")
+
+
+def insert(con, dataset: Dataset, rows: list[list]) -> None:
+    width = len(dataset.columns) + len(LINEAGE_COLUMNS)
+    con.executemany(f"insert into raw.{dataset.table} values ({', '.join('?' * width)})", rows)
+
+
+def failed(report: GateReport) -> list[tuple[str, str | None]]:
+    return [(f["expectation"], f["column"]) for f in report.failures]
+
+
+def warned(report: GateReport) -> list[tuple[str, str | None]]:
+    return [(w["expectation"], w["column"]) for w in report.warnings]
+
+
+# --------------------------------------------------------------------------- suites
+
+
+@pytest.mark.parametrize("dataset", DATASETS, ids=lambda d: d.table)
+def test_suite_json_loads_and_matches_the_contract(dataset):
+    import great_expectations as gx
+
+    path = REPO / "expectations" / f"raw_{dataset.table}.json"
+    data = json.loads(path.read_text())
+    assert "id" not in data and all("id" not in e for e in data["expectations"])
+    suite = gx.ExpectationSuite(**data)
+    assert suite.name == f"raw_{dataset.table}"
+    for expectation in data["expectations"]:
+        assert expectation["meta"]["severity"] in ("error", "warning"), expectation
+        assert len(expectation["meta"]["why"]) > 20, expectation
+    by_type = {}
+    for expectation in data["expectations"]:
+        by_type.setdefault((expectation["type"], expectation["kwargs"].get("column")), []).append(expectation)
+    (columns,) = by_type[("expect_table_columns_to_match_ordered_list", None)]
+    assert columns["kwargs"]["column_list"] == [c.name for c in dataset.columns] + [n for n, _ in LINEAGE_COLUMNS]
+
+    def value_set(column: str) -> set[str]:
+        (exp,) = by_type[("expect_column_values_to_be_in_set", column)]
+        return set(exp["kwargs"]["value_set"])
+
+    if dataset is STREET:
+        assert value_set("crime_type") == set(CRIME_TYPES) | set(LEGACY_CRIME_TYPES)
+        assert value_set("last_outcome_category") >= set(OUTCOME_CATEGORIES) | {"No further action at this time"}
+    if dataset is OUTCOMES:
+        assert value_set("outcome_type") >= set(OUTCOME_CATEGORIES) | {
+            "Offender given community penalty", "Suspect found not guilty"}
+    if dataset is STOP_AND_SEARCH:
+        assert value_set("type") == set(STOP_SEARCH_TYPES)
+        assert value_set("outcome") >= set(STOP_SEARCH_OUTCOMES)
+        assert value_set("officer_defined_ethnicity") == set(OFFICER_DEFINED_ETHNICITIES)
+        assert value_set("age_range") == set(AGE_RANGES)
+
+
+def test_gates_module_imports_no_heavy_modules():
+    code = (
+        "import sys, ingest.gates\n"
+        "print(','.join(m for m in ('duckdb', 'pandas', 'great_expectations') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}).stdout.strip()
+    assert out == ""
+
+
+def test_expectations_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv(gates.EXPECTATIONS_ENV, raising=False)
+    assert gates.expectations_dir() == REPO / "expectations"
+    monkeypatch.setenv(gates.EXPECTATIONS_ENV, str(tmp_path))
+    assert gates.expectations_dir() == tmp_path
+    with pytest.raises(FileNotFoundError, match="raw_police_uk_street"):
+        gates.load_suite("raw_police_uk_street")
+
+
+# --------------------------------------------------------------------------- hand-made partitions
+
+
+def test_clean_partitions_pass(con, tmp_path):
+    insert(con, STREET, clean_street())
+    insert(con, OUTCOMES, [outcome(i) for i in range(5)] + [outcome(0, outcome_type="Offender given community penalty")])
+    insert(con, STOP_AND_SEARCH, [search(i) for i in range(10)] + [search(11, latitude=None, longitude=None, gender=None)])
+    for dataset in DATASETS:
+        report = check(validate_partition(con, dataset.table, PART, results_dir=tmp_path))
+        assert report.success and report.failures == [] and report.warnings == [], report.summary()
+        assert report.result_path == tmp_path / f"{dataset.table}__{FORCE}__{MONTH}.json"
+        written = json.loads(report.result_path.read_text())
+        assert written["success"] is True and written["opcc_gate"]["row_count"] == report.row_count
+        assert "passed" in report.summary()
+
+
+def test_other_partitions_are_not_read(con):
+    insert(con, STREET, clean_street())
+    insert(con, STREET, [street(99, crime_type="Not a crime type", month="2024-04", _month="2024-04")])
+    assert validate_partition(con, STREET.table, PART).success
+    assert not validate_partition(con, STREET.table, {"_force_id": FORCE, "_month": "2024-04"}).success
+
+
+def test_bad_crime_type_fails_naming_the_column_and_value(con, tmp_path):
+    insert(con, STREET, clean_street() + [street(50, crime_type="Burglry"), street(51, crime_type="Burglry")])
+    report = validate_partition(con, STREET.table, PART, results_dir=tmp_path)
+    assert not report.success
+    assert failed(report) == [("expect_column_values_to_be_in_set", "crime_type")]
+    (failure,) = report.failures
+    assert failure["unexpected_count"] == 2 and failure["sample_values"] == [{"value": "Burglry", "count": 2}]
+    assert failure["sample_rows"][0]["crime_type"] == "Burglry"
+    with pytest.raises(GateFailed) as raised:
+        check(report)
+    message = str(raised.value)
+    for text in ("raw.police_uk_street", "_force_id=lancashire", "_month=2024-03", "expect_column_values_to_be_in_set",
+                 "crime_type", "'Burglry' x2", "2 unexpected", "What to do next", str(report.result_path)):
+        assert text in message
+    assert raised.value.report is report
+    assert str(pickle.loads(pickle.dumps(raised.value))) == message
+
+
+def test_out_of_uk_coordinate_fails(con):
+    insert(con, STREET, clean_street() + [street(60, longitude=12.49, latitude=41.9)])  # Rome
+    report = validate_partition(con, STREET.table, PART)
+    assert set(failed(report)) == {("expect_column_values_to_be_between", "longitude"),
+                                   ("expect_column_values_to_be_between", "latitude")}
+    with pytest.raises(GateFailed, match=r"(?s)longitude.*12\.49"):
+        check(report)
+
+
+def test_swapped_stop_search_coordinates_fail(con):
+    insert(con, STOP_AND_SEARCH, [search(i) for i in range(5)] + [search(6, latitude=-0.1, longitude=51.5)])
+    report = validate_partition(con, STOP_AND_SEARCH.table, PART)
+    assert ("expect_column_values_to_be_between", "longitude") in failed(report)
+
+
+def test_a_duplicate_crime_id_is_a_warning_only(con):
+    insert(con, STREET, clean_street(60) + [street(3)])  # crime 3 twice: 2 of 53 ids, under the 5% error line
+    report = check(validate_partition(con, STREET.table, PART))
+    assert report.success
+    assert warned(report) == [("expect_column_values_to_be_unique", "crime_id")]
+    (warning,) = report.warnings
+    assert warning["unexpected_count"] == 2 and warning["sample_values"] == [{"value": crime_id(3), "count": 2}]
+    assert "warning" in report.summary() and crime_id(3)[:20] in str(gates.Finding(warning))
+
+
+def test_four_duplicates_in_300_rows_still_pass(con):
+    rows = [street(i) for i in range(296)] + [street(i) for i in (10, 20, 30, 40)]
+    insert(con, STREET, rows)
+    report = check(validate_partition(con, STREET.table, PART))
+    assert report.row_count == 300
+    assert warned(report) == [("expect_column_values_to_be_unique", "crime_id")]
+    assert report.warnings[0]["unexpected_count"] == 8
+
+
+def test_a_duplicated_file_fails(con):
+    rows = [street(i) for i in range(200)]
+    insert(con, STREET, rows + rows[:40])  # 80 of 240 ids repeated
+    report = validate_partition(con, STREET.table, PART)
+    assert failed(report) == [("expect_column_values_to_be_unique", "crime_id")]
+    assert report.failures[0]["mostly"] == 0.95
+
+
+def test_btp_rows_without_crime_id_are_warnings(con):
+    btp = [street(i, crime_id=None, last_outcome_category=None, reported_by="British Transport Police",
+                  falls_within="British Transport Police", lsoa_code=None, lsoa_name=None) for i in range(20)]
+    insert(con, STREET, clean_street() + btp)
+    report = check(validate_partition(con, STREET.table, PART))
+    assert warned(report) == [("expect_column_values_to_not_be_null", "crime_id"),
+                              ("expect_column_values_to_not_be_null", "last_outcome_category")]
+    assert [w["unexpected_count"] for w in report.warnings] == [20, 20]
+    assert report.warnings[0]["row_condition"]
+
+
+def test_old_outcome_labels_pass_and_unknown_ones_fail(con):
+    insert(con, STREET, clean_street() + [street(70, last_outcome_category="No further action at this time")])
+    assert validate_partition(con, STREET.table, PART).success
+    insert(con, OUTCOMES, [outcome(1), outcome(2, outcome_type="Sent to the moon")])
+    report = validate_partition(con, OUTCOMES.table, PART)
+    assert failed(report) == [("expect_column_values_to_be_in_set", "outcome_type")]
+
+
+def test_outcomes_need_a_crime_id(con):
+    insert(con, OUTCOMES, [outcome(1), outcome(2, crime_id=None)])
+    report = validate_partition(con, OUTCOMES.table, PART)
+    assert failed(report) == [("expect_column_values_to_not_be_null", "crime_id")]
+
+
+def test_month_must_match_the_partition_and_ids_must_be_hex(con):
+    insert(con, STREET, clean_street() + [street(80, month="2024-02"), street(81, crime_id="X" * 64),
+                                          street(82, lsoa_code="S01000001")])
+    report = validate_partition(con, STREET.table, PART)
+    assert set(failed(report)) == {("expect_column_pair_values_to_be_equal", "month, _month"),
+                                   ("expect_column_values_to_match_regex", "crime_id"),
+                                   ("expect_column_values_to_match_regex", "lsoa_code")}
+
+
+def test_stop_search_vocabularies_and_date(con):
+    insert(con, STOP_AND_SEARCH, [search(i) for i in range(5)] + [
+        search(10, type="Horse search"), search(11, officer_defined_ethnicity="Martian"),
+        search(12, age_range="35-44"), search(13, date=None), search(14, outcome="Suspect arrested"),
+        search(15, outcome=None, self_defined_ethnicity="Something new"),
+    ])
+    report = validate_partition(con, STOP_AND_SEARCH.table, PART)
+    assert set(failed(report)) == {("expect_column_values_to_be_in_set", "type"),
+                                   ("expect_column_values_to_be_in_set", "officer_defined_ethnicity"),
+                                   ("expect_column_values_to_be_in_set", "age_range"),
+                                   ("expect_column_values_to_not_be_null", "date")}
+    assert set(warned(report)) == {("expect_column_values_to_be_in_set", "self_defined_ethnicity"),
+                                   ("expect_column_values_to_not_be_null", "outcome")}
+
+
+def test_missing_column_fails(con):
+    insert(con, STREET, clean_street())
+    con.execute("alter table raw.police_uk_street drop column lsoa_name")
+    report = validate_partition(con, STREET.table, PART)
+    assert not report.success
+    assert ("expect_table_columns_to_match_ordered_list", None) in failed(report)
+    with pytest.raises(GateFailed, match=r"missing columns \['lsoa_name'\]"):
+        check(report)
+
+
+def test_dropping_a_checked_column_fails_every_expectation_on_it(con):
+    insert(con, STREET, clean_street())
+    con.execute("alter table raw.police_uk_street drop column crime_type")
+    report = validate_partition(con, STREET.table, PART)
+    not_evaluable = [f for f in report.failures if f["exception"]]
+    assert {f["column"] for f in not_evaluable} >= {"crime_type"}
+    assert all(f["severity"] == "error" for f in report.failures)
+
+
+def test_empty_partition_fails(con):
+    insert(con, STREET, clean_street())
+    report = validate_partition(con, STREET.table, {"_force_id": "x' or 1=1 --", "_month": MONTH})
+    assert report.row_count == 0  # the value is a bound parameter, never SQL
+    assert ("expect_table_row_count_to_be_between", None) in failed(report)
+
+
+@pytest.mark.parametrize("table", ["police_uk_street; drop table raw.police_uk_street", "Police", "raw.police_uk_street", ""])
+def test_table_names_are_validated(con, table):
+    with pytest.raises(ValueError, match="not a valid raw table name"):
+        validate_partition(con, table, PART)
+
+
+def test_unknown_table_and_bad_partition_are_refused(con):
+    with pytest.raises(ValueError, match="does not exist"):
+        validate_partition(con, "police_uk_nothing", PART)
+    with pytest.raises(ValueError, match="partition"):
+        validate_partition(con, STREET.table, {"_force_id": FORCE})
+    with pytest.raises(ValueError, match="partition"):
+        validate_partition(con, STREET.table, {**PART, "extra": "1"})
+
+
+def test_suite_without_severity_is_refused(con, tmp_path, monkeypatch):
+    data = json.loads((REPO / "expectations" / "raw_police_uk_street.json").read_text())
+    data["expectations"][0]["meta"].pop("severity")
+    (tmp_path / "raw_police_uk_street.json").write_text(json.dumps(data))
+    monkeypatch.setenv(gates.EXPECTATIONS_ENV, str(tmp_path))
+    insert(con, STREET, clean_street())
+    with pytest.raises(ValueError, match="severity"):
+        validate_partition(con, STREET.table, PART)
+
+
+def test_gx_context_and_suites_are_reused_and_gx_info_logs_are_quiet(con, caplog):
+    insert(con, STREET, clean_street())
+    with caplog.at_level(logging.INFO):
+        validate_partition(con, STREET.table, PART)
+    assert not [r for r in caplog.records if r.name.startswith("great_expectations") and r.levelno < logging.WARNING]
+    assert logging.getLogger("great_expectations._docs_decorators").getEffectiveLevel() >= logging.WARNING
+    runtime, suite = gates._runtime(), gates.load_suite("raw_police_uk_street")
+    for _ in range(3):
+        validate_partition(con, STREET.table, PART)
+    assert gates._runtime() is runtime and gates.load_suite("raw_police_uk_street") is suite
+
+
+def test_15k_row_partition_validates_in_seconds(con, capsys):
+    con.execute(f"""
+        insert into raw.police_uk_street
+        select sha256('c' || i::varchar), '{MONTH}', 'Lancashire Constabulary', 'Lancashire Constabulary',
+               -2.7 + (i % 100) / 1000.0, 53.7 + (i % 100) / 1000.0, 'On or near Parking Area', 'E01025321',
+               'Preston 013B', 'Burglary', 'Under investigation', null,
+               '{FORCE}', '{MONTH}', 'f.csv', '{SHA}', now()::timestamp
+        from range(15000) t(i)
+    """)
+    validate_partition(con, STREET.table, PART)  # warm: GX import and context are paid once per process
+    started = time.perf_counter()
+    report = check(validate_partition(con, STREET.table, PART))
+    seconds = time.perf_counter() - started
+    assert report.row_count == 15000
+    with capsys.disabled():
+        print(f"\n[gate timing] 15,000-row street partition: {seconds:.2f}s ({report.expectations_evaluated} expectations)")
+    assert seconds < 30
+
+
+# --------------------------------------------------------------------------- the real published files
+
+KIND_TO_DATASET = {d.kind: d for d in DATASETS}
+
+
+def real_files() -> list[Path]:
+    if not REAL_DIR.is_dir():
+        return []
+    return sorted(p for p in REAL_DIR.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]/*.csv"))
+
+
+def parse_name(path: Path) -> tuple[str, str, Dataset]:
+    month = path.parent.name
+    stem = path.name.removesuffix(".csv")[len(month) + 1:]
+    for kind, dataset in KIND_TO_DATASET.items():
+        if stem.endswith("-" + kind):
+            return stem.removesuffix("-" + kind), month, dataset
+    raise ValueError(path)
+
+
+def load_real_file(con, path: Path) -> dict[str, str]:
+    """Load one real CSV into its raw table as the loader does: typed columns by header, lineage appended."""
+    force, month, dataset = parse_name(path)
+    columns = "{" + ", ".join(f"'{c.header}': '{c.duckdb_type}'" for c in dataset.columns) + "}"
+    select = ", ".join(f'"{c.header}" as {c.name}' for c in dataset.columns)
+    con.execute(
+        f"""
+        insert into raw.{dataset.table}
+        select {select}, ?, ?, ?, ?, ?::timestamp
+        from read_csv(?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {columns})
+        """,
+        [force, month, f"{month}/{path.name}", hashlib.sha256(path.read_bytes()).hexdigest(), LOADED_AT, str(path)],
+    )
+    return {"_force_id": force, "_month": month}
+
+
+@pytest.fixture(scope="module")
+def real_reports(tmp_path_factory):
+    if not REAL_DIR.is_dir():
+        pytest.skip(f"real police.uk files not found at {REAL_DIR}")
+    con = new_db()
+    results_dir = tmp_path_factory.mktemp("gate-results")
+    reports: dict[str, GateReport] = {}
+    for path in real_files():
+        partition = load_real_file(con, path)
+        reports[path.name] = validate_partition(con, parse_name(path)[2].table, partition, results_dir=results_dir)
+    con.close()
+    return reports
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("name", [p.name for p in real_files()] or ["(no real files)"])
+def test_every_real_file_passes_the_gate(real_reports, name):
+    report = real_reports[name]
+    assert report.row_count > 0
+    assert report.success, report.summary()
+    assert report.result_path is not None and report.result_path.exists()
+
+
+@pytest.mark.real_data
+def test_real_file_quirks_are_reported_as_warnings(real_reports, capsys):
+    counts = {name: Counter(f"{w['expectation']}({w['column']})" for w in r.warnings) for name, r in real_reports.items()}
+    rows = {name: {f"{w['expectation']}({w['column']})": w["unexpected_count"] for w in r.warnings}
+            for name, r in real_reports.items()}
+    total = sum(len(r.warnings) for r in real_reports.values())
+    with capsys.disabled():
+        print(f"\n[gate] {len(real_reports)} real files, all passed; {total} warnings:")
+        for name, report in real_reports.items():
+            detail = "; ".join(f"{k}: {v} rows" for k, v in rows[name].items()) or "none"
+            print(f"  {name:<50} {report.row_count:>6} rows {report.seconds:5.2f}s  warnings: {detail}")
+
+    dup, no_id, no_outcome = ("expect_column_values_to_be_unique(crime_id)",
+                              "expect_column_values_to_not_be_null(crime_id)",
+                              "expect_column_values_to_not_be_null(last_outcome_category)")
+    # British Transport Police publishes no Crime ID and no outcome on any row.
+    for name in ("2019-01-btp-street.csv", "2019-02-btp-street.csv"):
+        if name in rows:
+            assert rows[name][no_id] == real_reports[name].row_count
+            assert rows[name][no_outcome] == real_reports[name].row_count
+    # City of London repeats a few Crime IDs: 4 ids in 2019-01 (8 rows), 8 in 2013-06 (10 rows).
+    if "2019-01-city-of-london-street.csv" in rows:
+        assert rows["2019-01-city-of-london-street.csv"][dup] == 8
+    if "2013-06-city-of-london-street.csv" in rows:
+        assert rows["2013-06-city-of-london-street.csv"][dup] == 10
+    # Files without those quirks raise no warning at all.
+    for name in ("2019-01-lancashire-street.csv", "2018-12-cumbria-street.csv", "2013-06-lancashire-outcomes.csv"):
+        if name in counts:
+            assert counts[name] == Counter(), name
