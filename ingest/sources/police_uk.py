@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -231,7 +231,8 @@ def load(settings: Settings, month: str, run_dir: Path | None = None) -> dict:
     with connect(settings) as con:
         ensure_raw_tables(con)
         if manifest is not None:
-            _record_manifest(con, manifest)
+            # The sidecar describes the landed file; this run's status says whether it was fetched again.
+            _record_manifest(con, replace(manifest, status=fetched.status))
         for force_id in settings.police_uk.forces:
             try:
                 summary[force_id] = _load_force_month(con, settings, fetched, force_id, results_dir)

@@ -54,8 +54,9 @@ def run_dags(env, *args: str) -> subprocess.CompletedProcess:
 
 def snapshot(published: Path) -> dict[str, object]:
     with duckdb.connect(str(published), read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "select schema_name || '.' || table_name from duckdb_tables() where schema_name = 'evidence' order by 1"
+        # The marts sit in the file's main schema, so `evidence.<table>` resolves through the catalog name.
+        tables = [f"evidence.{r[0]}" for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'main' order by 1"
         ).fetchall()]
         counts = {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
         counts["crimes"] = con.execute("select sum(crime_count) from evidence.fct_crime_monthly").fetchall()[0][0]
@@ -83,7 +84,7 @@ def test_full_run_publishes_documented_evidence(first_run):
     assert counts["evidence.fct_crime_monthly"] > 0 and counts["evidence.dim_force"] >= 2
     with duckdb.connect(str(settings.paths.published), read_only=True) as con:
         documented = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'evidence' and comment is not null"
+            "select count(*) from duckdb_tables() where schema_name = 'main' and comment is not null"
         ).fetchall()[0][0]
         months = con.execute("select count(distinct month_start) from evidence.fct_crime_monthly").fetchall()[0][0]
         loaded = con.execute("select count(*) from meta.load_log where status = 'loaded'").fetchall()[0][0]
