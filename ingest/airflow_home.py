@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def airflow(*args: str) -> None:
-    cli = Path(sys.executable).with_name("airflow")
-    subprocess.run([str(cli), *args], check=True, stdout=subprocess.DEVNULL)
+    beside_python = Path(sys.executable).with_name("airflow")
+    cli = str(beside_python) if beside_python.exists() else shutil.which("airflow") or "airflow"
+    subprocess.run([cli, *args], check=True, stdout=subprocess.DEVNULL)
 
 
 def main() -> int:
