@@ -17,7 +17,7 @@ export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv demo test bench airflow-init sample lock clean
+.PHONY: help venv demo test test-services services-deps bench airflow-init sample lock clean
 
 help:
 	@echo "make demo   - run the pipeline end to end on the bundled sample data (offline)"
@@ -48,8 +48,19 @@ demo: venv sample airflow-init
 	$(DEMO_ENV) $(PY) -m ingest.run_local
 	$(DEMO_ENV) $(PY) -m ingest.demo headlines
 
-test: venv
+# PostgreSQL server binaries for the real-services test (Debian's package; no cluster is started here).
+services-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+	  echo "installing PostgreSQL (Debian package) for the real-services test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+test: venv services-deps
 	$(PY) -m pytest
+
+# Only the real-services test: PostgreSQL + Airflow components on loopback, driven through the REST API.
+test-services: venv services-deps
+	$(PY) -m pytest -m services tests/services
 
 bench: venv
 	$(PY) -m bench.run
