@@ -46,6 +46,7 @@ airflow-init: venv
 
 demo: venv sample airflow-init
 	$(DEMO_ENV) $(PY) -m ingest.run_local
+	$(DEMO_ENV) $(PY) -m ingest.report
 	$(DEMO_ENV) $(PY) -m ingest.demo headlines
 
 # PostgreSQL server binaries for the real-services test (Debian's package; no cluster is started here).

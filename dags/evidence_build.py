@@ -1,6 +1,6 @@
 """The evidence build: when raw data changes, ``dbt build`` (models + tests), then publish.
 
-Scheduled on the raw Assets. A failed dbt test stops the run before publish, so
+Scheduled on the raw Assets: any source's new data triggers it. A failed dbt test stops the run before publish, so
 analysts keep the last good ``published/evidence.duckdb``.
 """
 
@@ -10,11 +10,25 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import dag, task
 
-from ingest.assets import PUBLISHED_EVIDENCE, RAW_POLICE_UK
+from ingest.assets import (
+    PUBLISHED_EVIDENCE,
+    RAW_CSP_ASSESSMENTS,
+    RAW_FINANCE,
+    RAW_HMICFRS,
+    RAW_HOME_OFFICE_PRC,
+    RAW_ONS_GEOGRAPHY,
+    RAW_ONS_POPULATION,
+    RAW_POLICE_UK,
+    RAW_POLICE_UK_API,
+)
+
+# Any source's new raw data rebuilds the evidence base.
+ANY_RAW_SOURCE = (RAW_POLICE_UK | RAW_POLICE_UK_API | RAW_ONS_GEOGRAPHY | RAW_ONS_POPULATION | RAW_HOME_OFFICE_PRC
+                  | RAW_HMICFRS | RAW_FINANCE | RAW_CSP_ASSESSMENTS)
 
 
 @dag(
-    schedule=[RAW_POLICE_UK],
+    schedule=ANY_RAW_SOURCE,
     start_date=datetime(2022, 10, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,

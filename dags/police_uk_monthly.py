@@ -1,5 +1,8 @@
 """data.police.uk, one month per run: is it published? fetch the archive, load and gate each force-month.
 
+"Published" is the API's ``/crimes-street-dates`` (``[police_uk] api_url``), which also says
+which forces have stop and search that month; a month not listed is skipped, not failed.
+
 The month is the run's data interval (``@monthly`` intervals), so a backfill over any
 range loads exactly those months. Loads are serialised by the ``duckdb_writer`` pool.
 """
@@ -25,7 +28,9 @@ MONTH = "{{ data_interval_start.strftime('%Y-%m') }}"
     doc_md=__doc__,
 )
 def police_uk_monthly():
-    @task
+    # Asks /crimes-street-dates (offline: does the archive exist?); a month not published yet is
+    # skipped, an API that cannot be reached fails and is retried. The pool paces API callers.
+    @task(pool="police_uk_api")
     def check_published(month: str) -> str:
         from airflow.sdk.exceptions import AirflowSkipException
 

@@ -15,6 +15,9 @@ from pathlib import Path
 POOLS = {
     # DuckDB allows one writing process per file: every task that opens the warehouse uses this pool.
     "duckdb_writer": (1, "Serialises tasks that open the DuckDB warehouse (one writer per file)"),
+    # data.police.uk allows 15 requests/s (bursts of 30): each of these slots' processes gets an
+    # equal share ([http.rate_limits."data.police.uk"] processes must equal the slots).
+    "police_uk_api": (2, "Tasks that call the data.police.uk API; each slot gets half of its rate limit"),
 }
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,54 @@ class PoliceUkSettings:
     max_archive_bytes: int
     max_member_bytes: int
     http_timeout_seconds: float
+    # data.police.uk JSON API (``/crimes-street-dates`` says which months are published).
+    # Empty or ``file://``: offline (the demo), so publication is judged by the archive existing.
+    api_url: str = ""
+
+
+DEFAULT_USER_AGENT = "opcc-evidence-platform/0.1 (Police and Crime Commissioner evidence platform)"
+
+
+@dataclass(frozen=True)
+class HostLimit:
+    """A publisher's rate limit: a token bucket of ``burst`` tokens refilled at ``requests_per_second``.
+
+    ``processes`` is how many processes may call the host at once (the slots of the Airflow
+    pool its fetch tasks share): each process's bucket gets an equal share, so together
+    they stay within the publisher's limit.
+    """
+
+    requests_per_second: float
+    burst: int
+    processes: int = 1
+
+    @property
+    def rate_per_process(self) -> float:
+        return self.requests_per_second / self.processes
+
+    @property
+    def burst_per_process(self) -> int:
+        return max(1, self.burst // self.processes)
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How the one HTTP layer (``ingest/http.py``) behaves; ``[http]`` in the configuration."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 60.0  # longest silence between bytes, not a whole-download limit
+    max_attempts: int = 4  # per request: connection errors, timeouts, cut-off bodies, 5xx
+    backoff_base_seconds: float = 0.5  # wait before attempt n+1: up to base * 2**(n-1), full jitter
+    backoff_max_seconds: float = 30.0
+    max_throttled_seconds: float = 900.0  # how long one request may keep being answered 429
+    max_retry_after_seconds: float = 600.0  # a longer Retry-After is not waited for: fail, retry later
+    concurrency: int = 4  # threads a source may use for many small requests to one host
+    rate_limits: tuple[tuple[str, HostLimit], ...] = ()  # (host, limit); "default" for any other host
+
+    def limit_for(self, host: str) -> HostLimit | None:
+        limits = dict(self.rate_limits)
+        return limits.get(host.lower(), limits.get("default"))
 
 
 @dataclass(frozen=True)
@@ -58,6 +106,21 @@ class Settings:
     police_uk: PoliceUkSettings
     sample: dict[str, Any]
     sources: tuple[Path, ...]  # the files read, for error messages
+    # Every section as read (after overlays and environment overrides), for sources whose
+    # settings are plain tables rather than a dataclass here: see ``source()``.
+    sections: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    http: HttpSettings = field(default_factory=HttpSettings)
+
+    def source(self, name: str) -> dict[str, Any]:
+        """A source's own section (e.g. ``[home_office_prc]``), with ``{root}`` expanded in its strings.
+
+        Raises ConfigError naming the files read when the section is missing.
+        """
+        section = self.sections.get(name)
+        if not isinstance(section, dict):
+            where = " + ".join(str(f) for f in self.sources)
+            raise ConfigError(f"{where}: no [{name}] section; add one (see config/platform.toml)")
+        return _expand_root(section, self.root)
 
 
 def _merge(base: dict, overlay: dict) -> dict:
@@ -92,6 +155,16 @@ def _env_overrides(raw: dict, environ: dict[str, str]) -> dict:
     return out
 
 
+def _expand_root(value: Any, root: Path) -> Any:
+    if isinstance(value, str):
+        return value.replace("{root}", str(root))
+    if isinstance(value, dict):
+        return {k: _expand_root(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_root(v, root) for v in value]
+    return value
+
+
 def _path(root: Path, text: str) -> Path:
     path = Path(text.replace("{root}", str(root)))
     return path if path.is_absolute() else root / path
@@ -110,6 +183,50 @@ def validate_force_id(force_id: str) -> str:
             "(lower-case letters, digits and hyphens, e.g. 'west-midlands')"
         )
     return force_id
+
+
+def _positive(value: Any, where: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: expected a number, found {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{where}: must be greater than 0, found {value!r}")
+    return number
+
+
+def _http_settings(section: dict[str, Any], where: str) -> HttpSettings:
+    """``[http]`` and its ``[http.rate_limits.<host>]`` tables; every key is optional."""
+    defaults = HttpSettings()
+    known = {f for f in HttpSettings.__dataclass_fields__} - {"rate_limits"}
+    unknown = set(section) - known - {"rate_limits"}
+    if unknown:
+        raise ConfigError(f"{where} [http]: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+    values: dict[str, Any] = {}
+    for name in known:
+        if name not in section:
+            continue
+        if name == "user_agent":
+            values[name] = str(section[name])
+        elif name in {"max_attempts", "concurrency"}:
+            values[name] = int(_positive(section[name], f"{where} [http] {name}"))
+        else:
+            values[name] = _positive(section[name], f"{where} [http] {name}")
+    limits = []
+    for host, table in dict(section.get("rate_limits", {})).items():
+        here = f"{where} [http.rate_limits.{host!r}]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{here}: expected a table with requests_per_second and burst")
+        try:
+            limit = HostLimit(
+                requests_per_second=_positive(table["requests_per_second"], f"{here} requests_per_second"),
+                burst=int(_positive(table["burst"], f"{here} burst")),
+                processes=int(_positive(table.get("processes", 1), f"{here} processes")),
+            )
+        except KeyError as exc:
+            raise ConfigError(f"{here}: missing {exc}") from None
+        limits.append((str(host).lower(), limit))
+    return HttpSettings(**{**{k: getattr(defaults, k) for k in known}, **values, "rate_limits": tuple(limits)})
 
 
 def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -142,9 +259,12 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
                 max_archive_bytes=int(police["max_archive_bytes"]),
                 max_member_bytes=int(police["max_member_bytes"]),
                 http_timeout_seconds=float(police["http_timeout_seconds"]),
+                api_url=str(police.get("api_url", "")).replace("{root}", str(root)).rstrip("/"),
             ),
             sample=dict(raw.get("sample", {})),
             sources=tuple(files),
+            sections=raw,
+            http=_http_settings(dict(raw.get("http", {})), where),
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: missing setting {exc}") from exc

@@ -14,7 +14,22 @@ from pathlib import Path
 from ingest.config import Settings, load_settings
 
 
-def generate_sample(settings: Settings) -> Path:
+def generate_samples(settings: Settings) -> None:
+    """Every source's bundled sample: police.uk's archive, then each module's ``generate_sample``."""
+    import importlib
+    import pkgutil
+
+    import ingest.sample
+
+    generate_police_uk_sample(settings)
+    for module_info in sorted(pkgutil.iter_modules(ingest.sample.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"ingest.sample.{module_info.name}")
+        generate = getattr(module, "generate_sample", None)
+        if callable(generate):
+            print(f"sample {module_info.name}: {generate(settings)}", file=sys.stderr)
+
+
+def generate_police_uk_sample(settings: Settings) -> Path:
     from ingest.sample.police_uk import generate_archive
 
     out_dir = settings.root / settings.sample.get("out_dir", "var/sample/police_uk")
@@ -93,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.command == "sample":
-        generate_sample(settings)
+        generate_samples(settings)
     else:
         print("\n".join(headlines(settings)))
     return 0

@@ -517,3 +517,530 @@ def _write_result(results_dir: Path, table: str, force_id: str, month: str, resu
     tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+# --------------------------------------------------------------------------- in-database gate (SQL)
+#
+# At national scale a month is 44 forces x 3 files; copying each partition to pandas for GX costs
+# ~0.3-0.6 s a partition plus GX's import. The loader therefore evaluates the same suites inside
+# DuckDB: each suite's JSON (still the one source of truth) is compiled into one aggregate query
+# per table and month, grouped by partition, so every force-month gets its own verdict in one scan.
+# The compiled SQL reproduces GX 1.x's pandas semantics for the expectation types the suites use
+# (NULLs are "missing" and not checked, except by not_null; ``mostly`` is over non-missing values;
+# a row_condition `!=` keeps rows whose column is NULL, as pandas does). tests/unit/test_gates.py
+# runs the hand-made partitions through both engines and requires identical findings.
+# ``validate_partition`` (GX itself) stays for single files and ad-hoc checks.
+
+# GX pandas dtype names -> DuckDB column types, for expect_column_values_to_be_of_type.
+_PANDAS_TO_DUCKDB_TYPES = {
+    "float64": {"DOUBLE"}, "float32": {"FLOAT"}, "int64": {"BIGINT"}, "int32": {"INTEGER"},
+    "bool": {"BOOLEAN"}, "boolean": {"BOOLEAN"}, "str": {"VARCHAR"}, "string": {"VARCHAR"}, "object": {"VARCHAR"},
+}
+_MAP_TYPES = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_pair_values_to_be_equal",
+    "expect_column_values_to_be_unique",
+}
+_TABLE_TYPES = {
+    "expect_table_columns_to_match_ordered_list",
+    "expect_table_row_count_to_be_between",
+    "expect_column_values_to_be_of_type",
+}
+SQL_SUPPORTED_EXPECTATIONS = frozenset(_MAP_TYPES | _TABLE_TYPES)
+_SQL_SAMPLE_VALUES = 20
+
+
+class UnsupportedExpectation(ValueError):
+    """A suite uses an expectation the in-database gate cannot evaluate yet."""
+
+
+_SUITE_JSON: dict[Path, tuple[tuple[int, int], dict]] = {}
+
+
+def load_suite_json(suite_name: str) -> dict:
+    """``expectations/<suite_name>.json`` as plain data, checked (severity on every expectation, types the
+    SQL gate supports); cached by file mtime and size. Imports nothing heavy."""
+    if not TABLE_PATTERN.match(suite_name):
+        raise ValueError(f"{suite_name!r} is not a valid suite name (expected {TABLE_PATTERN.pattern})")
+    path = expectations_dir() / f"{suite_name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no expectation suite {suite_name!r}: {path} does not exist")
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    with _LOCK:
+        cached = _SUITE_JSON.get(path)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for expectation in data.get("expectations", []):
+            severity = (expectation.get("meta") or {}).get("severity")
+            if severity not in SEVERITIES:
+                raise ValueError(
+                    f"{path}: expectation {expectation.get('type')} {expectation.get('kwargs')} has meta.severity "
+                    f"{severity!r}; every expectation must say 'error' or 'warning'"
+                )
+            if expectation.get("type") not in SQL_SUPPORTED_EXPECTATIONS:
+                raise UnsupportedExpectation(
+                    f"{path}: {expectation.get('type')} is not supported by the in-database gate "
+                    f"(ingest/gates.py supports {sorted(SQL_SUPPORTED_EXPECTATIONS)}); add its SQL there, "
+                    "with a parity test against GX in tests/unit/test_gates.py"
+                )
+        _SUITE_JSON[path] = (stamp, data)
+        return data
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _col(name: str) -> str:
+    if not TABLE_PATTERN.match(name or ""):
+        raise ValueError(f"{name!r} is not a plain column name")
+    return f'"{name}"'
+
+
+def _condition_sql(condition: Any) -> str | None:
+    """GX 1.x row_condition (``{"type": "comparison", "column": {...}, "operator", "parameter"}``) as SQL,
+    with pandas' NULL behaviour: ``!=`` keeps NULLs, ``==`` and orderings drop them."""
+    if condition is None:
+        return None
+    if isinstance(condition, dict) and condition.get("type") == "comparison":
+        column = condition["column"]["name"] if isinstance(condition["column"], dict) else condition["column"]
+        operator, value = condition["operator"], _literal(condition.get("parameter"))
+        if operator in ("!=", "<>"):
+            return f"({_col(column)} is null or {_col(column)} <> {value})"
+        if operator in ("==", "="):
+            return f"({_col(column)} = {value})"
+        if operator in ("<", "<=", ">", ">="):
+            return f"({_col(column)} {operator} {value})"
+    raise UnsupportedExpectation(f"row_condition {condition!r} is not supported by the in-database gate")
+
+
+@dataclass
+class _Check:
+    """One expectation compiled to SQL pieces over a row of the partition."""
+
+    position: int
+    type: str
+    kwargs: dict
+    meta: dict
+    column: str | None
+    columns_used: list[str]
+    condition: str | None = None  # row_condition, SQL
+    missing: str | None = None  # rows not checked (NULL), SQL; None = every row is checked
+    unexpected: str | None = None  # rows that break the expectation, SQL (map expectations)
+    value: str | None = None  # what to show as the unexpected value
+    exception: str | None = None  # cannot be evaluated on this table
+
+
+def _compile(suite: dict, table_columns: dict[str, str]) -> list[_Check]:
+    checks = []
+    for position, expectation in enumerate(suite.get("expectations", [])):
+        kind, kwargs = expectation["type"], dict(expectation.get("kwargs") or {})
+        meta = dict(expectation.get("meta") or {})
+        if "column" in kwargs:
+            column, used = kwargs["column"], [kwargs["column"]]
+        elif "column_A" in kwargs:
+            column, used = f"{kwargs['column_A']}, {kwargs['column_B']}", [kwargs["column_A"], kwargs["column_B"]]
+        else:
+            column, used = None, []
+        check = _Check(position, kind, kwargs, meta, column, used)
+        checks.append(check)
+        condition = kwargs.get("row_condition")
+        if condition is not None:
+            name = condition["column"]["name"] if isinstance(condition.get("column"), dict) else condition.get("column")
+            used = used + [name]
+        absent = [c for c in used if c not in table_columns]
+        if absent:
+            check.exception = f"column {absent[0]!r} does not exist in the table (columns: {list(table_columns)})"
+            continue
+        check.condition = _condition_sql(condition)
+        if kind in _TABLE_TYPES:
+            continue
+        if kind == "expect_column_pair_values_to_be_equal":
+            a, b = _col(kwargs["column_A"]), _col(kwargs["column_B"])
+            if kwargs.get("ignore_row_if", "both_values_are_missing") != "both_values_are_missing":
+                raise UnsupportedExpectation(f"{kind}: ignore_row_if={kwargs['ignore_row_if']!r} is not supported")
+            check.missing = f"({a} is null and {b} is null)"
+            check.unexpected = f"not coalesce({a} = {b}, false)"
+            check.value = f"[{a}::varchar, {b}::varchar]"
+            continue
+        col = _col(kwargs["column"])
+        check.value = col
+        if kind == "expect_column_values_to_not_be_null":
+            check.unexpected = f"{col} is null"
+            check.value = None
+        elif kind == "expect_column_values_to_match_regex":
+            check.missing = f"{col} is null"
+            check.unexpected = f"not regexp_matches({col}::varchar, {_literal(kwargs['regex'])})"
+        elif kind == "expect_column_values_to_be_in_set":
+            check.missing = f"{col} is null"
+            values = ", ".join(_literal(v) for v in kwargs["value_set"])
+            check.unexpected = f"not ({col} in ({values}))"
+        elif kind == "expect_column_values_to_be_between":
+            check.missing = f"{col} is null"
+            column_type = table_columns[kwargs["column"]]
+            bounds = []
+            for key, strict, operator in (("min_value", "strict_min", ">"), ("max_value", "strict_max", "<")):
+                if kwargs.get(key) is None:
+                    continue
+                bound = _literal(kwargs[key])
+                if isinstance(kwargs[key], str):
+                    bound = f"cast({bound} as {column_type})"
+                bounds.append(f"{col} {operator if kwargs.get(strict) else operator + '='} {bound}")
+            check.unexpected = f"not ({' and '.join(bounds) or 'true'})"
+        elif kind == "expect_column_values_to_be_unique":
+            check.missing = f"{col} is null"
+            # evaluated by its own grouped query (see _unique_counts)
+    return checks
+
+
+def _table_columns(con: "duckdb.DuckDBPyConnection", table: str) -> dict[str, str]:
+    return dict(con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'raw' and table_name = ? "
+        "order by ordinal_position",
+        [table],
+    ).fetchall())
+
+
+def _in_partitions(partitions: list[tuple[str, str]]) -> tuple[str, list]:
+    forces = sorted({f for f, _ in partitions})
+    months = sorted({m for _, m in partitions})
+    sql = f"_month in ({', '.join('?' * len(months))}) and _force_id in ({', '.join('?' * len(forces))})"
+    params = [*months, *forces]
+    if len(set(partitions)) < len(forces) * len(months):  # not every force x month: name the pairs
+        rows = ", ".join(["(?, ?)"] * len(partitions))
+        sql += f" and {{'f': _force_id, 'm': _month}} in (select {{'f': f, 'm': m}} from (values {rows}) as k(f, m))"
+        params += [v for p in partitions for v in p]
+    return sql, params
+
+
+def _map_success(check: _Check, element: int, missing: int, unexpected: int) -> tuple[bool, float | None]:
+    checked = element - missing
+    percent = 100.0 * unexpected / checked if checked else None
+    mostly = check.kwargs.get("mostly")
+    if mostly is None:
+        return unexpected == 0, percent
+    return (checked == 0 or 1 - unexpected / checked >= mostly), percent
+
+
+def validate_partitions(
+    con: "duckdb.DuckDBPyConnection",
+    table: str,
+    partitions: list[dict[str, str]],
+    suite_name: str | None = None,
+    results_dir: Path | None = None,
+) -> list[GateReport]:
+    """Validate many partitions of ``raw.<table>`` inside DuckDB, one report per partition (in order).
+
+    The same suites and the same :class:`GateReport` as :func:`validate_partition`, evaluated as
+    SQL: one grouped aggregate over all the partitions, one grouped query per uniqueness check,
+    and sample queries only for expectations that some partition did not meet.
+    """
+    started = time.perf_counter()
+    if not TABLE_PATTERN.match(table or ""):
+        raise ValueError(f"{table!r} is not a valid raw table name (expected {TABLE_PATTERN.pattern})")
+    keys = [_partition_values(p) for p in partitions]
+    if not keys:
+        return []
+    if not _table_exists(con, table):
+        raise ValueError(f"raw.{table} does not exist: load the partition before gating it")
+    suite_name = suite_name or f"raw_{table}"
+    suite = load_suite_json(suite_name)
+    columns = _table_columns(con, table)
+    checks = _compile(suite, columns)
+    where, params = _in_partitions(keys)
+    source = f"raw.{table}"  # ``table`` passed TABLE_PATTERN and exists
+
+    # Per map expectation and partition: rows checked (element), missing (NULL) and unexpected.
+    # Checks on categorical columns (lineage, in-set vocabularies, the Month that must equal the
+    # partition month) are evaluated once per distinct value rather than once per row: a grouped
+    # pre-aggregation turns 500,000 rows a month into a few thousand value combinations.
+    categorical = _categorical_columns(checks, columns)
+    row_checks, grouped_checks = [], []
+    for check in checks:
+        if check.exception or check.type in _TABLE_TYPES:
+            continue  # (a uniqueness check tallies its rows here; its repeats come from _unique_counts)
+        used = set(check.columns_used) | set(_condition_columns(check))
+        grouped = used <= categorical and check.type != "expect_column_values_to_be_unique"
+        (grouped_checks if grouped else row_checks).append(check)
+    tallies: dict[tuple[str, str], dict[int, list[int]]] = {}
+    counts = {}
+    for row in con.execute(
+        f"select _force_id, _month, count(*), {'min(_source_file)' if '_source_file' in columns else 'null'}"
+        f"{_tally_sql(row_checks, 'count(*)')} from {source} where {where} group by all",
+        params,
+    ).fetchall():
+        counts[(row[0], row[1])] = row[:4]
+        tallies[(row[0], row[1])] = {c.position: list(row[4 + 3 * i: 7 + 3 * i]) for i, c in enumerate(row_checks)}
+    if grouped_checks:
+        group_columns = sorted({c for check in grouped_checks for c in (*check.columns_used, *_condition_columns(check))}
+                               | {"_force_id", "_month"})
+        value_columns = ", ".join(_col(c) for c in group_columns)
+        for row in con.execute(
+            f"select _force_id, _month{_tally_sql(grouped_checks, 'sum(n)')} "
+            f"from (select {value_columns}, count(*) as n from {source} where {where} group by all) group by all",
+            params,
+        ).fetchall():
+            tallies.setdefault((row[0], row[1]), {}).update(
+                {c.position: [int(v or 0) for v in row[2 + 3 * i: 5 + 3 * i]] for i, c in enumerate(grouped_checks)}
+            )
+    unique_done: dict[str, dict] = {}
+    for check in checks:
+        if check.type == "expect_column_values_to_be_unique" and not check.exception:
+            signature = f"{check.kwargs['column']}|{check.condition}"
+            if signature not in unique_done:  # the warning and the error check share one query
+                unique_done[signature] = _unique_counts(con, source, check, where, params)
+            for key, repeated in unique_done[signature].items():
+                if key in tallies and check.position in tallies[key]:
+                    tallies[key][check.position][2] = repeated
+
+    observed_columns = list(columns)
+    outcomes: dict[tuple[str, str], list[tuple[_Check, bool, Finding | None]]] = {}
+    for key in keys:
+        row = counts.get(key)
+        row_count = int(row[2]) if row else 0
+        results = []
+        for check in checks:
+            finding: Finding | None = None
+            success = True
+            if check.exception:
+                success = False
+                finding = _sql_finding(check, exception=check.exception)
+            elif check.type == "expect_table_row_count_to_be_between":
+                low, high = check.kwargs.get("min_value"), check.kwargs.get("max_value")
+                success = (low is None or row_count >= low) and (high is None or row_count <= high)
+                if not success:
+                    finding = _sql_finding(check, observed_value=row_count)
+            elif check.type == "expect_table_columns_to_match_ordered_list":
+                success = observed_columns == list(check.kwargs.get("column_list") or [])
+                if not success:
+                    finding = _sql_finding(check, observed_value=observed_columns)
+            elif check.type == "expect_column_values_to_be_of_type":
+                wanted = _PANDAS_TO_DUCKDB_TYPES.get(str(check.kwargs.get("type_")).lower(), {str(check.kwargs.get("type_")).upper()})
+                found = columns[check.kwargs["column"]]
+                success = found in wanted
+                if not success:
+                    finding = _sql_finding(check, observed_value=found)
+            else:
+                element, missing, unexpected = tallies.get(key, {}).get(check.position, [0, 0, 0])
+                success, percent = _map_success(check, element, missing, unexpected)
+                if unexpected:
+                    finding = _sql_finding(
+                        check, element_count=element, unexpected_count=unexpected, unexpected_percent=percent,
+                        missing_count=None if check.missing is None else missing,
+                    )
+            results.append((check, success, finding))
+        outcomes[key] = results
+
+    _add_samples(con, source, where, params, outcomes, columns)
+
+    elapsed = time.perf_counter() - started
+    reports = []
+    for key in keys:
+        row = counts.get(key)
+        failures, warnings = [], []
+        for check, success, finding in outcomes[key]:
+            if success:
+                continue
+            finding = finding or _sql_finding(check)
+            (failures if finding["severity"] == "error" else warnings).append(finding)
+        report = GateReport(
+            table=table,
+            partition={"_force_id": key[0], "_month": key[1]},
+            success=not failures,
+            row_count=int(row[2]) if row else 0,
+            failures=failures,
+            warnings=warnings,
+            suite_name=suite_name,
+            source_file=row[3] if row else None,
+            expectations_evaluated=len(checks),
+            seconds=elapsed / len(keys),
+        )
+        if results_dir is not None:
+            report.result_path = _write_sql_result(Path(results_dir), report)
+        (log.debug if report.success else log.error)("%s", report.summary().splitlines()[0])
+        reports.append(report)
+    log.info("raw.%s: gated %d partitions in-database in %.2fs (%d failed)",
+             table, len(reports), elapsed, sum(not r.success for r in reports))
+    return reports
+
+
+def _condition_columns(check: _Check) -> list[str]:
+    condition = check.kwargs.get("row_condition")
+    if not isinstance(condition, dict):
+        return []
+    column = condition.get("column")
+    return [column["name"] if isinstance(column, dict) else column]
+
+
+def _categorical_columns(checks: list[_Check], columns: dict[str, str]) -> set[str]:
+    """Columns with few distinct values per partition: lineage, in-set vocabularies, and a column
+    that must equal a lineage column (Month = the partition month)."""
+    categorical = {c for c in columns if c.startswith(_LINEAGE_PREFIX)}
+    for check in checks:
+        if check.type == "expect_column_values_to_be_in_set":
+            categorical.add(check.kwargs["column"])
+        if check.type == "expect_column_pair_values_to_be_equal":
+            a, b = check.kwargs["column_A"], check.kwargs["column_B"]
+            if a.startswith(_LINEAGE_PREFIX) or b.startswith(_LINEAGE_PREFIX):
+                categorical |= {a, b}
+    return categorical & set(columns)
+
+
+def _tally_sql(checks: list[_Check], count: str) -> str:
+    """``, element, missing, unexpected`` per check, as filtered ``count`` aggregates."""
+    parts = []
+    for check in checks:
+        cond = check.condition or "true"
+        missing = check.missing or "false"
+        unexpected = check.unexpected or "false"
+        parts += [
+            f"{count} filter (where {cond})",
+            f"{count} filter (where {cond} and {missing})",
+            f"{count} filter (where {cond} and not {missing} and {unexpected})",
+        ]
+    return "".join(", " + p for p in parts)
+
+
+def _unique_counts(con, source: str, check: _Check, where: str, params: list) -> dict[tuple[str, str], int]:
+    """Rows whose value occurs more than once in their partition (GX counts every copy)."""
+    col = _col(check.kwargs["column"])
+    cond = check.condition or "true"
+    return {
+        (force, month): int(n or 0)
+        for force, month, n in con.execute(
+            f"""
+            select _force_id, _month, sum(copies) filter (where copies > 1)
+            from (
+                select _force_id, _month, {col}, count(*) as copies
+                from {source}
+                where {where} and {cond} and {col} is not null
+                group by all
+            )
+            group by all
+            """,
+            params,
+        ).fetchall()
+    }
+
+
+def _sql_finding(check: _Check, **values: Any) -> Finding:
+    finding = Finding(
+        expectation=check.type,
+        column=check.column if check.type != "expect_table_columns_to_match_ordered_list" else None,
+        severity=check.meta.get("severity", "error"),
+        why=check.meta.get("why"),
+        element_count=values.get("element_count"),
+        unexpected_count=values.get("unexpected_count"),
+        unexpected_percent=values.get("unexpected_percent"),
+        missing_count=values.get("missing_count"),
+        mostly=check.kwargs.get("mostly"),
+        observed_value=values.get("observed_value"),
+        exception=values.get("exception"),
+        sample_values=[],
+        sample_rows=[],
+    )
+    if check.kwargs.get("row_condition") is not None:
+        finding["row_condition"] = _condition_text(check.kwargs["row_condition"])
+    if finding["exception"]:
+        finding["severity"] = "error"
+    if check.type == "expect_table_columns_to_match_ordered_list" and values.get("observed_value") is not None:
+        expected = list(check.kwargs.get("column_list") or [])
+        observed = list(values["observed_value"])
+        detail = []
+        missing = [c for c in expected if c not in observed]
+        unexpected = [c for c in observed if c not in expected]
+        if missing:
+            detail.append(f"missing columns {missing}")
+        if unexpected:
+            detail.append(f"unexpected columns {unexpected}")
+        if not detail and expected != observed:
+            detail.append(f"columns out of order: found {observed}")
+        finding["details"] = "; ".join(detail) or None
+    return finding
+
+
+def _add_samples(con, source: str, where: str, params: list, outcomes: dict, columns: dict[str, str]) -> None:
+    """Top unexpected values (all findings) and a few rows (failures) for the expectations some partition missed."""
+    missed: dict[int, _Check] = {}
+    needs_rows: set[int] = set()
+    for results in outcomes.values():
+        for check, success, finding in results:
+            if finding is not None and finding.get("unexpected_count") and not check.exception:
+                missed[check.position] = check
+                if not success and finding["severity"] == "error":
+                    needs_rows.add(check.position)
+    source_columns = [c for c in columns if not c.startswith(_LINEAGE_PREFIX)]
+    seen: dict[str, list] = {}
+    for position, check in missed.items():
+        cond = check.condition or "true"
+        missing = check.missing or "false"
+        if check.type == "expect_column_values_to_be_unique":
+            # the unexpected rows are every copy of a value repeated within its force-month
+            col = _col(check.kwargs["column"])
+            repeated = (f"select _force_id, _month, {col} as value, count(*) as n from {source} "
+                        f"where {where} and {cond} and {col} is not null group by all having count(*) > 1")
+            values_sql = (f"select * from ({repeated}) qualify row_number() over (partition by _force_id, _month "
+                          f"order by n desc, value) <= {_SQL_SAMPLE_VALUES}")
+            rows_from = (f"{source} as t semi join ({repeated}) as r "
+                         f"on t._force_id = r._force_id and t._month = r._month and t.{col} = r.value")
+            rows_where, rows_params = "true", [*params]
+            values_params = params
+        else:
+            filter_sql = f"{where} and {cond} and not {missing} and {check.unexpected}"
+            values_sql = (
+                f"select * from (select _force_id, _month, {check.value} as value, count(*) as n from {source} "
+                f"where {filter_sql} group by all) qualify row_number() over (partition by _force_id, _month "
+                f"order by n desc, value::varchar) <= {_SQL_SAMPLE_VALUES}"
+            )
+            values_params = params
+            rows_from, rows_where, rows_params = source, filter_sql, params
+        if check.value is not None:
+            values_query = f"{values_sql} order by 1, 2, 4 desc"
+            if values_query not in seen:  # the warning and error checks of one column share it
+                seen[values_query] = con.execute(values_query, values_params).fetchall()
+            for force, month, value, n in seen[values_query]:
+                for item in outcomes.get((force, month), []):
+                    if item[0].position == position and item[2] is not None and value is not None \
+                            and len(item[2]["sample_values"]) < SAMPLE_SIZE:
+                        item[2]["sample_values"].append({"value": _jsonable(value), "count": int(n)})
+        if position in needs_rows:
+            checked = [c for c in check.columns_used if c in columns]
+            shown = checked + [c for c in source_columns if c not in checked]
+            select = ", ".join(_col(c) for c in shown)
+            rows = con.execute(
+                f"""
+                select _force_id, _month, {select}
+                from {rows_from} where {rows_where}
+                qualify row_number() over (partition by _force_id, _month) <= {SAMPLE_SIZE}
+                """,
+                rows_params,
+            ).fetchall()
+            for force, month, *values in rows:
+                for item in outcomes.get((force, month), []):
+                    if item[0].position == position and item[2] is not None:
+                        item[2]["sample_rows"].append(
+                            {"_row": None, **{c: _jsonable(v) for c, v in zip(shown, values)}}
+                        )
+
+
+def _write_sql_result(results_dir: Path, report: GateReport) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    force_id, month = report.partition["_force_id"], report.partition["_month"]
+    path = results_dir / f"{report.table}__{_safe_file_part(force_id)}__{_safe_file_part(month)}.json"
+    payload = {"engine": "duckdb-sql (ingest/gates.py)", "success": report.success, "opcc_gate": report.to_dict()}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path

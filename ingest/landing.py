@@ -79,16 +79,22 @@ def _now() -> str:
 
 
 def is_published(url: str, timeout: float = 30.0) -> bool:
-    """Does the publisher have a file at ``url``? (HEAD for http, existence for file://)."""
+    """Does the publisher have a file at ``url``? (HEAD for http, existence for file://).
+
+    Goes through the HTTP layer (rate limit, retries on 429/5xx/connection errors); raises
+    ``ingest.http.HttpError`` naming the URL, status and attempts when it cannot tell.
+    """
     parsed = urlparse(url)
     if parsed.scheme == "file":
         return Path(unquote(parsed.path)).is_file()
-    from ingest.http import session  # requests is only imported when a task needs it
+    from ingest.http import HttpStatusError, session  # requests is only imported when a task needs it
 
     response = session().head(url, timeout=timeout, allow_redirects=True)
+    response.close()
     if response.status_code == 404:
         return False
-    response.raise_for_status()
+    if response.status_code >= 400:
+        raise HttpStatusError(url, f"HTTP {response.status_code} {response.reason}", status=response.status_code)
     return True
 
 
@@ -168,45 +174,32 @@ def _copy_local(
 def _download(
     url: str, tmp: Path, previous: ManifestRow | None, max_bytes: int, timeout: float
 ) -> tuple[str | None, str | None, bool]:
-    from ingest.http import session
+    """Conditional, streamed, verified download through the HTTP layer (``ingest.http``).
 
-    headers = {}
-    if previous is not None:
-        if previous.etag:
-            headers["If-None-Match"] = previous.etag
-        if previous.last_modified:
-            headers["If-Modified-Since"] = previous.last_modified
-    with session().get(url, headers=headers, stream=True, timeout=timeout) as response:
-        if response.status_code == 304:
-            return previous.etag if previous else None, previous.last_modified if previous else None, True
-        if response.status_code == 404:
-            raise NotPublished(f"{url}: 404 Not Found (not published yet?)")
-        if response.status_code >= 400:
-            raise LandingError(f"{url}: HTTP {response.status_code} {response.reason}")
-        declared = response.headers.get("Content-Length")
-        if declared is not None and int(declared) > max_bytes:
-            raise LandingError(f"{url}: Content-Length {declared} is over the {max_bytes}-byte limit")
-        import requests
+    The layer retries a cut-off body, 5xx and 429 itself; what reaches here is final.
+    """
+    from ingest.http import DownloadRefused, HttpError, NotFound, session
 
-        written = 0
-        try:
-            with tmp.open("wb") as handle:
-                for chunk in response.iter_content(CHUNK_BYTES):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise LandingError(f"{url}: more than {max_bytes} bytes; refusing to land it")
-                    handle.write(chunk)
-        except requests.RequestException as exc:
-            raise LandingError(
-                f"{url}: download truncated after {written} of {declared or 'unknown'} bytes ({exc.__class__.__name__}); "
-                "the previous landed copy is kept, rerun the task to try again"
-            ) from exc
-        if declared is not None and written != int(declared):
-            raise LandingError(
-                f"{url}: download truncated: received {written} of {declared} bytes; "
-                "the previous landed copy is kept, rerun the task to try again"
-            )
-        return response.headers.get("ETag"), response.headers.get("Last-Modified"), False
+    try:
+        result = session().download(
+            url,
+            tmp,
+            max_bytes=max_bytes,
+            etag=previous.etag if previous else None,
+            last_modified=previous.last_modified if previous else None,
+            timeout=timeout,
+        )
+    except NotFound as exc:
+        raise NotPublished(f"{url}: 404 Not Found (not published yet?)") from exc
+    except DownloadRefused as exc:
+        raise LandingError(str(exc)) from exc
+    except HttpError as exc:
+        raise LandingError(
+            f"{exc}; the previous landed copy is kept, rerun the task to try again"
+        ) from exc
+    if result.status == "unchanged":
+        return previous.etag if previous else None, previous.last_modified if previous else None, True
+    return result.etag, result.last_modified, False
 
 
 def verify_zip(path: Path) -> None:

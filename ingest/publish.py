@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # would make every `evidence.<table>` ambiguous. The marts therefore go in the file's
 # main schema, where `evidence.<table>` resolves through the catalog name (and the bare
 # table name works too).
-PUBLISHED_SCHEMAS = {"evidence": "main"}
+PUBLISHED_SCHEMAS = {"evidence": "main", "performance": "performance"}
 # Where each published number came from: landed files, loads and refused rows.
 LINEAGE_TABLES = {
     "landing_manifest": ("raw.landing_manifest", "One row per landed source file: its URL, sha256, size and when it was fetched."),
@@ -57,6 +57,8 @@ def publish(settings: Settings) -> Path:
         if not tables:
             raise RuntimeError(f"{settings.paths.warehouse}: no tables in {PUBLISHED_SCHEMAS}; run dbt build first")
         con.execute("create schema if not exists pub.meta")
+        for published_schema in sorted(set(PUBLISHED_SCHEMAS.values()) - {"main"}):
+            con.execute(f"create schema if not exists pub.{quote_identifier(published_schema)}")
         for schema, table, comment in tables:
             source = f"wh.{quote_identifier(schema)}.{quote_identifier(table)}"
             name = f"pub.{quote_identifier(PUBLISHED_SCHEMAS[schema])}.{quote_identifier(table)}"

@@ -67,27 +67,51 @@ def quote_identifier(name: str) -> str:
     return name
 
 
-def open_connection(path: Path, *, memory_limit: str = "2GB", threads: int = 2, read_only: bool = False) -> "duckdb.DuckDBPyConnection":
+def temp_directory(settings) -> Path:
+    """Where DuckDB spills when a query needs more than ``memory_limit``: ``<warehouse>.tmp``.
+
+    DuckDB's own default for a database file, used by every connection the platform opens
+    (loader, gates, dbt, publish), on the same disk as the warehouse, so a 2-core,
+    small-memory host spills instead of swapping.
+    """
+    return settings.paths.warehouse.with_name(settings.paths.warehouse.name + ".tmp")
+
+
+def open_connection(
+    path: Path,
+    *,
+    memory_limit: str = "2GB",
+    threads: int = 2,
+    read_only: bool = False,
+    temp_dir: Path | None = None,
+) -> "duckdb.DuckDBPyConnection":
+    """A DuckDB connection with the configured limits, set before any query runs."""
     import duckdb
 
     if not read_only and str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
-    con.execute("set memory_limit = ?", [memory_limit])
-    con.execute("set threads = ?", [threads])
+    config = {"memory_limit": str(memory_limit), "threads": int(threads)}
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(temp_dir)
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     con.execute("set TimeZone = 'UTC'")
     return con
+
+
+def connection_settings(settings) -> dict:
+    """``open_connection`` keyword arguments from the platform settings ([duckdb] and the work dir)."""
+    return {
+        "memory_limit": settings.duckdb.memory_limit,
+        "threads": settings.duckdb.threads,
+        "temp_dir": temp_directory(settings),
+    }
 
 
 @contextmanager
 def connect(settings, *, read_only: bool = False) -> Iterator["duckdb.DuckDBPyConnection"]:
     """Open the warehouse named in ``settings`` and make sure the shared raw tables exist."""
-    con = open_connection(
-        settings.paths.warehouse,
-        memory_limit=settings.duckdb.memory_limit,
-        threads=settings.duckdb.threads,
-        read_only=read_only,
-    )
+    con = open_connection(settings.paths.warehouse, read_only=read_only, **connection_settings(settings))
     try:
         if not read_only:
             con.execute(SHARED_RAW_DDL)

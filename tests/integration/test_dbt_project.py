@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from ingest.sources.police_uk_contract import DATASETS, LINEAGE_COLUMNS, OUTCOMES, STOP_AND_SEARCH, STREET
+from ingest.transform import POLICE_UK_SELECTION
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 LOADED_AT = datetime(2024, 4, 2, 6, 0, 0)
@@ -191,6 +192,8 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                 "--log-path", str(tmp_path / "logs"),
                 "--fail-fast",
                 "--quiet",
+                # the police.uk evidence only: other sources' raw tables are not in this fixture
+                "--select", *POLICE_UK_SELECTION, "--indirect-selection", "cautious",
             ]
         )
         elapsed = time.perf_counter() - started

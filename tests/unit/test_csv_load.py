@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.csv_load import LoadError, TypedColumn, replace_partition
+from ingest.csv_load import CsvFile, LoadError, TypedColumn, check_headers, replace_partition, replace_partitions
 from ingest.sources.police_uk import OLDER_FORMATS, ensure_raw_tables
 from ingest.sources.police_uk_contract import LEGACY_2011_STREET_HEADER, STREET
 from ingest.warehouse import SHARED_RAW_DDL
@@ -117,3 +117,44 @@ def test_unreadable_files_are_refused_clearly(tmp_path, con, content, message):
     path.write_bytes(content)
     with pytest.raises(LoadError, match=message):
         load(con, path)
+
+
+def _csv_file(path: Path, force: str, month: str = "2024-03") -> CsvFile:
+    member = f"{month}/{month}-{force}-street.csv"
+    return CsvFile(
+        path=path, label=member,
+        lineage={"_force_id": force, "_month": month, "_source_file": member, "_archive_sha256": "sha",
+                 "_loaded_at": datetime(2024, 5, 1)},
+        rejects_key={"dataset": STREET.table, "force_id": force, "month": month},
+    )
+
+
+def test_many_files_load_in_one_statement_each_into_its_own_partition(tmp_path, con):
+    lancs, kent = tmp_path / "lancashire.csv", tmp_path / "kent.csv"
+    lancs.write_text("\n".join([STREET_HEADER] + [street_row(f"{ID}{i}", "2024-03") for i in range(3)]) + "\n")
+    kent.write_bytes(("\r\n".join([STREET_HEADER, street_row(ID + "7", "2024-03", force_name="Kent Police"),
+                                   street_row(ID + "8", "2024-03", lon="east"), "only,three,fields"]) + "\r\n").encode())
+    load(con, lancs, force="gwent")  # another partition, which must be left alone
+    files = [_csv_file(lancs, "lancashire"), _csv_file(kent, "kent")]
+    assert check_headers(files, COLUMNS) == {}
+    for _ in range(2):  # a rerun replaces, never appends
+        results = replace_partitions(con, table=STREET.table, columns=COLUMNS, files=files)
+    assert {k: (r.rows_loaded, r.rows_rejected) for k, r in results.items()} == {
+        "2024-03/2024-03-lancashire-street.csv": (3, 0), "2024-03/2024-03-kent-street.csv": (1, 2)}
+    assert con.execute(
+        "select _force_id, _source_file, count(*) from raw.police_uk_street group by all order by 1"
+    ).fetchall() == [("gwent", "lancashire.csv", 3), ("kent", "2024-03/2024-03-kent-street.csv", 1),
+                     ("lancashire", "2024-03/2024-03-lancashire-street.csv", 3)]
+    assert con.execute(
+        "select force_id, source_file, line, error_type from raw.load_rejects order by line"
+    ).fetchall() == [("kent", "2024-03/2024-03-kent-street.csv", 3, "CAST"),
+                     ("kent", "2024-03/2024-03-kent-street.csv", 4, "MISSING COLUMNS")]
+
+
+def test_a_changed_header_is_named_per_file_before_anything_is_read(tmp_path):
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(STREET_HEADER + "\n")
+    bad.write_text(STREET_HEADER.replace("LSOA code", "LSOA21 code") + "\n")
+    refused = check_headers([_csv_file(good, "lancashire"), _csv_file(bad, "kent")], COLUMNS, OLDER_FORMATS)
+    assert list(refused) == ["2024-03/2024-03-kent-street.csv"]
+    assert "unexpected columns ['LSOA21 code']" in str(refused["2024-03/2024-03-kent-street.csv"])

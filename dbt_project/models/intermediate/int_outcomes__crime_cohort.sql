@@ -1,4 +1,14 @@
-{{ config(materialized='table') }}
+-- One row per crime, built crime by crime: an incremental run rebuilds only the crimes whose
+-- street rows or outcome events were loaded since this model's last build (a new month's crimes,
+-- and the older crimes its outcomes file updates), however far back their cohort month is.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='crime_id',
+    on_schema_change='fail',
+    tags=['police_uk_incremental'],
+    post_hook="{{ police_uk_delete_vanished_crimes() }}",
+) }}
 
 with
 
@@ -20,11 +30,85 @@ outcome_categories as (
 
 ),
 
+{% if is_incremental() %}
+
+existing_cohort as (
+
+    select * from {{ this }}
+
+),
+
+changed_street_months as (
+
+    select cast(_month || '-01' as date) as month_start
+    from ({{ police_uk_changed_months(source('police_uk', 'street')) }})
+
+),
+
+changed_outcome_months as (
+
+    select cast(_month || '-01' as date) as month_start
+    from ({{ police_uk_changed_months(source('police_uk', 'outcomes')) }})
+
+),
+
+crimes_to_rebuild as (
+
+    -- crimes in a street month just loaded (new, or re-issued by the publisher)
+    select crime_id from street_crimes
+    where month_start in (select month_start from changed_street_months) and crime_id is not null
+    union
+    -- crimes of a re-issued street month as built before (the new file may have dropped them)
+    select crime_id from existing_cohort
+    where cohort_month_start in (select month_start from changed_street_months)
+    union
+    -- crimes with an outcome event in an outcomes month just loaded: these reach back to older cohorts
+    select crime_id from outcome_events
+    where outcome_month_start in (select month_start from changed_outcome_months) and crime_id is not null
+    union
+    -- crimes whose events span a re-issued outcomes month (the new file may have dropped an event)
+    select existing_cohort.crime_id from existing_cohort
+    join changed_outcome_months
+        on changed_outcome_months.month_start
+            between existing_cohort.first_outcome_month_start and existing_cohort.latest_outcome_event_month_start
+
+),
+
+street_crimes_to_rebuild as (
+
+    select * from street_crimes
+    where crime_id in (select crime_id from crimes_to_rebuild)
+
+),
+
+outcome_events_to_rebuild as (
+
+    select * from outcome_events
+    where crime_id in (select crime_id from crimes_to_rebuild)
+
+),
+
+{% else %}
+
+street_crimes_to_rebuild as (
+
+    select * from street_crimes
+
+),
+
+outcome_events_to_rebuild as (
+
+    select * from outcome_events
+
+),
+
+{% endif %}
+
 crimes_that_can_have_outcomes as (
 
     -- Anti-social behaviour has no outcomes; British Transport Police publishes no crime
     -- ids and no outcomes, so its crimes cannot join to an outcome either.
-    select * from street_crimes
+    select * from street_crimes_to_rebuild
     where not is_anti_social_behaviour
         and crime_id is not null
 
@@ -33,7 +117,7 @@ crimes_that_can_have_outcomes as (
 crimes as (
 
     -- One row per crime id. A few files repeat an id: keep the earliest month, then the
-    -- copy whose last outcome got furthest (ties broken by text, to be deterministic).
+    -- copy whose last outcome got furthest (ties broken by text and place, to be deterministic).
     select
         crime_id,
         force_id,
@@ -49,7 +133,8 @@ crimes as (
             month_start,
             {{ outcome_group_precedence('last_outcome_group') }},
             last_outcome_category,
-            street_record_id
+            lsoa_code,
+            source_file
     ) = 1
 
 ),
@@ -61,7 +146,7 @@ events_with_group as (
         outcome_events.outcome_month_start,
         outcome_events.outcome_category,
         outcome_categories.outcome_group
-    from outcome_events
+    from outcome_events_to_rebuild as outcome_events
     left join outcome_categories
         on outcome_events.outcome_category = outcome_categories.outcome_category
     where outcome_events.crime_id is not null
@@ -138,7 +223,8 @@ with_outcome_group as (
         coalesce(outcome_categories.is_resolved, false) as is_resolved,
         date_diff(
             'month', latest_outcome.cohort_month_start, latest_outcome.latest_outcome_event_month_start
-        ) as months_to_latest_outcome_event
+        ) as months_to_latest_outcome_event,
+        {{ police_uk_run_started_at() }} as built_at
     from latest_outcome
     left join outcome_categories
         on latest_outcome.latest_outcome_category = outcome_categories.outcome_category

@@ -6,9 +6,9 @@ police_forces as (
 
 ),
 
-street_crimes as (
+crime_monthly as (
 
-    select * from {{ ref('stg_police_uk__street_crimes') }}
+    select * from {{ ref('fct_crime_monthly') }}
 
 ),
 
@@ -18,9 +18,9 @@ outcome_events as (
 
 ),
 
-stop_searches as (
+stop_search_monthly as (
 
-    select * from {{ ref('stg_police_uk__stop_searches') }}
+    select * from {{ ref('fct_stop_search_monthly') }}
 
 ),
 
@@ -31,7 +31,7 @@ street_months as (
         min(month_start) as first_month_start,
         max(month_start) as last_month_start,
         count(distinct month_start) as month_with_street_data_count
-    from street_crimes
+    from crime_monthly
     group by force_id
 
 ),
@@ -44,7 +44,7 @@ forces_with_outcomes as (
 
 forces_with_stop_search as (
 
-    select distinct force_id from stop_searches
+    select distinct force_id from stop_search_monthly
 
 ),
 

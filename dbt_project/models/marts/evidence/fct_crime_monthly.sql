@@ -1,8 +1,27 @@
+-- Built month by month: an incremental run rebuilds only the months loaded since this model's
+-- last build (macros/police_uk_incremental.sql), replacing them whole.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month_start',
+    on_schema_change='fail',
+    tags=['police_uk_incremental'],
+) }}
+
 with
 
 street_crimes as (
 
     select * from {{ ref('stg_police_uk__street_crimes') }}
+
+),
+
+street_crimes_to_count as (
+
+    select * from street_crimes
+    {% if is_incremental() %}
+    where source_month in ({{ police_uk_changed_months(source('police_uk', 'street')) }})
+    {% endif %}
 
 ),
 
@@ -21,7 +40,7 @@ keyed as (
         coalesce(lsoa_code, 'no-lsoa') as lsoa_code,
         lsoa_name,
         crime_type
-    from street_crimes
+    from street_crimes_to_count
 
 ),
 

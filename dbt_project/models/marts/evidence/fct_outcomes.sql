@@ -1,3 +1,14 @@
+-- Built cohort month by cohort month: an incremental run re-counts the cohort months that hold a
+-- crime int_outcomes__crime_cohort rebuilt since this model's last build (a new month, and the older
+-- months its outcomes reach back to), plus street months reloaded since (a crime may have left them).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month_start',
+    on_schema_change='fail',
+    tags=['police_uk_incremental'],
+) }}
+
 with
 
 crime_cohort as (
@@ -5,6 +16,35 @@ crime_cohort as (
     select * from {{ ref('int_outcomes__crime_cohort') }}
 
 ),
+
+{% if is_incremental() %}
+
+cohort_months_to_build as (
+
+    select distinct cohort_month_start as month_start from crime_cohort
+    where built_at > {{ police_uk_last_built_at() }}
+    union
+    select cast(_month || '-01' as date)
+    from ({{ police_uk_changed_months(source('police_uk', 'street')) }})
+
+),
+
+crimes_to_count as (
+
+    select * from crime_cohort
+    where cohort_month_start in (select month_start from cohort_months_to_build)
+
+),
+
+{% else %}
+
+crimes_to_count as (
+
+    select * from crime_cohort
+
+),
+
+{% endif %}
 
 crime_types as (
 
@@ -28,7 +68,7 @@ cohort_counts as (
         count(*) filter (where latest_outcome_group is null) as no_outcome_count,
         sum(outcome_event_count) as outcome_event_count,
         count(*) filter (where outcome_event_count > 0) as crimes_with_outcome_event_count
-    from crime_cohort
+    from crimes_to_count
     group by cohort_month_start, force_id, crime_type
 
 ),

@@ -1,8 +1,27 @@
+-- Built month by month: an incremental run rebuilds only the months loaded since this model's
+-- last build (macros/police_uk_incremental.sql), replacing them whole.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month_start',
+    on_schema_change='fail',
+    tags=['police_uk_incremental'],
+) }}
+
 with
 
 stop_searches as (
 
     select * from {{ ref('stg_police_uk__stop_searches') }}
+
+),
+
+stop_searches_to_count as (
+
+    select * from stop_searches
+    {% if is_incremental() %}
+    where source_month in ({{ police_uk_changed_months(source('police_uk', 'stop_search')) }})
+    {% endif %}
 
 ),
 
@@ -19,7 +38,7 @@ keyed as (
         is_arrest,
         is_outcome_linked_to_object,
         is_more_than_outer_clothing_removed
-    from stop_searches
+    from stop_searches_to_count
 
 ),
 

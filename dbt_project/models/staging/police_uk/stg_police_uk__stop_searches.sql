@@ -1,3 +1,5 @@
+-- A view: rename, cast and clean. Consumers filter it by month (source_month), and DuckDB
+-- pushes that filter into the raw table's scan, so an incremental build reads only new months.
 with
 
 source as (
@@ -6,34 +8,10 @@ source as (
 
 ),
 
-fingerprinted as (
-
-    select
-        *,
-        {{ row_fingerprint([
-            '_source_file', 'type', 'date', 'part_of_a_policing_operation', 'policing_operation',
-            'latitude', 'longitude', 'gender', 'age_range', 'self_defined_ethnicity',
-            'officer_defined_ethnicity', 'legislation', 'object_of_search', 'outcome',
-            'outcome_linked_to_object_of_search', 'removal_of_more_than_just_outer_clothing'
-        ]) }} as row_fingerprint
-    from source
-
-),
-
-numbered as (
-
-    select
-        *,
-        row_number() over (partition by row_fingerprint) as copy_number
-    from fingerprinted
-
-),
-
 renamed as (
 
     select
         -- ids
-        md5(row_fingerprint || ':' || copy_number) as stop_search_record_id,
         _force_id as force_id,
 
         -- dates: the month is the file's; the timestamp keeps its published offset
@@ -71,7 +49,7 @@ renamed as (
         _archive_sha256 as archive_sha256,
         _loaded_at as loaded_at
 
-    from numbered
+    from source
 
 ),
 

@@ -1,3 +1,5 @@
+-- A view: rename, cast and clean. Consumers filter it by month (source_month), and DuckDB
+-- pushes that filter into the raw table's scan, so an incremental build reads only new months.
 with
 
 source as (
@@ -6,35 +8,10 @@ source as (
 
 ),
 
-fingerprinted as (
-
-    -- The files carry no row id and can hold identical rows: fingerprint the published
-    -- content (not the load time), then number the copies.
-    select
-        *,
-        {{ row_fingerprint([
-            '_source_file', 'crime_id', 'month', 'reported_by', 'falls_within',
-            'longitude', 'latitude', 'location', 'lsoa_code', 'lsoa_name',
-            'crime_type', 'last_outcome_category', 'context'
-        ]) }} as row_fingerprint
-    from source
-
-),
-
-numbered as (
-
-    select
-        *,
-        row_number() over (partition by row_fingerprint) as copy_number
-    from fingerprinted
-
-),
-
 renamed as (
 
     select
         -- ids
-        md5(row_fingerprint || ':' || copy_number) as street_record_id,
         nullif(trim(crime_id), '') as crime_id,
         _force_id as force_id,
 
@@ -65,7 +42,7 @@ renamed as (
         _archive_sha256 as archive_sha256,
         _loaded_at as loaded_at
 
-    from numbered
+    from source
 
 )
 

@@ -1,0 +1,76 @@
+"""Annual and on-publication sources: HMICFRS PEEL grades, finance plans, CSP strategic assessments.
+
+One DAG per source, made from the table below, each with its own schedule: what is there for
+the year (skipped when nothing is published yet) → fetch (retries with backoff) → load and gate
+in the ``duckdb_writer`` pool, which emits the source's Asset. The year is the one the run's
+data interval ends in: everything published by then for that year and before is (re)loaded,
+each partition replaced whole, so reruns and backfills give the same rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import CronDataIntervalTimetable, dag, task
+
+from ingest.assets import RAW_CSP_ASSESSMENTS, RAW_FINANCE, RAW_HMICFRS
+
+YEAR = "{{ data_interval_end.year }}"
+FETCH = {"retries": 4, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+         "max_retry_delay": timedelta(hours=1)}
+DEFAULTS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=2)}
+
+# dag_id: (module in ingest.sources, cron (UTC), Asset, why this cadence)
+SOURCES = {
+    "hmicfrs_inspections": ("hmicfrs", "0 6 1 * *", RAW_HMICFRS,
+                            "PEEL reports come out through each round: checked monthly (an unchanged file is skipped)."),
+    "finance_plans": ("finance", "0 6 1 3 *", RAW_FINANCE,
+                      "Budgets and precepts are set in February, the settlement in January: loaded each March."),
+    "csp_assessments": ("csp_assessments", "0 6 1 7 *", RAW_CSP_ASSESSMENTS,
+                        "Strategic assessments are refreshed each spring: loaded each July."),
+}
+
+
+def source_dag(dag_id: str, module: str, cron: str, asset, cadence: str):
+    @dag(dag_id=dag_id, schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
+         start_date=datetime(2024, 1, 1, tzinfo=timezone.utc), catchup=False, max_active_runs=1,
+         default_args=DEFAULTS, tags=[module, "annual", "ingest"], doc_md=f"{__doc__}\n\n{cadence}")
+    def annual_source():
+        @task
+        def what_is_there(year: str) -> str:
+            import importlib
+
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from ingest.config import load_settings
+
+            settings, source = load_settings(), importlib.import_module(f"ingest.sources.{module}")
+            published = [f for f in source.files_for(settings, int(year)) if source.is_published(settings, f)]
+            if not published:
+                raise AirflowSkipException(f"{module}: nothing published for {year} or before (see config [{module}])")
+            return year
+
+        @task(**FETCH)
+        def fetch(year: str) -> list[dict]:
+            import importlib
+
+            from ingest.config import load_settings
+
+            return importlib.import_module(f"ingest.sources.{module}").fetch(load_settings(), int(year))
+
+        @task(pool="duckdb_writer", outlets=[asset])
+        def load_and_validate(year: str, fetched: list[dict]) -> dict:
+            import importlib
+
+            from ingest.config import load_settings
+
+            return importlib.import_module(f"ingest.sources.{module}").load(load_settings(), int(year))
+
+        year = what_is_there(YEAR)
+        load_and_validate(year, fetch(year))
+
+    return annual_source()
+
+
+for _dag_id, (_module, _cron, _asset, _cadence) in SOURCES.items():
+    source_dag(_dag_id, _module, _cron, _asset, _cadence)

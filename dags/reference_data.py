@@ -1,0 +1,79 @@
+"""Reference data: ONS geography and population once a year, Home Office recorded crime each quarter.
+
+Two DAGs, each keyed on its data interval: ``reference_geography_population`` (``@yearly``:
+the year's lookups and estimates, and earlier vintages) and ``home_office_prc_quarterly``
+(the current release of the CSP tables, found on the gov.uk page). Fetches retry with
+backoff; loads share the ``duckdb_writer`` pool and emit one Asset per source.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import CronDataIntervalTimetable, dag, task
+
+from ingest.assets import RAW_HOME_OFFICE_PRC, RAW_ONS_GEOGRAPHY, RAW_ONS_POPULATION
+
+YEAR = "{{ data_interval_start.year }}"
+QUARTER = "{{ data_interval_start.year }}-Q{{ (data_interval_start.month - 1) // 3 + 1 }}"
+FETCH = {"retries": 4, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+         "max_retry_delay": timedelta(hours=1)}
+DEFAULTS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=2)}
+
+
+@dag(schedule=CronDataIntervalTimetable("0 0 1 1 *", timezone="UTC"), start_date=datetime(2022, 1, 1, tzinfo=timezone.utc),
+     catchup=False, max_active_runs=1, default_args=DEFAULTS, tags=["ons", "reference", "yearly", "ingest"], doc_md=__doc__)
+def reference_geography_population():
+    @task(**FETCH)
+    def fetch_geography(year: str) -> list[dict]:
+        from ingest.config import load_settings
+        from ingest.sources import ons_geography
+
+        return ons_geography.fetch(load_settings(), int(year))
+
+    @task(**FETCH)
+    def fetch_population(year: str) -> list[dict]:
+        from ingest.config import load_settings
+        from ingest.sources import ons_population
+
+        return ons_population.fetch(load_settings(), int(year))
+
+    @task(pool="duckdb_writer", outlets=[RAW_ONS_GEOGRAPHY])
+    def load_geography(year: str, fetched: list[dict]) -> dict:
+        from ingest.config import load_settings
+        from ingest.sources import ons_geography
+
+        return ons_geography.load(load_settings(), int(year))
+
+    @task(pool="duckdb_writer", outlets=[RAW_ONS_POPULATION])
+    def load_population(year: str, fetched: list[dict]) -> dict:
+        from ingest.config import load_settings
+        from ingest.sources import ons_population
+
+        return ons_population.load(load_settings(), int(year))
+
+    load_geography(YEAR, fetch_geography(YEAR)) >> load_population(YEAR, fetch_population(YEAR))
+
+
+@dag(schedule=CronDataIntervalTimetable("0 0 1 */3 *", timezone="UTC"), start_date=datetime(2022, 10, 1, tzinfo=timezone.utc),
+     catchup=False, max_active_runs=1, default_args=DEFAULTS, tags=["home_office", "quarterly", "ingest"], doc_md=__doc__)
+def home_office_prc_quarterly():
+    @task(**FETCH)
+    def fetch(quarter: str) -> list[dict]:
+        from ingest.config import load_settings
+        from ingest.sources import home_office_prc
+
+        return home_office_prc.fetch(load_settings(), quarter)
+
+    @task(pool="duckdb_writer", outlets=[RAW_HOME_OFFICE_PRC])
+    def load_and_validate(quarter: str, fetched: list[dict]) -> dict:
+        from ingest.config import load_settings
+        from ingest.sources import home_office_prc
+
+        return home_office_prc.load(load_settings(), quarter, names=[f["file"] for f in fetched])
+
+    load_and_validate(QUARTER, fetch(QUARTER))
+
+
+reference_geography_population()
+home_office_prc_quarterly()

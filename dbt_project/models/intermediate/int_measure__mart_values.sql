@@ -1,0 +1,81 @@
+-- The measure engine: for every measure of the plan whose mart can be read, the mart's rows that
+-- pass the measure's filter, added up by force, CSP and the mart's own period (month, quarter or
+-- year). Written out at run time from seeds/plan_measures.csv (macros/plan_measures.sql); the
+-- plan is checked first (a bad line stops the build, naming it). Periods where
+-- nothing passes the filter have no row here: fct_measure_values fills them with zeros.
+-- A table: three models read it, and each read would otherwise scan every mart again.
+{{ config(materialized="table") }}
+{{ plan_measures_check() }}
+{{ plan_registry_depends_on() }}
+{%- set geography = plan_relation('dim_geography') -%}
+{%- set measures = [] -%}
+{%- for row in plan_measure_rows() if row.mart -%}
+    {%- set checked = plan_relation(row.mart) -%}
+    {%- if checked.relation is not none -%}
+        {%- do measures.append({'row': row, 'relation': checked.relation, 'mart': var('plan_measure_marts')[row.mart]}) -%}
+    {%- endif -%}
+{%- endfor %}
+
+with
+
+{% for measure in measures -%}
+{%- set row, mart = measure.row, measure.mart -%}
+{%- set by_csp = 'csp' in (row.geography or '').split('|') -%}
+{%- set by_group = row.statistic == 'disproportionality' -%}
+{%- set csp_via_lsoa = by_csp and not mart.get('csp') and mart.get('lsoa') and geography.relation is not none -%}
+measure_{{ loop.index }} as (
+
+    -- line {{ row.source_line }}: {{ row.measure_id }}
+    select
+        '{{ row.measure_id }}' as measure_id,
+        cast(mart."{{ mart.force }}" as varchar) as force_id,
+        {% if by_csp and mart.get('csp') -%}
+        cast(mart."{{ mart.csp }}" as varchar)
+        {%- elif csp_via_lsoa -%}
+        cast(geography.csp_code as varchar)
+        {%- else -%}
+        cast(null as varchar)
+        {%- endif %} as csp_code,
+        {% if by_group -%} cast(mart."ethnic_group" as varchar) {%- else -%} cast(null as varchar) {%- endif %} as ethnic_group,
+        {{ plan_period_sql(mart, 'mart') }} as period_start,
+        sum({{ '1.0' if row.numerator == 'rows' else 'cast(mart."' ~ row.numerator ~ '" as double)' }}) as numerator,
+        sum({{ 'cast(null as double)' if not row.denominator else ('1.0' if row.denominator == 'rows' else 'cast(mart."' ~ row.denominator ~ '" as double)') }}) as denominator,
+        count(*) as source_row_count
+    from {{ measure.relation }} as mart
+    {% if csp_via_lsoa -%}
+    left join {{ geography.relation }} as geography
+        on mart."{{ mart.lsoa }}" = geography.lsoa_code
+    {% endif -%}
+    where {{ plan_filter_sql(row.filter, 'mart', 'ethnic_group' if by_group else none) }}
+    group by all
+
+),
+
+{% endfor -%}
+
+no_measures as (
+
+    select
+        cast(null as varchar) as measure_id,
+        cast(null as varchar) as force_id,
+        cast(null as varchar) as csp_code,
+        cast(null as varchar) as ethnic_group,
+        cast(null as date) as period_start,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator,
+        cast(null as bigint) as source_row_count
+    where false
+
+),
+
+all_measures as (
+
+    select * from no_measures
+    {% for measure in measures -%}
+    union all
+    select * from measure_{{ loop.index }}
+    {% endfor %}
+
+)
+
+select * from all_measures

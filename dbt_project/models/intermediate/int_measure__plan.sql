@@ -1,0 +1,93 @@
+-- The plan's measures as loaded from seeds/plan_measures.csv, checked first: a line naming an
+-- unknown mart, column, filter column or polarity stops the build with the file's line number
+-- (macros/plan_measures.sql). Each measure carries whether its mart can be read yet.
+{{ plan_measures_check() }}
+
+with
+
+plan_measures as (
+
+    -- The seed is loaded with DuckDB's CSV reader, in file order: line = rowid + 2 (line 1 is the header).
+    select *, rowid + 2 as source_line from {{ ref('plan_measures') }}
+
+),
+
+source_status as (
+
+    select * from {{ ref('int_measure__source_status') }}
+
+),
+
+typed as (
+
+    select
+        cast(source_line as integer) as source_line,
+        trim(objective_id) as objective_id,
+        trim(objective) as objective,
+        trim(measure_id) as measure_id,
+        trim(measure_name) as measure_name,
+        nullif(trim(mart), '') as mart,
+        nullif(trim(numerator), '') as numerator,
+        nullif(trim(denominator), '') as denominator,
+        nullif(trim(filter), '') as filter,
+        trim(statistic) as statistic,
+        trim(unit) as unit,
+        trim(polarity) as polarity,
+        trim(geography) as geography,
+        trim(frequency) as frequency,
+        trim(baseline_rule) as baseline_rule,
+        cast(target as double) as target,
+        trim(comparator) as comparator,
+        coalesce(cast(maturity_months as integer), 0) as maturity_months,
+        coalesce(cast(national as boolean), false) as is_national,
+        nullif(trim(national_priority), '') as national_priority,
+        nullif(trim(data_gap_reason), '') as data_gap_reason,
+        trim(description) as description
+    from plan_measures
+
+),
+
+with_objective_first_line as (
+
+    select
+        *,
+        min(source_line) over (partition by objective_id) as objective_first_line
+    from typed
+
+),
+
+with_derived as (
+
+    select
+        with_objective_first_line.* exclude (objective_first_line),
+        dense_rank() over (order by objective_first_line) as objective_order,
+        source_line as measure_order,
+        'csp' in string_split(geography, '|') as includes_csp,
+        case frequency when 'monthly' then 'month' when 'quarterly' then 'quarter' else 'year' end as period_grain,
+        case baseline_rule when 'mean_previous_3_years' then 3 else 1 end as baseline_year_count,
+        -- targets are written in the unit shown (90 = 90%); values are stored as proportions
+        case when unit = 'percent' then target / 100.0 else target end as target_value,
+        cast(ceil(maturity_months / 3.0) as integer) as maturity_quarters,
+        case when statistic = 'disproportionality'
+            then nullif(regexp_extract(filter, 'ethnic_group\s*=\s*([^;|]+)', 1), '')
+        end as disproportionality_group
+    from with_objective_first_line
+
+),
+
+with_source_status as (
+
+    select
+        with_derived.*,
+        coalesce(source_status.is_readable, false) as is_source_readable,
+        case
+            when with_derived.mart is null then with_derived.data_gap_reason
+            when not source_status.is_readable then source_status.unreadable_reason
+        end as source_gap_reason
+    from with_derived
+    left join source_status
+        on with_derived.mart = source_status.source_name
+
+)
+
+select * from with_source_status

@@ -1,0 +1,95 @@
+-- The CSP priorities matrix: every CSP (its newest assessment) against every theme, so a
+-- theme no assessment mentions still shows as a gap.
+with
+
+priorities as (
+
+    select * from {{ ref('fct_csp_priorities') }}
+
+),
+
+passages as (
+
+    select * from {{ ref('stg_csp_assessments__passages') }}
+
+),
+
+themes as (
+
+    select * from {{ ref('csp_themes') }}
+
+),
+
+latest_assessments as (
+
+    select
+        csp_key,
+        any_value(csp_name) as csp_name,
+        any_value(force_id) as force_id,
+        max(assessment_year) as assessment_year
+    from passages
+    group by csp_key
+
+),
+
+grid as (
+
+    select
+        latest_assessments.*,
+        themes.theme,
+        themes.theme_label,
+        themes.sort_order as theme_sort_order
+    from latest_assessments
+    cross join themes
+
+),
+
+filled as (
+
+    select
+        grid.*,
+        coalesce(priorities.is_priority, false) as is_priority,
+        priorities.theme is not null as is_mentioned,
+        coalesce(priorities.mention_count, 0) as mention_count,
+        priorities.evidence_page_number,
+        priorities.evidence_snippet
+    from grid
+    left join priorities
+        on grid.csp_key = priorities.csp_key
+        and grid.assessment_year = priorities.assessment_year
+        and grid.theme = priorities.theme
+
+),
+
+with_force_counts as (
+
+    select
+        *,
+        count(*) filter (where is_priority) over (partition by force_id, theme) as force_priority_csp_count,
+        count(*) over (partition by force_id, theme) as force_csp_count
+    from filled
+
+),
+
+final as (
+
+    select
+        cast(csp_key as varchar) as csp_key,
+        cast(csp_name as varchar) as csp_name,
+        cast(force_id as varchar) as force_id,
+        cast(assessment_year as integer) as assessment_year,
+        cast(theme as varchar) as theme,
+        cast(theme_label as varchar) as theme_label,
+        cast(theme_sort_order as integer) as theme_sort_order,
+        cast(is_priority as boolean) as is_priority,
+        cast(is_mentioned as boolean) as is_mentioned,
+        cast(mention_count as integer) as mention_count,
+        cast(evidence_page_number as integer) as evidence_page_number,
+        cast(evidence_snippet as varchar) as evidence_snippet,
+        cast(force_priority_csp_count as integer) as force_priority_csp_count,
+        cast(force_csp_count as integer) as force_csp_count
+    from with_force_counts
+
+)
+
+select * from final

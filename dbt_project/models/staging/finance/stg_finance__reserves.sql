@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('finance', 'reserves') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        _force_id as force_id,
+        _plan_year as plan_first_year,
+        financial_year,
+        trim(reserve_name) as reserve_name,
+        reserve_type,
+
+        -- dates
+        cast(left(financial_year, 4) as integer) as financial_year_start,
+
+        -- measures (an empty movement is none)
+        cast(opening_balance_gbp as decimal(18, 2)) as opening_balance_gbp,
+        cast(coalesce(contribution_gbp, 0) as decimal(18, 2)) as contribution_gbp,
+        cast(coalesce(use_gbp, 0) as decimal(18, 2)) as use_gbp,
+        cast(closing_balance_gbp as decimal(18, 2)) as closing_balance_gbp,
+        reserve_type = 'General' as is_general_reserve,
+        nullif(trim(notes), '') as notes,
+
+        -- lineage
+        source_row,
+        _source_file as source_file
+    from source
+
+)
+
+select * from renamed

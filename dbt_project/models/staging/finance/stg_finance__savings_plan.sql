@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ source('finance', 'savings_plan') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        _force_id as force_id,
+        _plan_year as plan_first_year,
+        financial_year,
+
+        -- dates
+        cast(left(financial_year, 4) as integer) as financial_year_start,
+
+        -- measures
+        cast(savings_required_gbp as decimal(18, 2)) as savings_required_gbp,
+        cast(savings_identified_gbp as decimal(18, 2)) as savings_identified_gbp,
+        cast(savings_delivered_gbp as decimal(18, 2)) as savings_delivered_gbp,
+        nullif(trim(notes), '') as notes,
+
+        -- lineage
+        source_row,
+        _source_file as source_file
+    from source
+
+)
+
+select * from renamed

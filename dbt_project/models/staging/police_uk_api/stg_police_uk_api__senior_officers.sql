@@ -1,0 +1,50 @@
+with
+
+source as (
+
+    select * from {{ source('police_uk_api', 'senior_officers') }}
+
+),
+
+fingerprinted as (
+
+    select
+        *,
+        {{ row_fingerprint(['force_id', 'name', 'rank', 'bio']) }} as row_fingerprint
+    from source
+
+),
+
+numbered as (
+
+    -- The API has no officer id; a force could list the same text twice.
+    select
+        *,
+        row_number() over (partition by row_fingerprint) as copy_number
+    from fingerprinted
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        md5(row_fingerprint || ':' || copy_number) as senior_officer_id,
+        force_id,
+
+        -- the officer
+        trim(name) as officer_name,
+        nullif(trim(rank), '') as rank,
+        {{ html_to_text('bio') }} as bio_text,
+        contact_details,
+
+        -- lineage
+        _source_url as source_url,
+        _file_sha256 as file_sha256,
+        _loaded_at as loaded_at
+
+    from numbered
+
+)
+
+select * from renamed

@@ -1,0 +1,234 @@
+"""HMICFRS PEEL inspection grades, from the office's CSV template.
+
+HMICFRS publishes PEEL grades inside each force's report (web page and PDF), not as a table
+or an API, so the office keeps them in one CSV in the documented template
+(``templates/hmicfrs/peel_grades_template.csv``, instructions beside it): one row per force,
+programme and graded area, with the causes of concern and areas for improvement.
+
+The same small surface as every source:
+  * ``files_for`` / ``is_published`` — what there is to fetch (the configured CSV);
+  * ``fetch``  — land it, skipped when unchanged;
+  * ``load``   — check the template's rules (known force, a grade on its programme's scale,
+    one row per force, programme and area), then replace the edition's partition of
+    ``raw.hmicfrs_peel_grades``, gate it with its GX suite and commit, in one transaction.
+
+Scales: PEEL 2014–2019 graded four ways (Outstanding, Good, Requires improvement,
+Inadequate); PEEL 2021/22 onwards five ways (Adequate added). HMICFRS held no graded PEEL
+round in 2020, so a row's ``year`` decides its scale: before 2021 four-point, else five-point.
+An ungraded area (the victim service assessment) leaves ``grade`` empty or says ``Not graded``.
+
+Only the standard library is imported at module level (DAG files import source modules).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest import reference_load as rl
+from ingest.config import PROJECT_ROOT
+from ingest.reference_load import Clean, Column, Contract
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ingest.config import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "hmicfrs"
+FORCE_ALIASES_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "force_name_aliases.csv"
+TEMPLATE = PROJECT_ROOT / "templates" / "hmicfrs" / "peel_grades_template.csv"
+
+FIVE_POINT = ("Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate")
+FOUR_POINT = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+UNGRADED = ("", "not graded", "ungraded")
+FIRST_FIVE_POINT_YEAR = 2021
+FIRST_PEEL_YEAR = 2014
+MAX_PROBLEMS_SHOWN = 20
+
+# The template's columns, in order. Headers match case-insensitively, with spaces or
+# underscores ("Causes of concern" or causes_of_concern): people edit the file in Excel.
+PEEL_GRADES = Contract(
+    dataset="peel_grades",
+    table="hmicfrs_peel_grades",
+    description="HMICFRS PEEL graded judgements per force, programme and area, as typed into the template.",
+    columns=(
+        Column("force", r"force", description="Force name or data.police.uk id"),
+        Column("programme", r"programme", description="e.g. PEEL 2023-25"),
+        Column("year", r"year", "INTEGER", clean=Clean.INTEGER_TEXT, description="Year the programme started"),
+        Column("area", r"area", description="Graded area (question), as the report names it"),
+        Column("grade", r"grade", description="Outstanding … Inadequate; empty when ungraded"),
+        Column("causes_of_concern", r"causes?[\s_]+of[\s_]+concern", description="Items, one per line or |-separated, or a count"),
+        Column("areas_for_improvement", r"areas?[\s_]+for[\s_]+improvement", description="Items or a count"),
+        Column("report_url", r"report[\s_]+url"),
+        Column("published_date", r"published[\s_]+date", "DATE", clean=Clean.DATE_TEXT),
+    ),
+    partition=("_edition",),
+    header_starts_with=("force",),
+)
+
+CONTRACTS: dict[str, Contract] = {PEEL_GRADES.dataset: PEEL_GRADES}
+
+
+class TemplateError(rl.LoadError):
+    """The CSV breaks the template's rules; nothing was loaded from it."""
+
+
+def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
+    """Create this source's raw table (and the shared ones) if they do not exist."""
+    rl.ensure_tables(con, CONTRACTS.values())
+
+
+# --------------------------------------------------------------------------- the template's rules
+
+
+@lru_cache(maxsize=1)
+def force_aliases() -> dict[str, str]:
+    """Lower-cased force names and ids → data.police.uk force id (seed ``force_name_aliases``)."""
+    with FORCE_ALIASES_SEED.open(newline="", encoding="utf-8") as handle:
+        return {row["alias"].strip().lower(): row["force_id"] for row in csv.DictReader(handle)}
+
+
+def resolve_force(name: str) -> str | None:
+    """``Lancashire Constabulary``, ``lancashire`` or ``Lancashire`` → ``lancashire``; None if unknown."""
+    return force_aliases().get(" ".join(name.split()).lower())
+
+
+def grade_scale(year: int) -> tuple[str, tuple[str, ...]]:
+    """(scale name, grades) for a programme starting in ``year``."""
+    if year < FIRST_FIVE_POINT_YEAR:
+        return "four_point", FOUR_POINT
+    return "five_point", FIVE_POINT
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    values: dict[str, str]
+
+
+def _template_rows(csv_path: Path, label: str) -> tuple[rl.HeaderMatch, list[_Row]]:
+    header, header_line = rl.read_header(csv_path, PEEL_GRADES, label)
+    match = rl.match_header(header, PEEL_GRADES, label, header_line)
+    positions = match.positions()
+    rows: list[_Row] = []
+    with csv_path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        for _ in range(header_line + 1):
+            next(reader, None)
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue  # a blank line (Excel leaves them at the end)
+            values = {name: (cells[i].strip() if i < len(cells) else "") for name, i in positions.items()}
+            rows.append(_Row(line=reader.line_num, values=values))
+    return match, rows
+
+
+def check_template(csv_path: Path, label: str) -> int:
+    """Refuse the file (naming every line at fault, up to 20) unless each row keeps the template's rules.
+
+    Returns the number of data rows. The columns are checked first (a renamed or missing
+    column is refused by name), then each row: a known force, a year, a grade on the
+    scale of the programme's year, and no force, programme and area graded twice.
+    """
+    _, rows = _template_rows(csv_path, label)
+    problems: list[str] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        v, where = row.values, f"line {row.line}"
+        force_id = resolve_force(v["force"]) if v["force"] else None
+        if not v["force"]:
+            problems.append(f"{where}: force is empty")
+        elif force_id is None:
+            problems.append(
+                f"{where}: force {v['force']!r} is not a force the platform knows; write its name as HMICFRS "
+                "does (e.g. 'Lancashire Constabulary') or its data.police.uk id ('lancashire'), or add an "
+                f"alias row to {FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)}"
+            )
+        for column in ("programme", "area"):
+            if not v[column]:
+                problems.append(f"{where}: {column} is empty")
+        try:
+            year = int(v["year"])
+        except ValueError:
+            problems.append(f"{where}: year {v['year']!r} is not a year like 2023 (the year the programme started)")
+            continue
+        if not FIRST_PEEL_YEAR <= year <= 2100:
+            problems.append(f"{where}: year {year} is outside PEEL ({FIRST_PEEL_YEAR} onwards)")
+            continue
+        scale, grades = grade_scale(year)
+        grade = " ".join(v["grade"].split())
+        if grade.lower() not in UNGRADED and grade.lower() not in {g.lower() for g in grades}:
+            hint = (" (the 2014-2019 programmes had no Adequate grade)" if scale == "four_point"
+                    and grade.lower() == "adequate" else "")
+            problems.append(
+                f"{where}: grade {v['grade']!r} is not on the {scale.replace('_', '-')} scale of a {year} "
+                f"programme{hint}; expected one of {', '.join(grades)}, or empty / 'Not graded' for an ungraded area"
+            )
+        if force_id and v["programme"] and v["area"]:
+            key = (force_id, v["programme"].lower(), " ".join(v["area"].split()).lower())
+            if key in seen:
+                problems.append(
+                    f"{where}: {v['force']} / {v['programme']} / {v['area']} is already graded on line {seen[key]}; "
+                    "keep one row per force, programme and area"
+                )
+            else:
+                seen[key] = row.line
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        raise TemplateError(
+            f"{label}: {len(problems)} problem(s) with the PEEL grades template; nothing was loaded from this file "
+            "and the previous grades are kept:\n  " + "\n  ".join(shown)
+            + (f"\n  … and {more} more" if more else "")
+            + "\nFix the rows (see templates/hmicfrs/README.md) and rerun the load."
+        )
+    if not rows:
+        raise TemplateError(f"{label}: the file has the template's header but no rows; nothing to load")
+    return len(rows)
+
+
+# --------------------------------------------------------------------------- what is there, fetch, load
+
+
+def _section(settings: "Settings") -> dict[str, Any]:
+    return settings.source(SOURCE)
+
+
+def files_for(settings: "Settings", year: int | None = None) -> list[rl.SourceFile]:
+    """The configured grade files (they hold every programme: ``year`` does not narrow them)."""
+    return rl.configured_files(_section(settings), SOURCE, CONTRACTS, year)
+
+
+def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
+    from ingest.landing import is_published as published
+
+    return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 60)))
+
+
+def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
+    """Land each configured file (skipped when unchanged; not there yet: logged and skipped)."""
+    return rl.fetch_summary(rl.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
+
+
+def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+    path = Path(unit.csv_path)
+    rows = check_template(path, unit.source_file)
+    edition = str(landed.file.options.get("edition") or Path(landed.file.name).stem)
+    result = rl.load_file(con, PEEL_GRADES, path, partition={"_edition": edition}, source_file=unit.source_file,
+                          file_sha256=landed.sha256, results_dir=results_dir)
+    if result.rows_loaded + result.rows_rejected != rows:
+        # DuckDB and the csv module read the rows differently (a stray quote?): say so loudly.
+        log.warning("%s: %d rows checked but %d loaded and %d rejected; check the file for stray quotes",
+                    unit.source_file, rows, result.rows_loaded, result.rows_rejected)
+    return result
+
+
+def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
+    """Load every landed grades file; each is one transaction (a refused file keeps the previous grades)."""
+    return rl.load_landed(settings, SOURCE, files_for(settings, year), _load_unit, ensure_raw_tables, run_dir)

@@ -1,0 +1,263 @@
+"""Home Office police recorded crime: the quarterly CSP open data tables, and the force-level rolling year.
+
+The same small surface as every source:
+  * ``files_for`` / ``is_published`` — what there is to fetch (the current release's files,
+    discovered on the gov.uk page because their names carry the release date, plus any
+    configured files);
+  * ``fetch``  — land each file; ODS/XLSX sheets (one per financial year) and multi-year
+    CSV editions become one CSV per financial year here;
+  * ``load``   — replace each financial year's partition in ``raw.home_office_prc_csp``, and
+    the rolling-year table's edition in ``raw.home_office_prc_pfa_rolling_year``; gate; commit.
+
+This is the official statistic (police.uk is for maps and local detail). Labels drift
+between years ("Theft Offences"/"Theft offences"), CSP names are not ONS's ("Northern
+Devon"), and columns move: columns are found by pattern, and staging maps labels and names
+through curated seeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest import reference_load as rl
+from ingest.reference_load import Clean, Column, Contract
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ingest.config import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "home_office_prc"
+FINANCIAL_YEAR = re.compile(r"^(?P<start>(?:19|20)\d{2})\s*[-_/]\s*(?P<end>\d{2})$")
+DEFAULT_SHEET_PATTERN = r"(?:19|20)\d{2}\s*[-_]\s*\d{2}"  # 2002-03 (older files), 2015_16 (newer)
+
+CSP_QUARTERLY = Contract(
+    dataset="csp_quarterly",
+    table="home_office_prc_csp",
+    description="Police recorded crime by community safety partnership, financial quarter and offence code.",
+    columns=(
+        Column("financial_year", r"Financial\s*Year"),
+        Column("financial_quarter", r"Financial\s*Quarter", "INTEGER", clean=Clean.INTEGER_TEXT),
+        Column("force_name", r"(?:Police\s*)?Force\s*Name|PFA\s*Name", clean=Clean.REPAIR_TEXT),
+        Column("csp_name", r"CSP\s*Name|Community\s*Safety\s*Partnership(?:\s*Name)?", clean=Clean.REPAIR_TEXT),
+        Column("offence_description", r"Offence\s*Description"),
+        Column("offence_group", r"Offence\s*Group"),
+        Column("offence_subgroup", r"Offence\s*Sub-?\s*group"),
+        Column("offence_code", r"Offence\s*Code"),
+        # "Number of Offences"; some vintages say "Offence Count".
+        Column("offence_count", r"Number\s*of\s*Offences|Offence\s*Count|Offences", "BIGINT", clean=Clean.INTEGER_TEXT),
+    ),
+    partition=("_financial_year",),
+    header_starts_with=("Financial Year",),
+)
+
+PFA_ROLLING_YEAR = Contract(
+    dataset="pfa_rolling_year",
+    table="home_office_prc_pfa_rolling_year",
+    description="Recorded crime by police force area and offence, rolling 12-month totals (to December 2018).",
+    columns=(
+        Column("period_end_date", r"12\s*months\s*ending", "DATE", clean=Clean.DATE_TEXT),
+        Column("pfa_name", r"PFA", clean=Clean.REPAIR_TEXT),
+        Column("region", r"Region"),
+        Column("offence", r"Offence"),
+        Column("offence_count", r"Rolling\s*year\s*total\s*number\s*of\s*offences", "BIGINT", clean=Clean.INTEGER_TEXT),
+    ),
+    partition=("_edition",),
+)
+
+CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (CSP_QUARTERLY, PFA_ROLLING_YEAR)}
+
+
+def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
+    """Create this source's raw tables (and the shared ones) if they do not exist."""
+    rl.ensure_tables(con, CONTRACTS.values())
+
+
+def financial_year_label(text: str) -> str:
+    """``2023_24``, ``2023-24`` or ``2023/24`` → ``2023/24`` (the tables' own spelling)."""
+    m = FINANCIAL_YEAR.match(text.strip())
+    if m is None:
+        raise ValueError(f"{text!r} is not a financial year like 2023/24")
+    start, end = int(m.group("start")), int(m.group("end"))
+    if (start + 1) % 100 != end:
+        raise ValueError(f"{text!r} is not a financial year: {end:02d} does not follow {start}")
+    return f"{start}/{end:02d}"
+
+
+# --------------------------------------------------------------------------- what is there
+
+
+def _section(settings: "Settings") -> dict[str, Any]:
+    return settings.source(SOURCE)
+
+
+def discover_links(page_html: str, page_url: str, link_pattern: str) -> list[str]:
+    """Absolute URLs of the page's links whose file name matches ``link_pattern`` (in page order, no repeats)."""
+    from urllib.parse import urljoin
+
+    found: list[str] = []
+    for href in re.findall(r"""href\s*=\s*["']([^"']+)["']""", page_html, flags=re.I):
+        url = urljoin(page_url, href)
+        if re.fullmatch(link_pattern, url.rsplit("/", 1)[-1]) and url not in found:
+            found.append(url)
+    return found
+
+
+def files_for(settings: "Settings", quarter: str | None = None) -> list[rl.SourceFile]:
+    """The configured files plus those discovered on the publisher's page.
+
+    The CSP tables' names change with every release (``prc-csp-mar21-sep25-tables-290126.ods``),
+    so the ``discover`` entries name a link pattern on ``page_url`` rather than a URL.
+    ``quarter`` (``YYYY-Qn``) does not narrow the list: a release revises every year it holds.
+    """
+    section = _section(settings)
+    files = rl.configured_files(section, SOURCE, CONTRACTS, None)
+    discover = section.get("discover", [])
+    if discover:
+        from ingest.http import session
+
+        page_url = str(section["page_url"])
+        response = session().get(page_url, timeout=float(section.get("http_timeout_seconds", 120)))
+        response.raise_for_status()
+        for rule in discover:
+            links = discover_links(response.text, page_url, str(rule["link_pattern"]))
+            if not links:
+                raise rl.LoadError(
+                    f"{page_url}: no link matching {rule['link_pattern']!r}; the page layout or the file names "
+                    f"changed. Update [{SOURCE}] discover, or list the files under [{SOURCE}] files."
+                )
+            for url in links:
+                entry = {"dataset": rule["dataset"], "name": url.rsplit("/", 1)[-1], "url": url,
+                         **{k: v for k, v in rule.items() if k not in {"dataset", "link_pattern"}}}
+                files.append(rl.SourceFile.from_config(SOURCE, entry, f"[{SOURCE}] discover"))
+    files = [
+        dataclasses.replace(f, sheet_pattern=DEFAULT_SHEET_PATTERN)
+        if f.dataset == CSP_QUARTERLY.dataset and f.is_spreadsheet and not (f.sheets or f.sheet_pattern) else f
+        for f in files
+    ]
+    log.info("%s files for %s: %s", SOURCE, quarter or "now", [f.name for f in files])
+    return files
+
+
+def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
+    from ingest.landing import is_published as published
+
+    return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 120)))
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def fetch(settings: "Settings", quarter: str | None = None, files: list[rl.SourceFile] | None = None) -> list[dict]:
+    """Land every file; a multi-year CSP CSV is split into one CSV per financial year."""
+    files = files if files is not None else files_for(settings, quarter)
+    landed = rl.fetch_files(files, settings.paths.landing_dir, _section(settings))
+    for item in landed:
+        if item.file.dataset == CSP_QUARTERLY.dataset and not item.file.is_spreadsheet:
+            item.units = [u for unit in item.units for u in split_by_financial_year(unit)]
+            rl.write_units(settings.paths.landing_dir, item)
+    return rl.fetch_summary(landed)
+
+
+def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
+    """One CSV per financial year of a CSP CSV edition, so each year is its own partition.
+
+    DuckDB splits the file (columns read as text, header and notes kept as published).
+    A line DuckDB cannot read stops the split with its line number: splitting past it could
+    drop the row silently.
+    """
+    import duckdb
+
+    source = Path(unit.csv_path)
+    header, header_line = rl.read_header(source, CSP_QUARTERLY, unit.source_file)
+    match = rl.match_header(header, CSP_QUARTERLY, unit.source_file, header_line)
+    fy = f"c{match.positions()['financial_year']}"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    with source.open("rb") as handle:
+        # DuckDB writes the rows with LF: end the notes and header lines the same way.
+        head_lines = [handle.readline().rstrip(b"\r\n") + b"\n" for _ in range(header_line + 1)]
+    out_dir = source.parent / f"{source.stem}.by_year"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"""create table t as select row_number() over () as _row, * from read_csv(
+                ?, header = true, skip = {header_line}, auto_detect = false, delim = ',', quote = '"', escape = '"',
+                columns = {columns}, store_rejects = true, rejects_table = 'rej', rejects_scan = 'rej_scan')""",
+            [str(source)],
+        )
+        bad = con.execute("select line, error_message from rej order by line limit 5").fetchall()
+        if bad:
+            raise rl.LoadError(
+                f"{unit.source_file}: cannot split by financial year: DuckDB could not read line(s) "
+                f"{[b[0] for b in bad]} ({bad[0][1]}). Nothing was loaded; check the published file."
+            )
+        years = [r[0] for r in con.execute(f"select distinct trim({fy}) from t order by 1").fetchall()]
+        units = []
+        for raw_year in years:
+            try:
+                label = financial_year_label(raw_year or "")
+            except ValueError as exc:
+                raise rl.LoadError(f"{unit.source_file}: Financial Year {raw_year!r} is not a financial year "
+                                   "like 2023/24; nothing was loaded") from exc
+            body = out_dir / f".{label.replace('/', '_')}.body"
+            # The label passed FINANCIAL_YEAR: digits and one separator, safe as a literal.
+            con.execute(
+                f"copy (select * exclude (_row) from t where trim({fy}) = '{raw_year}' order by _row) "
+                f"to '{body}' (header false, delimiter ',', quote '\"')"
+            )
+            target = out_dir / f"{label.replace('/', '_')}.csv"
+            tmp = target.with_name(f".{target.name}.part")
+            with tmp.open("wb") as out, body.open("rb") as rows:
+                out.writelines(head_lines)
+                while chunk := rows.read(1 << 20):
+                    out.write(chunk)
+            os.replace(tmp, target)
+            body.unlink()
+            units.append(rl.Unit(unit.dataset, str(target), f"{unit.source_file} [{label}]", label))
+    finally:
+        con.close()
+    return units
+
+
+# --------------------------------------------------------------------------- load
+
+
+def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+    contract = CONTRACTS[unit.dataset]
+    if contract is CSP_QUARTERLY:
+        if unit.sheet is None:
+            raise rl.LoadError(f"{unit.source_file}: no financial year for this unit; run fetch again")
+        partition = {"_financial_year": financial_year_label(unit.sheet)}
+    else:
+        edition = landed.file.options.get("edition") or Path(landed.file.name).stem
+        partition = {"_edition": str(edition)}
+    return rl.load_file(con, contract, Path(unit.csv_path), partition=partition, source_file=unit.source_file,
+                        file_sha256=landed.sha256, results_dir=results_dir)
+
+
+def load(settings: "Settings", quarter: str | None = None, run_dir: Path | None = None,
+         names: list[str] | None = None) -> dict[str, dict]:
+    """Load landed files; each financial year (and the rolling-year edition) is its own transaction.
+
+    ``names`` are the file names a fetch returned (the DAG passes them, so a release discovered
+    on the page is loaded without reading the page again, and an older release's files left in
+    landing are not). Without ``names``: the files listed under ``[home_office_prc] files``.
+    """
+    if names is None:
+        files = rl.configured_files(_section(settings), SOURCE, CONTRACTS, None)
+    else:
+        files = []
+        for name in names:
+            landed = rl.read_landed(settings.paths.landing_dir, rl.SourceFile(SOURCE, "", name, ""))
+            if landed is None:
+                raise rl.LoadError(f"{name}: not in landing; run fetch first")
+            files.append(landed.file)
+    return rl.load_landed(settings, SOURCE, files, _load_unit, ensure_raw_tables, run_dir)

@@ -1,0 +1,145 @@
+"""ONS Open Geography Portal lookups: LSOA → ward → local authority, local authority → CSP → police force area.
+
+The same small surface as every source:
+  * ``files_for`` / ``is_published`` — what there is to fetch for a period (a year);
+  * ``fetch``  — land each configured file as published (conditional GET, manifest);
+  * ``load``   — replace each file's partition in ``raw.*``, gate it, commit.
+
+Every file is a *vintage*: the year is in its column names (``LAD19CD``, ``LSOA11CD``) and
+becomes the partition (``_vintage``, or ``_lsoa_vintage`` + ``_lad_vintage`` for the LSOA
+lookup), so the 2016–2019 lookups sit side by side and a re-issued vintage replaces only
+itself. Columns are matched by pattern, not position: ONS exports put ``FID`` first or last
+and newer ones use ``ObjectId``. Names double-encoded in the export (``Ynys MÃ´n``) are
+repaired as they are loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest import reference_load as rl
+from ingest.reference_load import Clean, Column, Contract
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ingest.config import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "ons_geography"
+
+LSOA_LAD_LOOKUP = Contract(
+    dataset="lsoa_lad_lookup",
+    table="ons_lsoa_lad_lookup",
+    description="Lower layer super output area → (ward →) local authority district, one row per LSOA.",
+    columns=(
+        Column("lsoa_code", r"LSOA(?P<lsoa_vintage>\d{2})CD"),
+        Column("lsoa_name", r"LSOA(?P<lsoa_vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
+        Column("lsoa_name_welsh", r"LSOA(?P<lsoa_vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
+        Column("ward_code", r"WD\d{2}CD", required=False),
+        Column("ward_name", r"WD\d{2}NM", required=False, clean=Clean.REPAIR_TEXT),
+        Column("ward_name_welsh", r"WD\d{2}NMW", required=False, clean=Clean.REPAIR_TEXT),
+        Column("lad_code", r"LAD(?P<lad_vintage>\d{2})CD"),
+        Column("lad_name", r"LAD(?P<lad_vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
+        Column("lad_name_welsh", r"LAD(?P<lad_vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
+    ),
+    partition=("_lsoa_vintage", "_lad_vintage"),
+    other_layouts=(
+        ("the LSOA 2011 → 2021 change lookup (two LSOA vintages and CHGIND; one LSOA can appear on several rows)",
+         r"(^|,)CHGIND(,|$)"),
+    ),
+)
+
+LAD_CSP_PFA_LOOKUP = Contract(
+    dataset="lad_csp_pfa_lookup",
+    table="ons_lad_csp_pfa_lookup",
+    description="Local authority district → community safety partnership → police force area, one row per LAD.",
+    columns=(
+        Column("lad_code", r"LAD(?P<vintage>\d{2})CD"),
+        Column("lad_name", r"LAD(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
+        Column("lad_name_welsh", r"LAD(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
+        Column("csp_code", r"CSP(?P<vintage>\d{2})CD"),
+        Column("csp_name", r"CSP(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
+        Column("csp_name_welsh", r"CSP(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
+        Column("pfa_code", r"PFA(?P<vintage>\d{2})CD"),
+        Column("pfa_name", r"PFA(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
+        Column("pfa_name_welsh", r"PFA(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
+    ),
+    partition=("_vintage",),
+)
+
+CSP_NAMES = Contract(
+    dataset="csp_names",
+    table="ons_csp_names",
+    description="Community safety partnership names and codes (English and Welsh), one row per CSP.",
+    columns=(
+        Column("csp_code", r"CSP(?P<vintage>\d{2})CD"),
+        Column("csp_name", r"CSP(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
+        Column("csp_name_welsh", r"CSP(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
+    ),
+    partition=("_vintage",),
+)
+
+PFA_NAMES = Contract(
+    dataset="pfa_names",
+    table="ons_pfa_names",
+    description="Police force area names and codes, one row per PFA (UK files add Scotland, NI and placeholders).",
+    columns=(
+        Column("pfa_code", r"PFA(?P<vintage>\d{2})CD"),
+        Column("pfa_name", r"PFA(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
+        Column("pfa_name_welsh", r"PFA(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
+    ),
+    partition=("_vintage",),
+)
+
+CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (LSOA_LAD_LOOKUP, LAD_CSP_PFA_LOOKUP, CSP_NAMES, PFA_NAMES)}
+
+
+def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
+    """Create this source's raw tables (and the shared ones) if they do not exist."""
+    rl.ensure_tables(con, CONTRACTS.values())
+
+
+# --------------------------------------------------------------------------- what is there
+
+
+def _section(settings: "Settings") -> dict[str, Any]:
+    return settings.source(SOURCE)
+
+
+def files_for(settings: "Settings", year: int | None = None) -> list[rl.SourceFile]:
+    """The configured files, or those whose vintage is ``year`` or earlier (a yearly run's view)."""
+    return rl.configured_files(_section(settings), SOURCE, CONTRACTS, year)
+
+
+def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
+    from ingest.landing import is_published as published
+
+    return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 120)))
+
+
+# --------------------------------------------------------------------------- fetch and load
+
+
+def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
+    """Land every file for the period (skipped when unchanged; not yet published: logged, skipped)."""
+    return rl.fetch_summary(rl.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
+
+
+def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+    file = landed.file
+    expected: dict[str, str] = {}
+    if file.year is not None:
+        # The configured year must agree with the header's (LAD19CD in a file configured as 2019).
+        expected = {("lad_vintage" if file.dataset == LSOA_LAD_LOOKUP.dataset else "vintage"): str(file.year)}
+    return rl.load_file(con, CONTRACTS[unit.dataset], Path(unit.csv_path), partition={},
+                        source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir,
+                        expect_captured=expected)
+
+
+def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
+    """Load every landed file for the period; each file is its own transaction (see reference_load)."""
+    return rl.load_landed(settings, SOURCE, files_for(settings, year), _load_unit, ensure_raw_tables, run_dir)

@@ -1,0 +1,160 @@
+"""ONS population: mid-year estimates by local authority, age and sex (MYE2), and Census ethnic group (Nomis).
+
+The same small surface as every source:
+  * ``files_for`` / ``is_published`` — what there is to fetch for a period (a year);
+  * ``fetch``  — land each configured file (the MYE workbook's sheets become CSVs here);
+  * ``load``   — replace each file's partition in ``raw.*``, gate it, commit.
+
+Mid-year estimates (``raw.ons_mid_year_population``): ONS publishes the MYE2 tables as
+sheets of a workbook (``MYE2 - Persons``, ``- Females``, ``- Males``); exported to CSV they
+keep the notes lines above the ``Code,Name,Geography,All ages,0,…,90+`` header and write
+numbers as formatted text (``" \\t60,238,038 "``). Every age column becomes a row (``age``,
+``population``), so the file's shape is kept without a column per age. The partition is
+(``_mid_year``, ``_sex``), read from the sheet's title line (``MYE2: Persons by single year
+of age and sex …, mid-2022``); a configured ``mid_year``/``sex`` must agree with it. The
+rows mix geography levels (country, region, county, district): staging says which are
+local authorities, so nothing is summed twice.
+
+Census ethnic group (``raw.ons_census_ethnic_group``): Nomis tables (Census 2011 QS201EW,
+Census 2021 TS021) with one column per ethnic group, whose labels differ between
+censuses (``Ethnic Group: White; measures: Value`` and ``Ethnic group: White``). Each such
+column becomes a row (``ethnic_group_label``, ``population``); the seed
+``census_ethnic_groups`` maps both censuses' labels to the groups police.uk uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest import reference_load as rl
+from ingest.reference_load import Clean, Column, Contract, Measures
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ingest.config import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "ons_population"
+SEXES = {"persons": "persons", "females": "female", "males": "male", "female": "female", "male": "male"}
+# "MYE2: Persons by single year of age and sex for local authorities in England and Wales, mid-2022"
+# (also "MYE2 - Females" as a sheet name).
+_MYE_TITLE = re.compile(r"MYE\s*2\s*[:-]\s*(?P<sex>Persons|Females|Males)\b(?:.*?\bmid-?(?P<year>\d{4}))?", re.I)
+
+MID_YEAR_ESTIMATES = Contract(
+    dataset="mid_year_estimates",
+    table="ons_mid_year_population",
+    description="ONS mid-year population estimates (MYE2) by area and single year of age, one row per area and age.",
+    columns=(
+        Column("area_code", r"Code"),
+        Column("area_name", r"Name", clean=Clean.REPAIR_TEXT),
+        Column("geography_level", r"Geography"),
+    ),
+    measures=Measures(
+        pattern=r"All ages|\d{1,3}\+?", label_column="age", value_column="population",
+        duckdb_type="BIGINT", clean=Clean.ACCOUNTING_INTEGER, min_columns=2,
+    ),
+    partition=("_mid_year", "_sex"),
+    header_starts_with=("Code", "Name", "Geography"),
+)
+
+CENSUS_ETHNIC_GROUP = Contract(
+    dataset="census_ethnic_group",
+    table="ons_census_ethnic_group",
+    description="Census usual residents by ethnic group and local authority (Nomis), one row per area and group.",
+    columns=(
+        Column("census_date", r"date"),
+        Column("area_name", r"geography", clean=Clean.REPAIR_TEXT),
+        Column("area_code", r"geography\s*code"),
+        Column("rural_urban", r"Rural\s*Urban", required=False),
+    ),
+    measures=Measures(
+        pattern=r"Ethnic\s*group:\s*.+", label_column="ethnic_group_label", value_column="population",
+        duckdb_type="BIGINT", clean=Clean.INTEGER_TEXT, min_columns=2,
+    ),
+    partition=("_census_year",),
+)
+
+CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (MID_YEAR_ESTIMATES, CENSUS_ETHNIC_GROUP)}
+
+
+def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
+    """Create this source's raw tables (and the shared ones) if they do not exist."""
+    rl.ensure_tables(con, CONTRACTS.values())
+
+
+def _section(settings: "Settings") -> dict[str, Any]:
+    return settings.source(SOURCE)
+
+
+def files_for(settings: "Settings", year: int | None = None) -> list[rl.SourceFile]:
+    """The configured files, or those for ``year`` or earlier (a yearly run's view)."""
+    return rl.configured_files(_section(settings), SOURCE, CONTRACTS, year)
+
+
+def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
+    from ingest.landing import is_published as published
+
+    return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 120)))
+
+
+def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
+    """Land every file for the period; workbook sheets are converted to CSV here."""
+    return rl.fetch_summary(rl.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def mye_partition(csv_path: Path, sheet: str | None, file: rl.SourceFile, label: str) -> dict[str, str]:
+    """(``_mid_year``, ``_sex``) from the title line or sheet name; the configuration must agree."""
+    header, header_line = rl.read_header(csv_path, MID_YEAR_ESTIMATES, label)
+    with csv_path.open(encoding="utf-8-sig", errors="replace") as handle:
+        notes = [next(handle, "") for _ in range(header_line)]
+    found_sex = found_year = None
+    for text in [sheet or "", *notes]:
+        if m := _MYE_TITLE.search(text):
+            found_sex = found_sex or SEXES[m.group("sex").lower()]
+            found_year = found_year or m.group("year")
+    configured_sex = file.options.get("sex")
+    configured_year = file.options.get("mid_year", file.year)
+    if configured_sex is not None:
+        configured_sex = SEXES.get(str(configured_sex).lower())
+        if configured_sex is None:
+            raise rl.LoadError(f"{label}: configured sex {file.options['sex']!r} is not persons, females or males")
+    for what, found, configured in (("sex", found_sex, configured_sex), ("mid-year", found_year, configured_year)):
+        if found and configured and str(found) != str(configured):
+            raise rl.LoadError(
+                f"{label}: the title says {what} {found} but the configuration says {configured}. Nothing was "
+                "loaded; fix the file's entry (mid_year / sex) or fetch the right sheet."
+            )
+    sex, year = found_sex or configured_sex, found_year or configured_year
+    if not sex or not year:
+        raise rl.LoadError(
+            f"{label}: cannot tell the mid-year and sex: no 'MYE2: <Persons|Females|Males> … mid-YYYY' title "
+            "above the header and none configured. Add mid_year and sex to the file's entry."
+        )
+    return {"_mid_year": str(year), "_sex": sex}
+
+
+def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+    file, path = landed.file, Path(unit.csv_path)
+    contract = CONTRACTS[unit.dataset]
+    if contract is MID_YEAR_ESTIMATES:
+        partition = mye_partition(path, unit.sheet, file, unit.source_file)
+    else:
+        year = file.options.get("census_year", file.year)
+        if year is None:
+            raise rl.LoadError(f"{unit.source_file}: configure the census year (year = 2021) for this file")
+        partition = {"_census_year": str(year)}
+    return rl.load_file(con, contract, path, partition=partition, source_file=unit.source_file,
+                        file_sha256=landed.sha256, results_dir=results_dir)
+
+
+def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
+    """Load every landed file for the period; each sheet or file is its own transaction."""
+    return rl.load_landed(settings, SOURCE, files_for(settings, year), _load_unit, ensure_raw_tables, run_dir)

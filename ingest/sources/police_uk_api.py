@@ -1,0 +1,598 @@
+"""data.police.uk JSON API: a client, fetch to landing, and load to ``raw.police_uk_api_*``.
+
+The same small surface as every source:
+
+* ``published_months`` — what there is (``/crimes-street-dates``: months, and the forces with
+  stop and search in each);
+* ``fetch_national`` / ``fetch_force`` — land the reference data: forces, publication dates,
+  crime categories (national); senior officers, neighbourhoods and their priorities (per force);
+* ``load`` — replace those partitions in ``raw.police_uk_api_*``, checked, in one transaction.
+
+**Landing.** Each dataset × partition is one file, ``<landing>/police_uk_api/<dataset>/<partition>.ndjson``:
+one line per API response, ``{"url": …, <request keys>, "body": <the JSON as published>}``
+(a priorities response does not say which neighbourhood it is for, so the request's keys
+travel beside it), with the usual sidecar manifest. All of a partition's responses are
+fetched before anything is written, and the file is renamed into place whole: a failed
+fetch lands nothing and leaves the previous file. An identical re-fetch is recorded as
+``unchanged``. The API sends no ETag, so unchanged is judged by the file's sha256.
+
+**Load.** DuckDB's ``read_json`` with explicit column types (nested bodies as ``STRUCT`` /
+``JSON``), never Python row loops. Every row carries ``_partition``, ``_source_url`` (the API
+call), ``_source_file``, ``_file_sha256`` and ``_loaded_at``. All partitions of a run are
+replaced in one transaction, after row checks (keys present and unique, no empty answer
+where the API always has rows): a failed check rolls everything back and the previous rows
+stay.
+
+**Rate limit and faults** are the HTTP layer's (``ingest/http.py``): 15 requests/s with bursts
+of 30, shared by this process's threads; 429 pauses every thread for ``Retry-After``. The
+endpoints that answer 503 rather than return more than 10,000 rows (``/crimes-no-location``,
+``/stops-force``) are asked at most twice; ``crimes_no_location`` then splits the query by
+crime category, ``stops_force`` raises :class:`~ingest.http.QueryTooLarge` naming the
+archive's stop-and-search file as the way to get those rows.
+
+Only the standard library is imported at module level (DAG files import source modules).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
+from urllib.parse import quote
+
+from ingest.config import MONTH_PATTERN, Settings, validate_force_id
+from ingest.csv_load import LoadError
+from ingest.landing import ManifestRow, manifest_path
+from ingest.warehouse import quote_identifier
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ingest.http import JsonResponse, ResilientSession
+
+log = logging.getLogger(__name__)
+
+SOURCE = "police_uk_api"
+NATIONAL = "national"
+FORCE = "force"
+ALL = "all"  # partition of a dataset that covers every force
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_partition", "VARCHAR"),  # force id, month, or "all"
+    ("_source_url", "VARCHAR"),  # the API call the row came from
+    ("_source_file", "VARCHAR"),  # landed file name
+    ("_file_sha256", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP"),  # UTC
+)
+DUCKDB_TYPES = {"VARCHAR", "BIGINT", "DOUBLE", "JSON", "VARCHAR[]"}
+_JSON_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_PERSISTENT_ID = re.compile(r"^[0-9a-f]{64}$")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+@dataclass(frozen=True)
+class Field:
+    """One raw column taken from a response object."""
+
+    name: str  # raw column
+    path: str  # key in the response object; "centre.latitude" for a nested one
+    duckdb_type: str = "VARCHAR"
+
+
+@dataclass(frozen=True)
+class ApiDataset:
+    name: str  # landing folder and configuration name
+    table: str  # raw table (schema raw)
+    endpoint: str  # the API call, for people and manifests
+    scope: str  # national | force
+    keys: tuple[tuple[str, str], ...]  # request context written beside each response: (column, type)
+    fields: tuple[Field, ...]
+    body_is_list: bool  # a list of objects (one row each) or one object (one row)
+    not_null: tuple[str, ...] = ()
+    unique: tuple[str, ...] = ()  # the grain within a partition, checked before commit
+    min_rows: int = 0  # fewer rows than this is a broken answer, not news
+
+    def raw_columns(self) -> list[tuple[str, str]]:
+        return [*self.keys, *((f.name, f.duckdb_type) for f in self.fields), *LINEAGE_COLUMNS]
+
+    def ddl(self) -> str:
+        parts = []
+        for name, kind in self.raw_columns():
+            if kind not in DUCKDB_TYPES | {"TIMESTAMP"}:
+                raise ValueError(f"{self.table}.{name}: unexpected type {kind!r}")
+            parts.append(f"{quote_identifier(name)} {kind}")
+        return f"create table if not exists raw.{quote_identifier(self.table)} ({', '.join(parts)})"
+
+    def body_type(self) -> str:
+        """The DuckDB type ``read_json`` reads ``body`` as: a STRUCT of the fields (nested by path)."""
+        tree: dict[str, Any] = {}
+        for f in self.fields:
+            node = tree
+            *parents, leaf = f.path.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = f.duckdb_type
+
+        def render(node: dict[str, Any]) -> str:
+            members = []
+            for key, value in node.items():
+                if not _JSON_KEY.match(key):
+                    raise ValueError(f"{self.name}: unexpected JSON key {key!r}")
+                members.append(f'"{key}" {render(value) if isinstance(value, dict) else value}')
+            return f"STRUCT({', '.join(members)})"
+
+        return render(tree) + ("[]" if self.body_is_list else "")
+
+    def field_sql(self, f: Field) -> str:
+        return "b." + ".".join(f'"{part}"' for part in f.path.split("."))
+
+
+_V = "VARCHAR"
+STREET_DATES = ApiDataset(
+    name="street_dates", table="police_uk_api_street_dates", endpoint="/crimes-street-dates", scope=NATIONAL,
+    keys=(), body_is_list=True, min_rows=1, not_null=("month",), unique=("month",),
+    fields=(Field("month", "date"), Field("stop_and_search_force_ids", "stop-and-search", "VARCHAR[]")),
+)
+LAST_UPDATED = ApiDataset(
+    name="last_updated", table="police_uk_api_last_updated", endpoint="/crime-last-updated", scope=NATIONAL,
+    keys=(), body_is_list=False, min_rows=1, not_null=("last_updated_date",),
+    fields=(Field("last_updated_date", "date"),),
+)
+CRIME_CATEGORIES = ApiDataset(
+    name="crime_categories", table="police_uk_api_crime_categories", endpoint="/crime-categories?date={month}",
+    scope=NATIONAL, keys=(("month", _V),), body_is_list=True, min_rows=1,
+    not_null=("month", "category_url"), unique=("month", "category_url"),
+    fields=(Field("category_url", "url"), Field("category_name", "name")),
+)
+FORCES = ApiDataset(
+    name="forces", table="police_uk_api_forces", endpoint="/forces/{force}", scope=NATIONAL,
+    keys=(), body_is_list=False, min_rows=1, not_null=("force_id",), unique=("force_id",),
+    fields=(
+        Field("force_id", "id"), Field("force_name", "name"), Field("description", "description"),
+        Field("url", "url"), Field("telephone", "telephone"), Field("engagement_methods", "engagement_methods", "JSON"),
+    ),
+)
+SENIOR_OFFICERS = ApiDataset(
+    name="senior_officers", table="police_uk_api_senior_officers", endpoint="/forces/{force}/people", scope=FORCE,
+    keys=(("force_id", _V),), body_is_list=True, not_null=("force_id", "name"),
+    fields=(Field("name", "name"), Field("rank", "rank"), Field("bio", "bio"),
+            Field("contact_details", "contact_details", "JSON")),
+)
+NEIGHBOURHOODS = ApiDataset(
+    name="neighbourhoods", table="police_uk_api_neighbourhoods", endpoint="/{force}/{neighbourhood}", scope=FORCE,
+    keys=(("force_id", _V),), body_is_list=False, min_rows=1,
+    not_null=("force_id", "neighbourhood_id"), unique=("force_id", "neighbourhood_id"),
+    fields=(
+        Field("neighbourhood_id", "id"), Field("neighbourhood_name", "name"), Field("description", "description"),
+        Field("population", "population"), Field("url_force", "url_force"),
+        Field("centre_latitude", "centre.latitude"), Field("centre_longitude", "centre.longitude"),
+        Field("contact_details", "contact_details", "JSON"), Field("links", "links", "JSON"),
+        Field("locations", "locations", "JSON"),
+    ),
+)
+NEIGHBOURHOOD_PRIORITIES = ApiDataset(
+    name="neighbourhood_priorities", table="police_uk_api_neighbourhood_priorities",
+    endpoint="/{force}/{neighbourhood}/priorities", scope=FORCE,
+    keys=(("force_id", _V), ("neighbourhood_id", _V)), body_is_list=True, not_null=("force_id", "neighbourhood_id"),
+    fields=(Field("issue", "issue"), Field("issue_date", "issue-date"), Field("action", "action"),
+            Field("action_date", "action-date")),
+)
+DATASETS: tuple[ApiDataset, ...] = (
+    STREET_DATES, LAST_UPDATED, CRIME_CATEGORIES, FORCES, SENIOR_OFFICERS, NEIGHBOURHOODS, NEIGHBOURHOOD_PRIORITIES,
+)
+BY_NAME = {d.name: d for d in DATASETS}
+
+
+def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
+    """Create ``raw.police_uk_api_*`` empty if missing (idempotent); the loader's DDL."""
+    con.execute("create schema if not exists raw")
+    for dataset in DATASETS:
+        con.execute(dataset.ddl())
+
+
+# --------------------------------------------------------------------------- the client
+
+
+def _check_month(month: str) -> str:
+    if not MONTH_PATTERN.match(month):
+        raise ValueError(f"expected a month as YYYY-MM, found {month!r}")
+    return month
+
+
+def _segment(value: str) -> str:
+    """An id from the API (a neighbourhood's) as one path segment: nothing in it can change the path."""
+    if not value or value in {".", ".."}:
+        raise ValueError(f"{value!r} is not a usable id")
+    return quote(value, safe="")
+
+
+class PoliceUkApi:
+    """The data.police.uk endpoints the platform uses; every call goes through the HTTP layer."""
+
+    def __init__(self, base_url: str, session: "ResilientSession | None" = None, *, concurrency: int = 4) -> None:
+        from ingest import http
+
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"data.police.uk API URL must be http(s), found {base_url!r} ([police_uk] api_url)")
+        self.base_url = base_url.rstrip("/")
+        self.session = session or http.session()
+        self.concurrency = max(1, concurrency)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, session: "ResilientSession | None" = None) -> "PoliceUkApi":
+        from ingest import http
+
+        return cls(settings.police_uk.api_url, session or http.configure(settings.http),
+                   concurrency=settings.http.concurrency)
+
+    def get(self, path: str, params: dict[str, str] | None = None, *, too_large_on_503: bool = False) -> "JsonResponse":
+        return self.session.get_json(self.base_url + path, params=params, too_large_on_503=too_large_on_503)
+
+    def map(self, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``call`` on every item with the configured threads, results in item order (the bucket paces them)."""
+        if len(items) <= 1 or self.concurrency == 1:
+            return [call(item) for item in items]
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="police-uk-api") as pool:
+            return list(pool.map(call, items))
+
+    # -- the endpoints ------------------------------------------------------------------------
+
+    def forces(self) -> list[dict]:
+        return self.get("/forces").body
+
+    def force(self, force_id: str) -> dict:
+        return self.get(f"/forces/{validate_force_id(force_id)}").body
+
+    def senior_officers(self, force_id: str) -> list[dict]:
+        return self.get(f"/forces/{validate_force_id(force_id)}/people").body
+
+    def crime_last_updated(self) -> dict:
+        return self.get("/crime-last-updated").body
+
+    def crimes_street_dates(self) -> list[dict]:
+        return self.get("/crimes-street-dates").body
+
+    def crime_categories(self, month: str | None = None) -> list[dict]:
+        return self.get("/crime-categories", {"date": _check_month(month)} if month else None).body
+
+    def neighbourhoods(self, force_id: str) -> list[dict]:
+        return self.get(f"/{validate_force_id(force_id)}/neighbourhoods").body
+
+    def neighbourhood(self, force_id: str, neighbourhood_id: str) -> dict:
+        return self.get(f"/{validate_force_id(force_id)}/{_segment(neighbourhood_id)}").body
+
+    def neighbourhood_priorities(self, force_id: str, neighbourhood_id: str) -> list[dict]:
+        return self.get(f"/{validate_force_id(force_id)}/{_segment(neighbourhood_id)}/priorities").body
+
+    def stops_force(self, force_id: str, month: str) -> list[dict]:
+        from ingest.http import QueryTooLarge
+
+        params = {"force": validate_force_id(force_id), "date": _check_month(month)}
+        try:
+            return self.get("/stops-force", params, too_large_on_503=True).body
+        except QueryTooLarge as exc:
+            raise QueryTooLarge(
+                exc.url,
+                f"{exc.reason}. stops-force cannot be narrowed further; the archive's "
+                f"{month}/{month}-{force_id}-stop-and-search.csv (police_uk_monthly) has the same rows",
+                status=exc.status, attempts=exc.attempts,
+            ) from exc
+
+    def crimes_no_location(self, force_id: str, month: str, category: str = "all-crime") -> list[dict]:
+        """Crimes that could not be mapped; split by category when the API refuses all of them at once (503)."""
+        from ingest.http import QueryTooLarge
+
+        params = {"category": category, "force": validate_force_id(force_id), "date": _check_month(month)}
+        try:
+            return self.get("/crimes-no-location", params, too_large_on_503=True).body
+        except QueryTooLarge:
+            if category != "all-crime":
+                raise
+            categories = [c["url"] for c in self.crime_categories(month) if c["url"] != "all-crime"]
+            log.warning("crimes-no-location %s %s: too many for one query (503); asking per category (%d queries)",
+                        force_id, month, len(categories))
+            parts = self.map(lambda c: self.crimes_no_location(force_id, month, c), categories)
+            return [crime for part in parts for crime in part]
+
+    def outcomes_for_crime(self, persistent_id: str) -> dict:
+        if not _PERSISTENT_ID.match(persistent_id):
+            raise ValueError(f"{persistent_id!r} is not a 64-hex-character crime id")
+        return self.get(f"/outcomes-for-crime/{persistent_id}").body
+
+
+# --------------------------------------------------------------------------- publication dates
+
+
+def published_months(settings: Settings, api: PoliceUkApi | None = None) -> dict[str, frozenset[str]]:
+    """``/crimes-street-dates``: every published month → the forces with stop and search that month."""
+    api = api or PoliceUkApi.from_settings(settings)
+    months: dict[str, frozenset[str]] = {}
+    for entry in api.crimes_street_dates():
+        month = str(entry.get("date", ""))
+        if MONTH_PATTERN.match(month):
+            months[month] = frozenset(entry.get("stop-and-search") or ())
+    if not months:
+        raise LoadError(f"{api.base_url}/crimes-street-dates answered no months; the API may be broken. Rerun later.")
+    return months
+
+
+# --------------------------------------------------------------------------- landing
+
+
+@dataclass(frozen=True)
+class Landed:
+    dataset: str
+    partition: str
+    path: str
+    sha256: str
+    status: str  # fetched | unchanged
+    responses: int
+
+
+def _landing_dir(settings: Settings) -> Path:
+    return settings.paths.landing_dir / SOURCE
+
+
+def landed_path(settings: Settings, dataset: ApiDataset, partition: str) -> Path:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", partition):
+        raise ValueError(f"{partition!r} is not a partition name (a force id, a month or {ALL!r})")
+    return _landing_dir(settings) / dataset.name / f"{partition}.ndjson"
+
+
+def _envelope(response: "JsonResponse", keys: dict[str, str]) -> dict[str, Any]:
+    return {"url": response.url, **keys, "body": response.body}
+
+
+def _land(settings: Settings, dataset: ApiDataset, partition: str, lines: list[dict[str, Any]], url: str) -> Landed:
+    """Write a partition's responses as one NDJSON file, atomically, with its manifest; skip if identical."""
+    target = landed_path(settings, dataset, partition)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    content = "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n" for line in lines).encode("utf-8")
+    digest = hashlib.sha256(content).hexdigest()
+    previous = ManifestRow.read(target)
+    if previous is not None and previous.sha256 == digest:
+        log.info("%s/%s unchanged since %s (%d responses)", dataset.name, partition, previous.fetched_at, len(lines))
+        return Landed(dataset.name, partition, str(target), digest, "unchanged", len(lines))
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_bytes(content)
+    os.replace(tmp, target)
+    row = ManifestRow(source=SOURCE, partition=f"{dataset.name}/{partition}", url=url, path=str(target),
+                      sha256=digest, bytes=len(content),
+                      fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    sidecar = manifest_path(target)
+    tmp_manifest = sidecar.with_name(f".{sidecar.name}.tmp")
+    tmp_manifest.write_text(json.dumps(asdict(row), indent=2, sort_keys=True))
+    os.replace(tmp_manifest, sidecar)
+    log.info("landed %s/%s: %d responses, %d bytes -> %s", dataset.name, partition, len(lines), len(content), target)
+    return Landed(dataset.name, partition, str(target), digest, "fetched", len(lines))
+
+
+def fetch_national(settings: Settings, api: PoliceUkApi | None = None) -> list[dict]:
+    """Land publication dates, the latest month's crime categories, and every force's details."""
+    api = api or PoliceUkApi.from_settings(settings)
+    started = api.session.stats.snapshot()["attempts"]
+    dates = api.get("/crimes-street-dates")
+    updated = api.get("/crime-last-updated")
+    months = sorted(str(e.get("date")) for e in dates.body if MONTH_PATTERN.match(str(e.get("date", ""))))
+    if not months:
+        raise LoadError(f"{dates.url} answered no months; nothing landed. Rerun later.")
+    latest = months[-1]
+    categories = api.get("/crime-categories", {"date": latest})
+    listed = api.get("/forces")
+
+    def details(force: dict) -> dict[str, Any]:
+        from ingest.http import NotFound
+
+        try:
+            return _envelope(api.get(f"/forces/{validate_force_id(force['id'])}"), {})
+        except NotFound:
+            # Listed but without a details page: keep what the list says rather than lose the force.
+            log.warning("/forces/%s: 404; keeping the id and name from /forces only", force["id"])
+            return {"url": f"{api.base_url}/forces", "body": {"id": force["id"], "name": force.get("name")}}
+
+    forces = api.map(details, listed.body)
+    # Everything was fetched: only now is anything written (a failure above lands nothing).
+    landed = [
+        _land(settings, STREET_DATES, ALL, [_envelope(dates, {})], dates.url),
+        _land(settings, LAST_UPDATED, ALL, [_envelope(updated, {})], updated.url),
+        _land(settings, CRIME_CATEGORIES, latest, [_envelope(categories, {"month": latest})], categories.url),
+        _land(settings, FORCES, ALL, forces, f"{api.base_url}/forces/{{force}}"),
+    ]
+    log.info("data.police.uk national reference: %d requests; %s", api.session.stats.snapshot()["attempts"] - started,
+             api.session.stats.snapshot())
+    return [asdict(item) for item in landed]
+
+
+def fetch_force(settings: Settings, force_id: str, api: PoliceUkApi | None = None) -> list[dict]:
+    """Land one force's senior officers, neighbourhoods (with details) and every neighbourhood's priorities."""
+    from ingest.http import NotFound
+
+    validate_force_id(force_id)
+    api = api or PoliceUkApi.from_settings(settings)
+    people = api.get(f"/forces/{force_id}/people")
+    listed = api.get(f"/{force_id}/neighbourhoods").body
+    if not listed:
+        raise LoadError(f"{api.base_url}/{force_id}/neighbourhoods answered no neighbourhoods; nothing landed.")
+
+    def details(item: dict) -> dict[str, Any]:
+        try:
+            return _envelope(api.get(f"/{force_id}/{_segment(str(item['id']))}"), {"force_id": force_id})
+        except NotFound:
+            log.warning("/%s/%s: 404; keeping the id and name from /%s/neighbourhoods only",
+                        force_id, item["id"], force_id)
+            return {"url": f"{api.base_url}/{force_id}/neighbourhoods", "force_id": force_id,
+                    "body": {"id": item["id"], "name": item.get("name")}}
+
+    def priorities(item: dict) -> dict[str, Any]:
+        nid = str(item["id"])
+        return _envelope(api.get(f"/{force_id}/{_segment(nid)}/priorities"),
+                         {"force_id": force_id, "neighbourhood_id": nid})
+
+    neighbourhoods = api.map(details, listed)
+    issues = api.map(priorities, listed)
+    base = api.base_url
+    landed = [
+        _land(settings, SENIOR_OFFICERS, force_id, [_envelope(people, {"force_id": force_id})], people.url),
+        _land(settings, NEIGHBOURHOODS, force_id, neighbourhoods, f"{base}/{force_id}/{{neighbourhood}}"),
+        _land(settings, NEIGHBOURHOOD_PRIORITIES, force_id, issues, f"{base}/{force_id}/{{neighbourhood}}/priorities"),
+    ]
+    log.info("data.police.uk %s: %d neighbourhoods, %d priorities responses; %s",
+             force_id, len(neighbourhoods), len(issues), api.session.stats.snapshot())
+    return [asdict(item) for item in landed]
+
+
+def fetch_reference(settings: Settings, forces: Iterable[str] | None = None, api: PoliceUkApi | None = None) -> list[dict]:
+    """Everything the weekly refresh lands: national datasets, then each configured force's."""
+    api = api or PoliceUkApi.from_settings(settings)
+    landed = fetch_national(settings, api)
+    for force_id in forces if forces is not None else settings.police_uk.forces:
+        landed += fetch_force(settings, force_id, api)
+    return landed
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass
+class _Partition:
+    dataset: ApiDataset
+    partition: str
+    path: Path
+    manifest: ManifestRow
+
+
+def _partitions(settings: Settings, forces: Sequence[str]) -> list[_Partition]:
+    """What to load: every landed national partition, and each force's three partitions (all must be landed)."""
+    found: list[_Partition] = []
+    missing: list[str] = []
+    for dataset in DATASETS:
+        if dataset.scope == NATIONAL:
+            folder = _landing_dir(settings) / dataset.name
+            paths = sorted(folder.glob("*.ndjson")) if folder.is_dir() else []
+            if not paths:
+                missing.append(f"{dataset.name} (any partition)")
+            names = [p.stem for p in paths]
+        else:
+            names = [validate_force_id(f) for f in forces]
+        for name in names:
+            path = landed_path(settings, dataset, name)
+            manifest = ManifestRow.read(path)
+            if manifest is None:
+                missing.append(f"{dataset.name}/{name}")
+                continue
+            found.append(_Partition(dataset, name, path, manifest))
+    if missing:
+        raise LoadError(
+            f"nothing landed for {', '.join(missing)} under {_landing_dir(settings)}; run the fetch "
+            "(police_uk_reference fetch tasks, or police_uk_api.fetch_reference) first. Nothing was loaded."
+        )
+    return found
+
+
+def _insert_sql(dataset: ApiDataset) -> str:
+    keys = [name for name, _ in dataset.keys]
+    columns = {"url": "VARCHAR", **dict(dataset.keys), "body": dataset.body_type()}
+    columns_sql = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+    body = "unnest(body)" if dataset.body_is_list else "body"
+    selected = [*(quote_identifier(k) for k in keys), *(dataset.field_sql(f) for f in dataset.fields)]
+    raw = [name for name, _ in dataset.raw_columns()]
+    return f"""
+        insert into raw.{quote_identifier(dataset.table)} ({', '.join(raw)})
+        select {', '.join(selected)}, ?, url, ?, ?, ?::timestamp
+        from (
+            select url{''.join(', ' + quote_identifier(k) for k in keys)}, {body} as b
+            from read_json(?, format = 'newline_delimited', columns = {columns_sql})
+        )
+    """
+
+
+def _check_partition(con: "duckdb.DuckDBPyConnection", part: _Partition, rows: int) -> list[str]:
+    """Problems with the rows just inserted for one partition (empty when they are fine)."""
+    dataset, table = part.dataset, quote_identifier(part.dataset.table)
+    problems = []
+    if rows < dataset.min_rows:
+        problems.append(f"{rows} rows; the API always has at least {dataset.min_rows} (a broken answer?)")
+    for column in dataset.not_null:
+        (nulls,) = con.execute(
+            f"select count(*) from raw.{table} where _partition = ? and {quote_identifier(column)} is null",
+            [part.partition]).fetchone()
+        if nulls:
+            problems.append(f"{nulls} rows without {column}")
+    if dataset.unique:
+        key = ", ".join(quote_identifier(c) for c in dataset.unique)
+        repeated = con.execute(
+            f"select {key}, count(*) from raw.{table} where _partition = ? group by all having count(*) > 1 limit 5",
+            [part.partition]).fetchall()
+        if repeated:
+            problems.append(f"({', '.join(dataset.unique)}) repeated: {repeated}")
+    return problems
+
+
+def load(settings: Settings, forces: Sequence[str] | None = None) -> dict[str, Any]:
+    """Replace every landed national partition and ``forces``' partitions in ``raw``, in one transaction.
+
+    Each partition's rows are deleted and re-read from its landed file with ``read_json``, then
+    checked; the manifest and load log are written in the same transaction. Any failure rolls
+    back everything: the previous rows stay, and the error names the file and what was wrong.
+    """
+    import duckdb
+
+    from ingest.warehouse import connect
+
+    forces = list(settings.police_uk.forces if forces is None else forces)
+    parts = _partitions(settings, forces)
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    summary: dict[str, Any] = {}
+    with connect(settings) as con:
+        ensure_raw_tables(con)
+        con.execute("begin transaction")
+        try:
+            for part in parts:
+                table = quote_identifier(part.dataset.table)
+                con.execute(f"delete from raw.{table} where _partition = ?", [part.partition])
+                try:
+                    ((rows,),) = con.execute(
+                        _insert_sql(part.dataset),
+                        [part.partition, part.path.name, part.manifest.sha256, loaded_at, str(part.path)],
+                    ).fetchall()
+                except duckdb.Error as exc:  # a landed file that is not the contract's shape
+                    raise LoadError(
+                        f"{part.path}: cannot be read as {part.dataset.endpoint} responses ({exc}). Nothing was "
+                        "loaded; if the API changed shape, update the contract in ingest/sources/police_uk_api.py "
+                        "and the staging models together."
+                    ) from exc
+                problems = _check_partition(con, part, rows)
+                if problems:
+                    raise LoadError(
+                        f"{part.path} ({part.dataset.table}, partition {part.partition}): {'; '.join(problems)}. "
+                        "Nothing was loaded; the previous rows are kept."
+                    )
+                row = part.manifest
+                con.execute(
+                    "insert or replace into raw.landing_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+                    [row.source, row.partition, row.url, row.path, row.sha256, row.bytes, row.fetched_at,
+                     row.etag, row.last_modified, row.status],
+                )
+                force_id = part.partition if part.dataset.scope == FORCE else ALL
+                month = part.partition if MONTH_PATTERN.match(part.partition) else "current"
+                con.execute(
+                    "insert or replace into raw.load_log values (?, ?, ?, ?, ?, 'loaded', ?, 0, ?)",
+                    [part.dataset.table, force_id, month, part.path.name, row.sha256, rows, loaded_at],
+                )
+                summary[f"{part.dataset.name}/{part.partition}"] = rows
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    log.info("police_uk_api: loaded %d partitions: %s", len(summary), summary)
+    return summary

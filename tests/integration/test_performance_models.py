@@ -1,0 +1,393 @@
+"""The plan's measures, their statistics and the quarterly report, on a tiny warehouse built with dbt.
+
+One force (Lancashire), 21 months of hand-made street records (January 2023 to September 2024):
+burglary 10 a month in 2023 and 5 a month in 2024, vehicle crime 3 and violence 4 every month,
+one anti-social behaviour incident in January 2023, a few stop and searches. The other sources'
+raw tables exist but are empty (no geography, population or Home Office data), so the measures
+that need them must come out as data gaps with their reasons. The raw tables are written as the
+loaders write them (the fixture approach of test_dbt_project.py), then ``dbt build`` runs once for
+the module on the performance models and everything upstream of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import pkgutil
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.sources.police_uk_contract import STOP_AND_SEARCH, STREET
+from tests.integration.test_dbt_project import (
+    DBT_PROJECT_DIR, LANCS, MDA, PRESTON, WHITE_BRITISH, BLACK_CARIBBEAN, _create_raw_tables, _insert, _search, _street,
+)
+
+MONTHS = [f"2023-{m:02d}" for m in range(1, 13)] + [f"2024-{m:02d}" for m in range(1, 10)]
+FORCE = "lancashire"
+
+
+def _street_rows() -> dict[tuple[str, str], list[tuple]]:
+    rows: dict[tuple[str, str], list[tuple]] = {}
+    serial = 0
+
+    def crime(month: str, crime_type: str, outcome: str) -> tuple:
+        nonlocal serial
+        serial += 1
+        return _street(f"{serial:064x}", month, LANCS, -2.7, 53.76, "On or near High Street", PRESTON,
+                       crime_type, outcome)
+
+    for month in MONTHS:
+        burglaries = 10 if month.startswith("2023") else 5
+        month_rows = [crime(month, "Burglary", "Suspect charged")]
+        month_rows += [crime(month, "Burglary", "Investigation complete; no suspect identified") for _ in range(burglaries - 1)]
+        month_rows += [crime(month, "Vehicle crime", "Under investigation") for _ in range(3)]
+        month_rows += [crime(month, "Violence and sexual offences", "Unable to prosecute suspect") for _ in range(4)]
+        rows[(FORCE, month)] = month_rows
+    rows[(FORCE, "2023-01")].append(_street(None, "2023-01", LANCS, -2.7, 53.76, "On or near Park Road", PRESTON,
+                                            "Anti-social behaviour", None))
+    return rows
+
+
+# One search of a White man a month, ending in arrest and finding what was searched for, and one of a
+# Black man in August 2023 that found nothing.
+STOP_SEARCH_ROWS = {
+    (FORCE, month): [_search("Person search", f"{month}-05T10:00:00+00:00", WHITE_BRITISH, "White", MDA, "Arrest", True)]
+    for month in MONTHS
+}
+STOP_SEARCH_ROWS[(FORCE, "2023-08")].append(
+    _search("Person search", "2023-08-06T10:00:00+00:00", BLACK_CARIBBEAN, "Black", MDA, "A no further action disposal", False))
+
+
+def _create_other_sources_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every other source's raw tables, empty, as its loader creates them (the staging views need them)."""
+    import ingest.sources
+    from ingest import reference_load
+
+    for info in pkgutil.iter_modules(ingest.sources.__path__):
+        module = importlib.import_module(f"ingest.sources.{info.name}")
+        if hasattr(module, "CONTRACTS"):
+            reference_load.ensure_tables(con, module.CONTRACTS.values())
+        if hasattr(module, "ensure_raw_tables"):
+            module.ensure_raw_tables(con)
+
+
+def build_raw_warehouse(path: Path) -> None:
+    with duckdb.connect(str(path)) as con:
+        _create_raw_tables(con)
+        _create_other_sources_raw_tables(con)
+        _insert(con, STREET, _street_rows())
+        _insert(con, STOP_AND_SEARCH, STOP_SEARCH_ROWS)
+
+
+def _dbt(args: list[str], warehouse: Path, tmp_path: Path):
+    from dbt.cli.main import dbtRunner  # heavy import: only when the tests run
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OPCC_WAREHOUSE", str(warehouse))
+        env.setenv("OPCC_DBT_THREADS", "2")
+        env.setenv("DO_NOT_TRACK", "1")
+        return dbtRunner().invoke([
+            *args,
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--quiet",
+        ])
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    tmp_path = tmp_path_factory.mktemp("performance")
+    path = tmp_path / "warehouse.duckdb"
+    build_raw_warehouse(path)
+    started = time.perf_counter()
+    # The performance models and everything upstream of them, with the tests of those nodes only.
+    result = _dbt(["build", "--select", "+path:models/marts/performance", "--indirect-selection", "cautious",
+                   "--fail-fast"], path, tmp_path)
+    failed = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
+              if str(r.status) not in ("success", "pass", "skipped")]
+    assert result.success, f"dbt build failed ({result.exception}): {failed}"
+    print(f"dbt build of the performance models: {time.perf_counter() - started:.1f} s")
+    yield path
+
+
+def _query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _exact_two_sided_p(x: int, n: int) -> float:
+    """By hand: Binomial(n, 1/2) two-sided p, every split at most as likely as x."""
+    probabilities = [math.comb(n, k) / 2 ** n for k in range(n + 1)]
+    return sum(p for p in probabilities if p <= probabilities[x] * (1 + 1e-7))
+
+
+def test_measure_values_count_and_fill_zeros(warehouse):
+    rows = dict(_query(warehouse, """
+        select period_label, value from performance.fct_measure_values
+        where measure_id = 'burglary' and area_code = 'lancashire' and period_type = 'quarter'
+    """))
+    assert rows == {"2023Q1": 30, "2023Q2": 30, "2023Q3": 30, "2023Q4": 30, "2024Q1": 15, "2024Q2": 15, "2024Q3": 15}
+    # One anti-social behaviour incident in January 2023; every other covered month counts zero.
+    asb = _query(warehouse, """
+        select count(*), sum(value), count(*) filter (where value = 0) from performance.fct_measure_values
+        where measure_id = 'anti_social_behaviour' and period_type = 'month'
+    """)
+    assert asb == [(21, 1, 20)]
+    # Total crime leaves anti-social behaviour out: 2024Q3 = 3 x (5 + 3 + 4).
+    assert _query(warehouse, """
+        select value from performance.fct_measure_values
+        where measure_id = 'total_crime' and period_label = '2024Q3'
+    """) == [(36,)]
+
+
+def test_year_on_year_change_uses_the_exact_poisson_test(warehouse):
+    rows = _query(warehouse, """
+        select value, baseline_value, rate_ratio, test_name, p_value, is_significant, direction
+        from performance.fct_measure_change
+        where measure_id = 'burglary' and area_code = 'lancashire' and period_label = '2024Q3'
+    """)
+    value, baseline, ratio, test, p, significant, direction = rows[0]
+    assert (value, baseline, ratio, test, direction) == (15, 30, 0.5, "conditional binomial (exact)", "lower")
+    # 15 of 45 events in the later quarter, p0 = 1/2
+    assert p == pytest.approx(_exact_two_sided_p(15, 45), abs=1e-6)
+    assert significant is True
+
+
+def test_the_spc_chart_as_of_the_quarter(warehouse):
+    rows = _query(warehouse, """
+        select count(*), max(point_count), any_value(centre_line), any_value(mean_moving_range),
+               any_value(upper_process_limit)
+        from performance.fct_spc
+        where measure_id = 'burglary' and area_code = 'lancashire' and as_of_period = '2024Q3'
+    """)
+    count, points, centre, mean_mr, upper = rows[0]
+    assert (count, points) == (21, 21)
+    assert centre == pytest.approx(165 / 21) and mean_mr == pytest.approx(5 / 20)
+    assert upper == pytest.approx(165 / 21 + 2.66 * 0.25)
+    latest = _query(warehouse, """
+        select variation, rule_beyond_limit, rule_shift, side_of_centre_line, side_run_length
+        from performance.fct_spc
+        where measure_id = 'burglary' and as_of_period = '2024Q3' and is_latest_point
+    """)
+    # Nine months at 5 after twelve at 10: below the lower limit and a shift, an improvement.
+    assert latest == [("special_cause_improvement", "low", "low", "below", 9)]
+    # As of 2024Q1 the chart has 15 points: it does not see the months after.
+    assert _query(warehouse, """
+        select max(point_count), max(month_start)::varchar from performance.fct_spc
+        where measure_id = 'burglary' and as_of_period = '2024Q1'
+    """) == [(15, "2024-03-01")]
+
+
+def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
+    plan = {r[0] for r in _query(warehouse, "select measure_id from performance.dim_measure")}
+    rows = {r[0]: r[1:] for r in _query(warehouse, """
+        select measure_id, reporting_period, status, data_gap_reason from performance.fct_scorecard
+        where area_type = 'force' and force_id = 'lancashire'
+    """)}
+    assert set(rows) == plan
+    assert {r[0] for r in rows.values()} == {"2024Q3"}
+    assert rows["burglary"][1] == "improving"
+    assert rows["vehicle_crime"][1] == "no significant change"  # 9 against 9
+    assert rows["stop_search_count"][1] == "not assessed"  # context measure
+    assert rows["calls_999_answered_10s"][1:] == ("data gap", "999 call answer times (BT and force contact-management data) are not loaded by the platform.")
+    # No population loaded: rates and disproportionality are data gaps that say why.
+    assert rows["total_crime_rate"][1] == "data gap" and "population" in rows["total_crime_rate"][2]
+    assert rows["stop_search_disproportionality_black"][1] == "data gap"
+    assert "population" in rows["stop_search_disproportionality_black"][2] or "twelve months" in rows["stop_search_disproportionality_black"][2]
+    # The Home Office mart is built but empty here.
+    assert rows["recorded_crime"][1] == "data gap" and "fct_recorded_crime_quarterly" in rows["recorded_crime"][2]
+    # Charge rates are reported six months in arrears: 2024Q1 in the 2024Q3 report.
+    assert _query(warehouse, """
+        select assessed_period_label, round(value, 6) from performance.fct_scorecard
+        where measure_id = 'charge_summons_rate' and area_type = 'force'
+    """) == [("2024Q1", round(3 / 36, 6))]
+
+
+def test_a_past_quarter_can_be_assessed_again(warehouse):
+    rows = _query(warehouse, """
+        select reporting_period, count(*) from performance.fct_measure_assessment
+        where area_type = 'force' group by 1 order by 1
+    """)
+    plan_size = _query(warehouse, "select count(*) from performance.dim_measure")[0][0]
+    assert [r[0] for r in rows] == ["2023Q1", "2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2", "2024Q3"]
+    assert all(count == plan_size for _, count in rows)
+
+
+@pytest.fixture(scope="module")
+def compiled_checks(warehouse, tmp_path_factory) -> tuple[str, str]:
+    """One `dbt compile --inline` (parsing costs seconds): the plan check on two bad hand-written
+    rows, and the registry's planned-source lookup, with a registry given on the command line."""
+    registry = ("{plan_measure_marts: {fct_not_built: {status: planned, schema: evidence, grain: month, "
+                "period: month_start, force: force_id, columns: [crime_count]}, "
+                "fct_crime_monthly: {status: planned, schema: evidence, grain: month, period: month_start, "
+                "force: force_id, columns: [crime_count, crime_type, victim_count]}}}")
+    rows = ("[{'source_line': 7, 'measure_id': 'burglary', 'mart': 'fct_crimes', 'polarity': 'lower_is_better', "
+            "'statistic': 'count', 'unit': 'count', 'frequency': 'monthly', 'baseline_rule': 'same_period_last_year', "
+            "'comparator': 'none', 'geography': 'force', 'numerator': 'crime_count', 'filter': none, 'denominator': none},"
+            " {'source_line': 8, 'measure_id': 'robbery', 'mart': 'fct_crime_monthly', 'polarity': 'down', "
+            "'statistic': 'count', 'unit': 'count', 'frequency': 'monthly', 'baseline_rule': 'same_period_last_year', "
+            "'comparator': 'none', 'geography': 'force', 'numerator': 'crimes', 'filter': 'crime_type=Robbery', 'denominator': none}]")
+    inline = ("{{ plan_measure_problems(" + rows + ") | join('\\n') }}\n=====\n"
+              "{% set a = plan_relation('fct_not_built') %}{% set b = plan_relation('fct_crime_monthly') %}"
+              "{{ a.relation }} | {{ a.reason }} | {{ b.relation }} | {{ b.reason }}")
+    tmp_path = tmp_path_factory.mktemp("compile")
+    result = _dbt(["compile", "--vars", registry, "--inline", inline], warehouse, tmp_path)
+    assert result.success, result.exception
+    problems, lookups = result.result.results[0].node.compiled_code.split("\n=====\n")
+    return problems, lookups
+
+
+def test_dbt_refuses_a_bad_plan_naming_the_line(compiled_checks):
+    problems = compiled_checks[0]
+    assert "seeds/plan_measures.csv line 7: measure burglary: unknown mart 'fct_crimes'" in problems
+    assert "seeds/plan_measures.csv line 8: measure robbery: unknown polarity 'down'" in problems
+    assert "seeds/plan_measures.csv line 8: measure robbery: unknown numerator column 'crimes' in fct_crime_monthly" in problems
+
+
+def test_a_planned_source_is_read_only_when_it_exists_with_its_columns(compiled_checks):
+    assert compiled_checks[1] == ("None | evidence.fct_not_built is not built yet (a planned source) | "
+                                  "None | evidence.fct_crime_monthly has no column(s) victim_count yet")
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _publish(warehouse: Path, target: Path) -> Path:
+    """The published file as ingest/publish.py lays it out: evidence in main, performance in performance."""
+    import ingest.publish as publish
+    from ingest.config import load_settings
+
+    if publish.PUBLISHED_SCHEMAS.get("performance") == "performance":
+        settings = load_settings(environ={"OPCC_PATHS__WAREHOUSE": str(warehouse), "OPCC_PATHS__PUBLISHED": str(target),
+                                          "OPCC_PATHS__WORK_DIR": str(target.parent / "work")})
+        return publish.publish(settings)
+    # Until publish.py maps the performance schema: the same layout, made here.
+    with duckdb.connect() as con:
+        con.execute("attach ? as wh (read_only)", [str(warehouse)])
+        con.execute("attach ? as pub", [str(target)])
+        con.execute("create schema pub.performance")
+        con.execute("create schema pub.meta")
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'wh' "
+            "and schema_name in ('evidence', 'performance')").fetchall():
+            published_schema = "main" if schema == "evidence" else "performance"
+            con.execute(f'create table pub.{published_schema}."{table}" as select * from wh.{schema}."{table}"')
+        for table in ("landing_manifest", "load_log", "load_rejects"):
+            if con.execute("select count(*) from duckdb_tables() where database_name = 'wh' and schema_name = 'raw' "
+                           "and table_name = ?", [table]).fetchone()[0]:
+                con.execute(f"create table pub.meta.{table} as select * from wh.raw.{table}")
+        con.execute("create table pub.meta.publication as select timestamp '2024-11-15 06:00:00' as published_at")
+    return target
+
+
+@pytest.fixture(scope="module")
+def published(warehouse, tmp_path_factory) -> Path:
+    return _publish(warehouse, tmp_path_factory.mktemp("published") / "evidence.duckdb")
+
+
+@pytest.fixture(scope="module")
+def rendered(published, tmp_path_factory) -> Path:
+    from ingest.config import load_settings
+    from ingest.report import render
+
+    out = tmp_path_factory.mktemp("reports")
+    started = time.perf_counter()
+    report = render(load_settings(), None, force_id=FORCE, published=published, out_dir=out)
+    print(f"report rendered in {time.perf_counter() - started:.1f} s: {report.stat().st_size / 1024:.0f} kB")
+    return report
+
+
+def test_the_report_renders_the_latest_quarter_with_every_measure(rendered, warehouse):
+    folder = rendered.parent
+    assert folder.name == "2024Q3"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "charts", "national_measures_statement.html", "performance_report.html", "scorecard.csv", "scorecard.xlsx"]
+    html = rendered.read_text()
+    for (measure_id,) in _query(warehouse, "select measure_id from performance.dim_measure"):
+        assert f'id="measure-{measure_id.replace("_", "-")}"' in html
+    assert "Burglary: 15 in July to September 2024, 50.0% lower than the same quarter last year (30)." in html
+    assert "the last 9 months sit below the average" in html
+    assert "Statement on the National Crime and Policing Measures" in html
+    # Self-contained: nothing to fetch (namespace URIs in the SVGs are names, not links).
+    assert not re.findall(r'(?:src|href)\s*=\s*"(?:https?:)?//|url\(\s*["\']?(?:https?:)?//|@import', html)
+    charts = sorted(p.stem for p in (folder / "charts").glob("*.svg"))
+    assert "chart-burglary" in charts and html.count("<svg") == len(charts)
+    statement = (folder / "national_measures_statement.html").read_text()
+    assert "Reduce murder and other homicide" in statement and "data gap" in statement
+
+
+def test_the_report_is_deterministic_and_replaced_whole(published, rendered, tmp_path):
+    from ingest.config import load_settings
+    from ingest.report import ReportNotReady, render
+
+    out = rendered.parent.parent
+    before = rendered.read_bytes()
+    again = render(load_settings(), "2024Q3", force_id=FORCE, published=published, out_dir=out)
+    assert again == rendered and again.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["2024Q3"]  # no temporary folders left
+    # A quarter the published data does not complete is refused, and nothing is touched.
+    with pytest.raises(ReportNotReady, match="2024Q4 is not complete for lancashire"):
+        render(load_settings(), "2024Q4", force_id=FORCE, published=published, out_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == ["2024Q3"] and rendered.read_bytes() == before
+
+
+def test_a_past_quarter_renders_again(published, tmp_path):
+    from ingest.config import load_settings
+    from ingest.report import render
+
+    report = render(load_settings(), "2024Q1", force_id=FORCE, published=published, out_dir=tmp_path)
+    html = report.read_text()
+    assert report.parent.name == "2024Q1" and "January to March 2024" in html
+    assert "Burglary: 15 in January to March 2024, 50.0% lower than the same quarter last year (30)." in html
+
+
+def test_publish_puts_the_measures_in_the_performance_schema(warehouse, tmp_path):
+    import ingest.publish as publish
+
+    if publish.PUBLISHED_SCHEMAS.get("performance") != "performance":
+        pytest.skip("ingest/publish.py does not publish the performance schema yet (PUBLISHED_SCHEMAS)")
+    target = _publish(warehouse, tmp_path / "evidence.duckdb")
+    tables = {r[0] for r in _query(target, "select table_name from duckdb_tables() where schema_name = 'performance'")}
+    assert {"dim_measure", "fct_measure_values", "fct_spc", "fct_scorecard", "fct_measure_assessment"} <= tables
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (apt-get install chromium)")
+def test_the_report_opens_in_chromium_and_fits_a4(rendered, tmp_path):
+    """Headless Chromium: every chart has a size on the page, nothing is wider than A4, and the
+    print is A4 portrait. Writes a screenshot beside the report."""
+    from pypdf import PdfReader
+
+    probe = tmp_path / "probe.html"
+    html = rendered.read_text()
+    script = """<script>addEventListener('load', () => {
+      const charts = [...document.querySelectorAll('figure svg')];
+      const drawn = charts.filter(s => { const r = s.getBoundingClientRect(); return r.width > 100 && r.height > 40; });
+      document.body.setAttribute('data-charts', drawn.length + '/' + charts.length);
+      document.body.setAttribute('data-overflow', String(document.documentElement.scrollWidth > window.innerWidth + 1));
+    });</script>"""
+    probe.write_text(html.replace("</body>", script + "</body>"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tempfile.mkdtemp()}"]
+    dom = subprocess.run(["chromium", *flags, "--window-size=794,1123", "--virtual-time-budget=5000", "--dump-dom",
+                          probe.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
+    charts = len(list((rendered.parent / "charts").glob("*.svg")))
+    assert f'data-charts="{charts}/{charts}"' in dom
+    assert 'data-overflow="false"' in dom
+    screenshot = rendered.parent / "performance_report.png"
+    subprocess.run(["chromium", *flags, f"--screenshot={screenshot}", "--window-size=1240,1754", rendered.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert screenshot.stat().st_size > 10_000
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(["chromium", *flags, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", rendered.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    pages = PdfReader(str(pdf)).pages
+    width, height = float(pages[0].mediabox.width), float(pages[0].mediabox.height)
+    assert (round(width), round(height)) == (595, 842)  # A4 portrait, points
+    print(f"screenshot {screenshot}; {len(pages)} A4 pages; report {rendered.stat().st_size / 1024:.0f} kB")

@@ -1,0 +1,132 @@
+"""The quarterly report's pieces: quarters, numbers in words, charts, and the whole-folder swap."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ingest import report
+from ingest.report import Quarter, ReportError, format_value, measure_sentences, replace_directory
+
+BURGLARY = {"measure_id": "burglary", "measure_name": "Burglary", "unit": "count", "statistic": "count",
+            "baseline_rule": "same_period_last_year", "polarity": "lower_is_better"}
+
+
+def test_quarters_are_calendar_quarters():
+    quarter = Quarter.parse("2024Q2")
+    assert (quarter.start, quarter.end, quarter.words) == (date(2024, 4, 1), date(2024, 6, 30), "April to June 2024")
+    assert Quarter.parse("2024-q4").label == "2024Q4"
+    # The DAG's run on 15 November reports the quarter that ended in September; in February, the last one.
+    assert Quarter.last_complete_before(date(2025, 11, 15)).label == "2025Q3"
+    assert Quarter.last_complete_before(date(2026, 2, 15)).label == "2025Q4"
+    with pytest.raises(ReportError, match="not like 2024Q2"):
+        Quarter.parse("2024-06")
+
+
+def test_values_are_written_in_their_units():
+    assert format_value(2179, "count") == "2,179"
+    assert format_value(0.0712, "percent") == "7.1%"
+    assert format_value(23.1106, "per_1000_residents") == "23.11 per 1,000"
+    assert format_value(402_170_000, "gbp") == "£402.2m"
+    assert format_value(3.0589, "ratio") == "3.06"
+    assert format_value(None, "count") == "–"
+
+
+def test_a_significant_fall_with_a_shift_reads_in_plain_english():
+    row = {"status": "improving", "value": 2179.0, "baseline_value": 2476.0, "change_ratio": -0.12, "direction": "lower",
+           "assessed_period_label": "2025Q3", "assessed_period_type": "quarter", "test_name": "conditional binomial (exact)",
+           "p_value": 0.0031, "is_significant": True, "spc_variation": "special_cause_improvement",
+           "spc_rules": "shift", "spc_side_of_centre_line": "below", "spc_side_run_length": 7}
+    assert measure_sentences(row, BURGLARY) == [
+        "Burglary: 2,179 in July to September 2025, 12.0% lower than the same quarter last year (2,476).",
+        "The fall is statistically significant (p = 0.003).",
+        "The monthly chart shows special-cause variation (shift), an improvement; the last 7 months sit below the average.",
+    ]
+
+
+def test_no_significant_change_a_target_and_a_rank():
+    measure = {"measure_id": "find", "measure_name": "Find rate", "unit": "percent", "statistic": "proportion",
+               "baseline_rule": "mean_previous_3_years", "polarity": "higher_is_better"}
+    row = {"status": "no significant change", "value": 0.25, "baseline_value": 0.24, "change_ratio": 0.0417,
+           "direction": "higher", "assessed_period_label": "2025Q3", "assessed_period_type": "quarter",
+           "test_name": "two-proportion z-test", "p_value": 0.41, "is_significant": False, "spc_variation": "common_cause",
+           "target_value": 0.3, "meets_target": False, "msg_rank": 3, "msg_forces_with_data": 8}
+    sentences = measure_sentences(row, measure)
+    assert sentences[0] == ("Find rate: 25.0% in July to September 2025, 4.2% higher than the average of the same "
+                            "quarter in the previous three years (24.0%).")
+    assert sentences[1].startswith("The rise is not statistically significant (p = 0.410)")
+    assert sentences[-1] == ("The target of 30.0% is not met; the force ranks 3rd of 8 forces with data in its most "
+                             "similar group.")
+
+
+def test_a_data_gap_says_why():
+    row = {"status": "data gap", "value": None, "data_gap_reason": "The force's victim survey is not loaded."}
+    measure = {**BURGLARY, "measure_name": "Victim satisfaction"}
+    assert measure_sentences(row, measure) == ["Victim satisfaction: data gap. The force's victim survey is not loaded."]
+
+
+def _points():
+    values = [10, 12, 11, 13, 12, 14, 10, 12, 11, 13, 12, 14, 10, 12, 30]
+    return [{"month_start": date(2024, 1 + i % 12, 1).replace(year=2024 + i // 12), "value": v,
+             "centre_line": 12.5, "upper_process_limit": 20.0, "lower_process_limit": 5.0,
+             "variation": "special_cause_concern" if v == 30 else "common_cause"} for i, v in enumerate(values)]
+
+
+def test_the_spc_chart_is_inline_svg_marking_special_causes_and_repeatable():
+    svg = report.spc_chart(_points(), unit="count", target=15, title="Burglary", chart_id="chart-burglary",
+                           assessed_start=date(2025, 1, 1))
+    again = report.spc_chart(_points(), unit="count", target=15, title="Burglary", chart_id="chart-burglary",
+                             assessed_start=date(2025, 1, 1))
+    assert svg == again  # no clock, no random ids
+    assert svg.startswith("<svg") and 'aria-labelledby="chart-burglary-title"' in svg
+    assert ' width="' not in svg.split(">", 1)[0]  # scales with the page
+    assert report.CONCERN in svg  # the special-cause point is coloured
+    assert ">mean<" in svg and ">limits<" in svg and ">target<" in svg
+
+
+def test_a_report_folder_is_replaced_whole(tmp_path):
+    target = tmp_path / "2025Q3"
+    first = tmp_path / ".first"
+    first.mkdir()
+    (first / "performance_report.html").write_text("old")
+    replace_directory(first, target)
+    assert (target / "performance_report.html").read_text() == "old"
+    second = tmp_path / ".second"
+    (second / "charts").mkdir(parents=True)
+    (second / "performance_report.html").write_text("new")
+    replace_directory(second, target)
+    assert (target / "performance_report.html").read_text() == "new" and (target / "charts").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2025Q3"]  # the old folder is gone
+
+
+def test_the_report_gate_refuses_a_report_missing_a_measure(tmp_path):
+    (tmp_path / "charts").mkdir()
+    (tmp_path / report.REPORT_FILE).write_text('<article id="measure-burglary"></article><figure data-chart="chart-x">')
+    data = report.ReportData(
+        quarter=Quarter(2025, 3), force_id="lancashire", force_name="Lancashire", published_at=None,
+        measures=[{"measure_id": "burglary"}, {"measure_id": "robbery"}], scorecard={}, csp_rows=[], spc={},
+        history={}, disproportionality=[], peel=([], None), finance={}, csp_matrix=([], None),
+        reconciliation=([], None), sources=([], None), loads=([], None), rejects=([], None))
+    with pytest.raises(ReportError, match="lacks measure\\(s\\) robbery"):
+        report.check_rendered(tmp_path, data)
+    (tmp_path / report.REPORT_FILE).write_text('<article id="measure-burglary"></article><article id="measure-robbery">'
+                                               '<figure data-chart="chart-x">')
+    with pytest.raises(ReportError, match="chart chart-x was not written"):
+        report.check_rendered(tmp_path, data)
+
+
+def test_a_missing_published_file_or_performance_schema_is_explained(tmp_path):
+    import duckdb
+
+    from ingest.config import load_settings
+
+    settings = load_settings()
+    with pytest.raises(ReportError, match="does not exist"):
+        report.render(settings, "2025Q3", published=tmp_path / "missing.duckdb", out_dir=tmp_path)
+    published = tmp_path / "evidence.duckdb"
+    with duckdb.connect(str(published)) as con:
+        con.execute("create table dim_force (force_id varchar, force_name varchar)")
+    with pytest.raises(ReportError, match="PUBLISHED_SCHEMAS must map performance -> performance"):
+        report.render(settings, "2025Q3", published=published, out_dir=tmp_path / "reports")
+    assert not (tmp_path / "reports" / "2025Q3").exists()
