@@ -43,12 +43,31 @@
 {%- endmacro %}
 
 
-{#- Months (`YYYY-MM`) of `raw_relation` loaded after the model's watermark. `_loaded_at` grows with
-    every load, so DuckDB's zone maps skip the row groups of older loads. -#}
+{#- Months (`YYYY-MM`) of `raw_relation` loaded after the model's watermark, as a list of SQL
+    literals (`'2025-09', '2025-10'`; `null` when there is none). Looked up when the model runs
+    and written into its SQL as constants, so DuckDB prunes row groups by month (zone maps)
+    instead of evaluating a subquery against every row of history. -#}
 {% macro police_uk_changed_months(raw_relation, model_name=none) -%}
-    select distinct _month
-    from {{ raw_relation }}
-    where _loaded_at > {{ police_uk_watermark(model_name) }}
+    {%- if execute -%}
+        {%- set found = run_query(
+            "select distinct _month from " ~ raw_relation
+            ~ " where _loaded_at > " ~ police_uk_watermark(model_name) ~ " order by 1"
+        ) -%}
+        {%- set months = found.columns[0].values() | list -%}
+        {%- if months -%}
+            {%- for month in months -%}'{{ month }}'{{ ", " if not loop.last }}{%- endfor -%}
+        {%- else -%}
+            null
+        {%- endif -%}
+    {%- else -%}
+        null
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The same months as a one-column relation (`_month`), for joins and unions. -#}
+{% macro police_uk_changed_months_relation(raw_relation, model_name=none) -%}
+    select unnest([{{ police_uk_changed_months(raw_relation, model_name) }}]::varchar[]) as _month
 {%- endmacro %}
 
 
@@ -98,12 +117,22 @@
 {% macro police_uk_delete_vanished_crimes() %}
     {% if is_incremental() %}
         delete from {{ this }}
-        where cohort_month_start in (
-                select cast(_month || '-01' as date)
-                from ({{ police_uk_changed_months(source('police_uk', 'street')) }})
-            )
+        where strftime(cohort_month_start, '%Y-%m') in ({{ police_uk_changed_months(source('police_uk', 'street')) }})
             and built_at < {{ police_uk_run_started_at() }}
     {% else %}
         select 1
     {% endif %}
 {% endmacro %}
+
+
+{#- A sortable 64-bit rank: `months` (a whole number of months 0-4095, lower first) in the top 12 bits,
+    `precedence` (1-7, lower first) in the next 3, and a 48-bit hash of `tiebreak` columns below
+    (a fixed, arbitrary order among copies that differ only there). Used with arg_min to pick one
+    row per key in a hash aggregate instead of a window over every row. -#}
+{% macro police_uk_rank_key(months, precedence, tiebreak) -%}
+    (
+        (cast(({{ months }}) as bigint) << 51)
+        | (cast(({{ precedence }}) as bigint) << 48)
+        | cast((hash({{ tiebreak | join(', ') }}) & cast(281474976710655 as ubigint)) as bigint)
+    )
+{%- endmacro %}

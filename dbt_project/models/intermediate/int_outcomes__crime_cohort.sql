@@ -10,15 +10,18 @@
     post_hook="{{ police_uk_delete_vanished_crimes() }}",
 ) }}
 
+-- Import CTEs are `not materialized`: the incremental branch reads them more than once, and
+-- DuckDB would otherwise copy every row of history into a temporary result instead of pushing
+-- each reader's filters (months, crime ids) into the scan.
 with
 
-street_crimes as (
+street_crimes as not materialized (
 
     select * from {{ ref('int_crime__street_crimes_with_outcome_group') }}
 
 ),
 
-outcome_events as (
+outcome_events as not materialized (
 
     select * from {{ ref('stg_police_uk__outcomes') }}
 
@@ -32,7 +35,7 @@ outcome_categories as (
 
 {% if is_incremental() %}
 
-existing_cohort as (
+existing_cohort as not materialized (
 
     select * from {{ this }}
 
@@ -41,14 +44,14 @@ existing_cohort as (
 changed_street_months as (
 
     select cast(_month || '-01' as date) as month_start
-    from ({{ police_uk_changed_months(source('police_uk', 'street')) }})
+    from ({{ police_uk_changed_months_relation(source('police_uk', 'street')) }})
 
 ),
 
 changed_outcome_months as (
 
     select cast(_month || '-01' as date) as month_start
-    from ({{ police_uk_changed_months(source('police_uk', 'outcomes')) }})
+    from ({{ police_uk_changed_months_relation(source('police_uk', 'outcomes')) }})
 
 ),
 
@@ -56,7 +59,7 @@ crimes_to_rebuild as (
 
     -- crimes in a street month just loaded (new, or re-issued by the publisher)
     select crime_id from street_crimes
-    where month_start in (select month_start from changed_street_months) and crime_id is not null
+    where source_month in ({{ police_uk_changed_months(source('police_uk', 'street')) }}) and crime_id is not null
     union
     -- crimes of a re-issued street month as built before (the new file may have dropped them)
     select crime_id from existing_cohort
@@ -64,7 +67,7 @@ crimes_to_rebuild as (
     union
     -- crimes with an outcome event in an outcomes month just loaded: these reach back to older cohorts
     select crime_id from outcome_events
-    where outcome_month_start in (select month_start from changed_outcome_months) and crime_id is not null
+    where source_month in ({{ police_uk_changed_months(source('police_uk', 'outcomes')) }}) and crime_id is not null
     union
     -- crimes whose events span a re-issued outcomes month (the new file may have dropped an event)
     select existing_cohort.crime_id from existing_cohort
@@ -114,28 +117,34 @@ crimes_that_can_have_outcomes as (
 
 ),
 
+street_rows_ranked as (
+
+    -- How each copy of a crime ranks when a file repeats a crime id: earliest month first, then
+    -- the last outcome that got furthest, then a hash of the rest of the row (any fixed order
+    -- will do; this one costs one 64-bit number per row instead of sorting strings).
+    select
+        *,
+        {{ police_uk_rank_key('(year(month_start) - 2000) * 12 + month(month_start)', outcome_group_precedence('last_outcome_group'),
+                              ['last_outcome_category', 'lsoa_code', 'source_file', 'crime_type', 'force_id']) }}
+            as copy_rank
+    from crimes_that_can_have_outcomes
+
+),
+
 crimes as (
 
-    -- One row per crime id. A few files repeat an id: keep the earliest month, then the
-    -- copy whose last outcome got furthest (ties broken by text and place, to be deterministic).
+    -- One row per crime id: the fields of its first-ranked copy. One hash aggregate with
+    -- arg_min on a number, far cheaper than numbering every crime's rows with a window.
     select
         crime_id,
-        force_id,
-        month_start as cohort_month_start,
-        crime_type,
-        lsoa_code,
-        last_outcome_category as street_last_outcome_category,
-        count(*) over (partition by crime_id) as street_record_count
-    from crimes_that_can_have_outcomes
-    qualify row_number() over (
-        partition by crime_id
-        order by
-            month_start,
-            {{ outcome_group_precedence('last_outcome_group') }},
-            last_outcome_category,
-            lsoa_code,
-            source_file
-    ) = 1
+        arg_min(force_id, copy_rank) as force_id,
+        min(month_start) as cohort_month_start,
+        arg_min(crime_type, copy_rank) as crime_type,
+        arg_min(lsoa_code, copy_rank) as lsoa_code,
+        arg_min(last_outcome_category, copy_rank) as street_last_outcome_category,
+        count(*) as street_record_count
+    from street_rows_ranked
+    group by crime_id
 
 ),
 
@@ -145,7 +154,11 @@ events_with_group as (
         outcome_events.crime_id,
         outcome_events.outcome_month_start,
         outcome_events.outcome_category,
-        outcome_categories.outcome_group
+        outcome_categories.outcome_group,
+        -- the latest month first; two events in that month: the one that got furthest
+        {{ police_uk_rank_key("date_diff('month', outcome_events.outcome_month_start, date '2100-01-01')",
+                              outcome_group_precedence('outcome_categories.outcome_group'),
+                              ['outcome_events.outcome_category']) }} as event_rank
     from outcome_events_to_rebuild as outcome_events
     left join outcome_categories
         on outcome_events.outcome_category = outcome_categories.outcome_category
@@ -158,27 +171,11 @@ events_per_crime as (
     select
         crime_id,
         count(*) as outcome_event_count,
-        min(outcome_month_start) as first_outcome_month_start
+        min(outcome_month_start) as first_outcome_month_start,
+        max(outcome_month_start) as latest_outcome_event_month_start,
+        arg_min(outcome_category, event_rank) as latest_outcome_event_category
     from events_with_group
     group by crime_id
-
-),
-
-latest_event_per_crime as (
-
-    -- The latest month wins; two events in that month: the one that got furthest.
-    select
-        crime_id,
-        outcome_month_start as latest_outcome_event_month_start,
-        outcome_category as latest_outcome_event_category
-    from events_with_group
-    qualify row_number() over (
-        partition by crime_id
-        order by
-            outcome_month_start desc,
-            {{ outcome_group_precedence('outcome_group') }},
-            outcome_category
-    ) = 1
 
 ),
 
@@ -190,13 +187,11 @@ crimes_with_events as (
         crimes.*,
         coalesce(events_per_crime.outcome_event_count, 0) as outcome_event_count,
         events_per_crime.first_outcome_month_start,
-        latest_event_per_crime.latest_outcome_event_month_start,
-        latest_event_per_crime.latest_outcome_event_category
+        events_per_crime.latest_outcome_event_month_start,
+        events_per_crime.latest_outcome_event_category
     from crimes
     left join events_per_crime
         on crimes.crime_id = events_per_crime.crime_id
-    left join latest_event_per_crime
-        on crimes.crime_id = latest_event_per_crime.crime_id
 
 ),
 

@@ -25,7 +25,7 @@ cohort_months_to_build as (
     where built_at > {{ police_uk_last_built_at() }}
     union
     select cast(_month || '-01' as date)
-    from ({{ police_uk_changed_months(source('police_uk', 'street')) }})
+    from ({{ police_uk_changed_months_relation(source('police_uk', 'street')) }})
 
 ),
 
