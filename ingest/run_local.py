@@ -22,16 +22,6 @@ from ingest.config import PROJECT_ROOT, load_settings
 log = logging.getLogger("ingest.run_local")
 
 
-def month_range(first: str, last: str) -> list[str]:
-    year, month = map(int, first.split("-"))
-    end = tuple(map(int, last.split("-")))
-    months = []
-    while (year, month) <= end:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
 def _load_dags():
     from airflow.dag_processing.dagbag import DagBag
 
@@ -89,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+    from ingest.sample.police_uk import month_range  # the one YYYY-MM range helper
 
     bag = _load_dags()
     monthly, build = bag.dags["police_uk_monthly"], bag.dags["evidence_build"]
