@@ -18,6 +18,9 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "platform.toml"
 # Values that reach file names, URLs or SQL must match these before use.
 FORCE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+URL_SCHEMES = ("https", "http", "file")
+# Characters no publisher URL needs and that would break out of a quoted string or a shell word.
+_URL_FORBIDDEN = re.compile(r"[\s'\"`\\<>\x00-\x1f\x7f]")
 
 
 class ConfigError(ValueError):
@@ -37,6 +40,8 @@ class Paths:
 class DuckDBSettings:
     memory_limit: str
     threads: int
+    # How long a task waits for another process to release the warehouse file before failing.
+    lock_wait_seconds: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,57 @@ def validate_force_id(force_id: str) -> str:
     return force_id
 
 
+def _check_force_ids(values: Any, where: str) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ConfigError(f"{where}: expected a list of data.police.uk force ids, found {values!r}")
+    checked = []
+    for value in values:
+        try:
+            checked.append(validate_force_id(str(value)))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return tuple(checked)
+
+
+def check_url(value: Any, where: str, *, placeholders: tuple[str, ...] = (), allow_empty: bool = False) -> str:
+    """A publisher URL (or URL template): http(s) or file, no spaces or quotes, only the named ``{placeholders}``."""
+    from urllib.parse import urlparse
+
+    text = str(value)
+    if not text and allow_empty:
+        return text
+    if _URL_FORBIDDEN.search(text):
+        raise ConfigError(f"{where}: {text!r} holds a space, quote, backslash or control character; "
+                          "a publisher URL needs none (percent-encode it)")
+    scheme = urlparse(text).scheme.lower()
+    if scheme not in URL_SCHEMES:
+        raise ConfigError(f"{where}: {text!r} is not an {'/'.join(URL_SCHEMES)} URL")
+    unknown = sorted(set(re.findall(r"\{([^{}]*)\}", text)) - set(placeholders) - {"root"})
+    if unknown or text.count("{") != text.count("}"):
+        raise ConfigError(f"{where}: {text!r} may only use the placeholders "
+                          f"{sorted({*placeholders, 'root'})}, found {unknown or 'unbalanced braces'}")
+    if ".." in urlparse(text.replace("{root}", "/root")).path.split("/"):
+        raise ConfigError(f"{where}: {text!r} climbs out of its folder with '..'")
+    return text
+
+
+def _check_force_id_keys(raw: dict, where: str) -> None:
+    """Force ids anywhere else in the configuration (``[report] force_id``, a source's ``forces``).
+
+    They become file names, URL parts and SQL values, so they are refused here, at settings
+    load, naming the key. The sources' file lists (``name``, ``url``, ``dataset``) are checked
+    by each source's ``files_for`` against its own contracts.
+    """
+    for section_name, section in raw.items():
+        if not isinstance(section, dict) or section_name == "police_uk":
+            continue
+        for key in ("force_id", "forces"):
+            if section.get(key):
+                _check_force_ids(section[key], f"{where} [{section_name}] {key}")
+
+
 def _positive(value: Any, where: str) -> float:
     try:
         number = float(value)
@@ -250,16 +306,22 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
         settings = Settings(
             root=root,
             paths=Paths(**{key: _path(root, str(value)) for key, value in paths.items()}),
-            duckdb=DuckDBSettings(memory_limit=str(db["memory_limit"]), threads=int(db["threads"])),
+            duckdb=DuckDBSettings(
+                memory_limit=str(db["memory_limit"]),
+                threads=int(db["threads"]),
+                lock_wait_seconds=float(db.get("lock_wait_seconds", DuckDBSettings.lock_wait_seconds)),
+            ),
             police_uk=PoliceUkSettings(
-                forces=tuple(validate_force_id(f) for f in police["forces"]),
+                forces=_check_force_ids(police["forces"], f"{where} [police_uk] forces"),
                 first_month=_require_month(police["first_month"], f"{where} [police_uk] first_month"),
                 last_month=_require_month(police["last_month"], f"{where} [police_uk] last_month"),
-                archive_url=str(police["archive_url"]).replace("{root}", str(root)),
+                archive_url=check_url(police["archive_url"], f"{where} [police_uk] archive_url",
+                                      placeholders=("month",)).replace("{root}", str(root)),
                 max_archive_bytes=int(police["max_archive_bytes"]),
                 max_member_bytes=int(police["max_member_bytes"]),
                 http_timeout_seconds=float(police["http_timeout_seconds"]),
-                api_url=str(police.get("api_url", "")).replace("{root}", str(root)).rstrip("/"),
+                api_url=check_url(police.get("api_url", ""), f"{where} [police_uk] api_url",
+                                  allow_empty=True).replace("{root}", str(root)).rstrip("/"),
             ),
             sample=dict(raw.get("sample", {})),
             sources=tuple(files),
@@ -272,4 +334,5 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
         raise ConfigError(f"{where}: unexpected setting ({exc})") from exc
     if "{month}" not in settings.police_uk.archive_url:
         raise ConfigError(f"{where} [police_uk] archive_url must contain {{month}}")
+    _check_force_id_keys(raw, where)
     return settings

@@ -35,6 +35,7 @@ import hashlib
 import logging
 import os
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -63,6 +64,44 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 T = TypeVar("T")
 
 
+# --------------------------------------------------------------------------- redaction
+
+# Credentials a URL or a message may carry: a user and password before the host, a secret-looking query
+# parameter, an Authorization header. Every URL this layer logs or puts in an error goes through
+# redact(), so a token in the configuration never reaches the task log, an exception or the manifest.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]+@")
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&;][a-z0-9_.-]*(?:token|key|secret|password|passwd|pwd|signature|sig|auth|credential)[a-z0-9_.-]*=)"
+    r"[^&#;\s'\"]+")
+_AUTHORIZATION = re.compile(r"(?i)((?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[a-z0-9._~+/=-]{8,}")
+REDACTED = "***"
+
+
+def redact(text: Any) -> str:
+    """``text`` with any credentials in URLs and Authorization headers replaced by ``***``."""
+    text = _URL_USERINFO.sub(rf"\1{REDACTED}@", str(text))
+    text = _SECRET_QUERY.sub(rf"\1{REDACTED}", text)
+    text = _AUTHORIZATION.sub(rf"\1{REDACTED}", text)
+    return _BEARER.sub(rf"\1 {REDACTED}", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts a record's message: urllib3 logs each request line, query string included, at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+# A logger's filters do not apply to its children, so each urllib3 module that logs URLs gets one.
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "urllib3.poolmanager"):
+    logging.getLogger(_name).addFilter(RedactingFilter())
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -70,7 +109,8 @@ class HttpError(requests.RequestException):
     """A request that failed for good: the URL, why, the last status and how many attempts were made."""
 
     def __init__(self, url: str, reason: str, *, status: int | None = None, attempts: int = 1) -> None:
-        self.url, self.reason, self.status, self.attempts = url, reason, status, attempts
+        # Kept redacted: an exception's text ends up in task logs and in the Airflow UI.
+        self.url, self.reason, self.status, self.attempts = redact(url), redact(reason), status, attempts
         super().__init__(str(self))
 
     def __reduce__(self):  # picklable despite the keyword-only __init__ (multiprocessing, task runners)
@@ -151,7 +191,7 @@ def _describe(exc: BaseException) -> str:
         return f"body cut off mid-stream ({exc.__class__.__name__})"
     if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
         return f"timed out ({exc.__class__.__name__})"
-    return f"connection failed ({exc.__class__.__name__}: {str(exc)[:200]})"
+    return f"connection failed ({exc.__class__.__name__}: {redact(exc)[:200]})"
 
 
 def _cause(exc: BaseException) -> str:
@@ -224,7 +264,7 @@ class _Attempts:
     """The retry budget of one request: failures count against ``max_attempts``; 429s against time."""
 
     def __init__(self, owner: "ResilientSession", method: str, url: str) -> None:
-        self.owner, self.method, self.url = owner, method, url
+        self.owner, self.method, self.url = owner, method, redact(url)  # only used in messages
         self.settings = owner.settings
         self.attempts = 0
         self.failures = 0
@@ -425,7 +465,7 @@ class ResilientSession(requests.Session):
             except ValueError as exc:
                 # With no Content-Length a cut-off body arrives "complete" but does not parse.
                 raise _RetryBody(f"body is not valid JSON ({len(response.content)} bytes; cut off?): {exc}") from exc
-            return JsonResponse(url=final_url, body=body, attempts=attempts.attempts)
+            return JsonResponse(url=redact(final_url), body=body, attempts=attempts.attempts)
 
         return self._with_retries("GET", url, handle, params=params, too_large_on_503=too_large_on_503,
                                   timeout=timeout)
@@ -460,7 +500,7 @@ class ResilientSession(requests.Session):
         def handle(response: requests.Response, attempts: _Attempts) -> Download:
             with response:
                 if response.status_code == 304:
-                    return Download(url, "unchanged", etag, last_modified, 0, None, attempts.attempts)
+                    return Download(redact(url), "unchanged", etag, last_modified, 0, None, attempts.attempts)
                 if response.status_code == 404:
                     raise NotFound(url, "404 Not Found (not published yet?)", status=404, attempts=attempts.attempts)
                 if response.status_code >= 400:
@@ -491,7 +531,7 @@ class ResilientSession(requests.Session):
                 if expected_sha256 and found != expected_sha256.lower():
                     raise _RetryBody(f"sha256 {found} is not the expected {expected_sha256}")
                 os.replace(part, destination)
-                return Download(url, "fetched", response.headers.get("ETag"), response.headers.get("Last-Modified"),
+                return Download(redact(url), "fetched", response.headers.get("ETag"), response.headers.get("Last-Modified"),
                                 written, found, attempts.attempts)
 
         try:

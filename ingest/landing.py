@@ -8,6 +8,7 @@ crash or a truncated download never replaces a good file.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -74,6 +75,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def redact(url: str) -> str:
+    """``url`` without credentials (``ingest.http.redact``; imported late: requests is heavy)."""
+    from ingest.http import redact as redact_text
+
+    return redact_text(url)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -116,29 +124,34 @@ def fetch_to_landing(
     target.parent.mkdir(parents=True, exist_ok=True)
     previous = ManifestRow.read(target)
     parsed = urlparse(url)
+    shown = redact(url)  # what logs, errors and the manifest say: never a credential in the URL
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         if parsed.scheme == "file":
-            etag, last_modified, unchanged = _copy_local(Path(unquote(parsed.path)), tmp, previous, max_bytes, url)
+            etag, last_modified, unchanged = _copy_local(Path(unquote(parsed.path)), tmp, previous, max_bytes, shown)
         elif parsed.scheme in {"http", "https"}:
             etag, last_modified, unchanged = _download(url, tmp, previous, max_bytes, timeout)
         else:
-            raise LandingError(f"{url}: unsupported URL scheme {parsed.scheme!r} (use https:// or file://)")
+            raise LandingError(f"{shown}: unsupported URL scheme {parsed.scheme!r} (use https:// or file://)")
         if unchanged and previous is not None:
-            log.info("%s unchanged since %s; not fetched again", url, previous.fetched_at)
+            log.info("%s unchanged since %s; not fetched again", shown, previous.fetched_at)
             row = ManifestRow(**{**asdict(previous), "status": "unchanged"})
             return row
         if verify is not None:
-            verify(tmp)
+            try:
+                verify(tmp)
+            except LandingError as exc:
+                # The check ran on the download's temporary name: say which file it was.
+                raise LandingError(str(exc).replace(tmp.name, target.name)) from exc
         digest = sha256_of(tmp)
         if previous is not None and previous.sha256 == digest:
-            log.info("%s re-fetched with identical content (sha256 %s…)", url, digest[:12])
+            log.info("%s re-fetched with identical content (sha256 %s…)", shown, digest[:12])
         row = ManifestRow(
             source=source,
             partition=partition,
-            url=url,
+            url=shown,
             path=str(target),
             sha256=digest,
             bytes=tmp.stat().st_size,
@@ -148,7 +161,7 @@ def fetch_to_landing(
         )
         os.replace(tmp, target)
         _write_json_atomically(manifest_path(target), asdict(row))
-        log.info("landed %s -> %s (%d bytes, sha256 %s…)", url, target, row.bytes, digest[:12])
+        log.info("landed %s -> %s (%d bytes, sha256 %s…)", shown, target, row.bytes, digest[:12])
         return row
     finally:
         tmp.unlink(missing_ok=True)
@@ -178,7 +191,7 @@ def _download(
 
     The layer retries a cut-off body, 5xx and 429 itself; what reaches here is final.
     """
-    from ingest.http import DownloadRefused, HttpError, NotFound, session
+    from ingest.http import DownloadRefused, HttpError, NotFound, redact, session
 
     try:
         result = session().download(
@@ -190,7 +203,7 @@ def _download(
             timeout=timeout,
         )
     except NotFound as exc:
-        raise NotPublished(f"{url}: 404 Not Found (not published yet?)") from exc
+        raise NotPublished(f"{redact(url)}: 404 Not Found (not published yet?)") from exc
     except DownloadRefused as exc:
         raise LandingError(str(exc)) from exc
     except HttpError as exc:
@@ -216,13 +229,24 @@ def verify_zip(path: Path) -> None:
 
 
 def extract_member(
-    archive_path: Path, member: str, destination: Path, *, max_member_bytes: int, max_ratio: int = 200
+    archive_path: Path,
+    member: str,
+    destination: Path,
+    *,
+    max_member_bytes: int,
+    max_ratio: int = 200,
+    utf8_text: bool | None = None,
 ) -> Path:
     """Extract one named member of a zip to ``destination``, streaming, with guards.
 
     Only the exact member name asked for is read: no path from the archive is used
     to build a file name (no zip-slip), the declared and the actual sizes are capped
     (no zip bomb), and the CRC is checked by ``zipfile`` as the member is read.
+
+    ``utf8_text`` (default: for ``.csv`` members) refuses a member that is not UTF-8 text:
+    a NUL byte or a byte sequence that is not UTF-8 (a cp1252 or UTF-16 file). DuckDB would
+    otherwise load NUL bytes into raw silently and drop the non-UTF-8 rows one by one, so a
+    file in the wrong encoding would lose exactly its rows with accented names.
     """
     with zipfile.ZipFile(archive_path) as archive:
         try:
@@ -241,6 +265,8 @@ def extract_member(
             )
         destination.parent.mkdir(parents=True, exist_ok=True)
         tmp = destination.with_name(f".{destination.name}.part")
+        text = TextCheck(f"{archive_path.name}!{member}") if (
+            utf8_text if utf8_text is not None else member.lower().endswith(".csv")) else None
         written = 0
         try:
             with archive.open(info) as src, tmp.open("wb") as dst:
@@ -251,7 +277,11 @@ def extract_member(
                             f"{archive_path.name}!{member}: more than {max_member_bytes} bytes when "
                             "decompressed; refusing a likely zip bomb"
                         )
+                    if text is not None:
+                        text.feed(chunk)
                     dst.write(chunk)
+            if text is not None:
+                text.finish()
         except zipfile.BadZipFile as exc:
             tmp.unlink(missing_ok=True)
             raise LandingError(f"{archive_path.name}!{member}: damaged member ({exc})") from exc
@@ -260,6 +290,50 @@ def extract_member(
             raise
         os.replace(tmp, destination)
         return destination
+
+
+class TextCheck:
+    """Streaming check that bytes are UTF-8 text without NUL bytes; errors name the line and byte.
+
+    Fed chunk by chunk as a file is written, so a large member is read once. A UTF-8 BOM is
+    allowed (it is valid UTF-8); a UTF-16 BOM is named as such.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._offset = 0  # bytes fed before the current chunk
+        self._lines = 0  # newlines in those bytes
+
+    def feed(self, chunk: bytes) -> None:
+        if self._offset == 0 and chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            self._refuse(0, "starts with a UTF-16 byte-order mark: the file is UTF-16, not UTF-8")
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            self._refuse(nul, "holds a NUL byte (0x00): not a text CSV (a damaged or binary file)", chunk)
+        try:
+            self._decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            # exc.object is the decoder's pending bytes from the last chunk followed by this chunk
+            index = max(0, exc.start - (len(exc.object) - len(chunk)))
+            self._refuse(index, f"is not UTF-8 (byte 0x{exc.object[exc.start]:02x} cannot start or continue a "
+                                "UTF-8 character; a cp1252/latin-1 export?)", chunk)
+        self._offset += len(chunk)
+        self._lines += chunk.count(b"\n")
+
+    def finish(self) -> None:
+        try:
+            self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            self._refuse(0, "ends in the middle of a UTF-8 character (truncated, or not UTF-8)")
+
+    def _refuse(self, index: int, what: str, chunk: bytes = b"") -> None:
+        line = self._lines + chunk.count(b"\n", 0, index) + 1
+        raise LandingError(
+            f"{self.label}: {what}, at line {line} (byte {self._offset + index}). The platform reads the "
+            "publisher's files as UTF-8 text; nothing from this file was loaded and the previous rows are kept. "
+            "Fetch the file again, or ask the publisher for a UTF-8 copy."
+        )
 
 
 def unsafe_member_names(archive_path: Path) -> list[str]:

@@ -19,6 +19,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 POLICE_UK_SELECTION = ["+dim_force", "+dim_crime_type", "+fct_crime_monthly", "+fct_outcomes", "+fct_stop_search_monthly"]
 
 
+# Failing rows quoted in the error for each failed data test: enough for a person to see the pattern.
+FAILING_ROWS_SAMPLE = 5
+
+
 class TransformError(RuntimeError):
     """dbt build failed: a model did not build or a test failed. Nothing was published."""
 
@@ -66,10 +70,11 @@ def dbt_build(
     nodes = list(result.result or []) if result.result is not None else []
     failed = [r for r in nodes if str(getattr(r, "status", "")) in {"error", "fail", "runtime error"}]
     if not result.success or failed:
-        lines = [
-            f"{r.node.resource_type} {r.node.name}: {r.status}: {(r.message or '').strip()[:500]}"
-            for r in failed
-        ]
+        lines = []
+        for r in failed:
+            lines.append(f"{r.node.resource_type} {r.node.name}{_tested_relation(r.node)}: {r.status}: "
+                         f"{(r.message or '').strip()[:500]}")
+            lines += [f"    {line}" for line in failing_rows_sample(settings, r.node)]
         if result.exception is not None:
             lines.append(f"dbt raised: {result.exception}")
         raise TransformError(
@@ -82,3 +87,53 @@ def dbt_build(
                                 for r in nodes if getattr(getattr(r, "node", None), "resource_type", None) == "model"}}
     log.info("dbt build: %d nodes in %.1fs", len(nodes), elapsed)
     return summary
+
+
+def _tested_relation(node) -> str:
+    """`` on staging.stg_police_uk__street`` for a data test: the table a person must look at."""
+    if getattr(node, "resource_type", None) != "test":
+        return ""
+    attached = getattr(node, "attached_node", None) or ""
+    column = getattr(node, "column_name", None)
+    model = attached.rsplit(".", 1)[-1] if attached else ""
+    if not model:
+        return ""
+    return f" on {model}" + (f".{column}" if column else "")
+
+
+def failing_rows_sample(settings: Settings, node, limit: int = FAILING_ROWS_SAMPLE) -> list[str]:
+    """Up to ``limit`` of the rows a failed data test found, read by running its compiled SQL again.
+
+    Only runs after a failure, so a passing build pays nothing (unlike ``--store-failures``, which
+    writes a table for every test). Best effort: a sample that cannot be read is said so, it never
+    hides the failure itself.
+    """
+    if getattr(node, "resource_type", None) != "test":
+        return []
+    sql = (getattr(node, "compiled_code", None) or "").strip().rstrip(";")
+    if not sql:
+        return []
+    from ingest.warehouse import open_connection
+
+    try:
+        con = open_connection(settings.paths.warehouse, read_only=True, memory_limit=settings.duckdb.memory_limit,
+                              threads=settings.duckdb.threads)
+    except Exception as exc:  # the sample is a courtesy: report why it is missing
+        return [f"(failing rows not read: {exc})"]
+    try:
+        cursor = con.execute(f"select * from (\n{sql}\n) as failing_rows limit {int(limit)}")
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    except Exception as exc:
+        return [f"(failing rows not read: {str(exc).splitlines()[0][:300]})"]
+    finally:
+        con.close()
+    lines = [f"failing rows (up to {limit}):"]
+    for row in rows:
+        lines.append("  " + ", ".join(f"{name}={_short(value)}" for name, value in zip(names, row)))
+    return lines
+
+
+def _short(value, width: int = 80) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,18 +1,23 @@
 """The pipeline's DuckDB file: connections with the configured limits, and the raw-layer DDL.
 
 Only one process may write the file at a time: every Airflow task that calls
-``connect()`` runs in the ``duckdb_writer`` pool (1 slot).
+``connect()`` runs in the ``duckdb_writer`` pool (1 slot), and ``connect()`` waits (up to
+``[duckdb] lock_wait_seconds``) for a process outside the pool that holds the file.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, TYPE_CHECKING
 
 if TYPE_CHECKING:  # duckdb is imported lazily so DAG files parse fast
     import duckdb
+
+log = logging.getLogger(__name__)
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -84,8 +89,13 @@ def open_connection(
     threads: int = 2,
     read_only: bool = False,
     temp_dir: Path | None = None,
+    lock_wait_seconds: float = 0.0,
 ) -> "duckdb.DuckDBPyConnection":
-    """A DuckDB connection with the configured limits, set before any query runs."""
+    """A DuckDB connection with the configured limits, set before any query runs.
+
+    When another process holds the file, retry for up to ``lock_wait_seconds`` before
+    raising :class:`WarehouseBusy`.
+    """
     import duckdb
 
     if not read_only and str(path) != ":memory:":
@@ -94,9 +104,45 @@ def open_connection(
     if temp_dir is not None:
         temp_dir.mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(temp_dir)
-    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    deadline = time.monotonic() + lock_wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            break
+        except duckdb.IOException as exc:
+            # DuckDB lets one process write a file; a second one is refused at once. The Airflow pool
+            # serialises our tasks, but a manual rerun, a backfill outside the pool or a stuck
+            # process can still overlap: wait for the writer to finish rather than fail.
+            if not is_lock_conflict(exc):
+                raise
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WarehouseBusy(
+                    f"{path}: another process holds the DuckDB file ({_holder(exc)}); waited "
+                    f"{lock_wait_seconds:g} s ([duckdb] lock_wait_seconds). Nothing was changed; "
+                    "rerun the task when that process has finished."
+                ) from exc
+            if delay == 0.05:  # once per open, not once per retry
+                log.info("%s is locked by another process (%s); waiting up to %g s", path, _holder(exc),
+                         lock_wait_seconds)
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 2.0)
     con.execute("set TimeZone = 'UTC'")
     return con
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process held the DuckDB file for longer than ``[duckdb] lock_wait_seconds``."""
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    return "Could not set lock on file" in str(exc)
+
+
+def _holder(exc: BaseException) -> str:
+    match = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", str(exc))
+    return f"{match.group(1)} PID {match.group(2)}" if match else "a conflicting lock"
 
 
 def connection_settings(settings) -> dict:
@@ -105,6 +151,7 @@ def connection_settings(settings) -> dict:
         "memory_limit": settings.duckdb.memory_limit,
         "threads": settings.duckdb.threads,
         "temp_dir": temp_directory(settings),
+        "lock_wait_seconds": settings.duckdb.lock_wait_seconds,
     }
 
 

@@ -208,10 +208,10 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
                 raise rl.LoadError(f"{unit.source_file}: Financial Year {raw_year!r} is not a financial year "
                                    "like 2023/24; nothing was loaded") from exc
             body = out_dir / f".{label.replace('/', '_')}.body"
-            # The label passed FINANCIAL_YEAR: digits and one separator, safe as a literal.
             con.execute(
-                f"copy (select * exclude (_row) from t where trim({fy}) = '{raw_year}' order by _row) "
-                f"to '{body}' (header false, delimiter ',', quote '\"')"
+                f"copy (select * exclude (_row) from t where trim({fy}) = ? order by _row) "
+                "to ? (header false, delimiter ',', quote '\"')",
+                [raw_year, str(body)],
             )
             target = out_dir / f"{label.replace('/', '_')}.csv"
             tmp = target.with_name(f".{target.name}.part")
