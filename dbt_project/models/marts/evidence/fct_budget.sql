@@ -36,14 +36,7 @@ with_line as (
 
 year_totals as (
 
-    select
-        force_id,
-        plan_first_year,
-        financial_year,
-        sum(amount_gbp) filter (where not is_income) as gross_expenditure_gbp,
-        sum(net_amount_gbp) as net_revenue_budget_gbp
-    from with_line
-    group by force_id, plan_first_year, financial_year
+    select * from {{ ref('int_finance__net_revenue_budget') }}
 
 ),
 

@@ -12,12 +12,6 @@ plans as (
 
 ),
 
-budget as (
-
-    select * from {{ ref('fct_budget') }}
-
-),
-
 settlement as (
 
     select * from {{ ref('stg_finance__police_grant') }}
@@ -26,12 +20,7 @@ settlement as (
 
 net_budgets as (
 
-    select distinct
-        force_id,
-        plan_first_year,
-        financial_year,
-        net_revenue_budget_gbp
-    from budget
+    select * from {{ ref('int_finance__net_revenue_budget') }}
 
 ),
 

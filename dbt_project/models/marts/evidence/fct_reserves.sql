@@ -12,20 +12,9 @@ plans as (
 
 ),
 
-budget as (
-
-    select * from {{ ref('fct_budget') }}
-
-),
-
 net_budgets as (
 
-    select distinct
-        force_id,
-        plan_first_year,
-        financial_year,
-        net_revenue_budget_gbp
-    from budget
+    select * from {{ ref('int_finance__net_revenue_budget') }}
 
 ),
 
