@@ -1,4 +1,5 @@
-"""Annual and on-publication sources: HMICFRS PEEL grades, finance plans, CSP strategic assessments.
+"""Annual and on-publication sources: HMICFRS PEEL grades, finance plans, CSP strategic assessments,
+the public consultation.
 
 One DAG per source, made from the table below, each with its own schedule: what is there for
 the year (skipped when nothing is published yet) → fetch (retries with backoff) → load and gate
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from ingest.assets import RAW_CSP_ASSESSMENTS, RAW_FINANCE, RAW_HMICFRS
+from ingest.assets import RAW_CONSULTATION, RAW_CSP_ASSESSMENTS, RAW_FINANCE, RAW_HMICFRS
 
 YEAR = "{{ data_interval_end.year }}"
 FETCH = {"retries": 4, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
@@ -28,6 +29,9 @@ SOURCES = {
                       "Budgets and precepts are set in February, the settlement in January: loaded each March."),
     "csp_assessments": ("csp_assessments", "0 6 1 7 *", RAW_CSP_ASSESSMENTS,
                         "Strategic assessments are refreshed each spring: loaded each July."),
+    "public_consultation": ("consultation", "0 7 1 * *", RAW_CONSULTATION,
+                            "Per consultation: the survey export is checked monthly while a survey runs and after "
+                            "it closes (an unchanged file is skipped)."),
 }
 
 

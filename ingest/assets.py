@@ -15,3 +15,4 @@ RAW_HOME_OFFICE_PRC = Asset(name="raw_home_office_prc", uri="duckdb://warehouse/
 RAW_HMICFRS = Asset(name="raw_hmicfrs", uri="duckdb://warehouse/raw/hmicfrs")
 RAW_FINANCE = Asset(name="raw_finance", uri="duckdb://warehouse/raw/finance")
 RAW_CSP_ASSESSMENTS = Asset(name="raw_csp_assessments", uri="duckdb://warehouse/raw/csp_assessments")
+RAW_CONSULTATION = Asset(name="raw_consultation", uri="duckdb://warehouse/raw/consultation")

@@ -292,6 +292,8 @@ class ReportData:
     loads: tuple[list[dict[str, Any]], str | None]
     rejects: tuple[list[dict[str, Any]], str | None]
     parameters: dict[str, Any] = field(default_factory=dict)
+    # the newest public consultation: name -> (rows, why missing); see load_consultation
+    consultation: dict[str, tuple[list[dict[str, Any]], str | None]] = field(default_factory=dict)
 
 
 def _check_published(con, path: Path) -> None:
@@ -426,7 +428,53 @@ def load_report_data(con, path: Path, force_id: str, quarter: Quarter | None) ->
         measures=measures, scorecard=scorecard, csp_rows=csp_rows, spc=spc, history=history,
         disproportionality=disproportionality, peel=peel, finance=finance, csp_matrix=csp_matrix,
         reconciliation=reconciliation, sources=sources, loads=loads, rejects=rejects,
+        consultation=load_consultation(con, force_id),
     )
+
+
+def load_consultation(con, force_id: str) -> dict[str, tuple[list[dict[str, Any]], str | None]]:
+    """The force's newest consultation (the survey id ending in the latest year) from the published marts."""
+    survey, note = _optional(con, "evidence.fct_consultation_priorities", """
+        select survey_id from main.fct_consultation_priorities where force_id = ?
+        order by regexp_extract(survey_id, '(\d{4})$'), survey_id desc limit 1
+    """, [force_id])
+    if not survey:
+        return {"survey": ([], note or "No public consultation is loaded for this force.")}
+    survey_id = survey[0]["survey_id"]
+    return {
+        "survey": (survey, None),
+        "priorities": _optional(con, "evidence.fct_consultation_priorities", """
+            select area_type, area_code, area_name, csp_name, priority_id, priority_label, priority_sort_order,
+                   csp_theme, plan_objective_id, respondent_count, weighted_share, ci_lower_95, ci_upper_95,
+                   effective_sample_size, priority_rank, is_small_group, is_low_effective_sample
+            from main.fct_consultation_priorities
+            where survey_id = ? and group_variable = 'all'
+            order by area_type desc, area_name, priority_rank
+        """, [survey_id]),
+        "groups": _optional(con, "evidence.fct_consultation_priorities", """
+            select group_variable, group_value, priority_label, respondent_count, weighted_share, ci_lower_95,
+                   ci_upper_95, is_small_group, is_low_effective_sample
+            from main.fct_consultation_priorities
+            where survey_id = ? and area_type = 'force_area' and group_variable <> 'all' and priority_rank = 1
+            order by group_variable, group_value
+        """, [survey_id]),
+        "confidence": _optional(con, "evidence.fct_confidence_in_police", """
+            select area_type, area_name, answered_count, weighted_share_confident, ci_lower_95, ci_upper_95,
+                   effective_sample_size, is_small_group, is_low_effective_sample
+            from main.fct_confidence_in_police
+            where survey_id = ? and group_variable = 'all'
+            order by area_type desc, area_name
+        """, [survey_id]),
+        "weighting": _optional(con, "evidence.fct_consultation_weighting", """
+            select lad_name, respondent_count, telephone_respondent_count, online_respondent_count, design_effect,
+                   effective_sample_size, max_weight, trim_cap, trimmed_respondent_count, max_margin_error,
+                   is_small_group, is_low_effective_sample
+            from main.fct_consultation_weighting where survey_id = ? order by lad_name
+        """, [survey_id]),
+        "objectives": _optional(con, "performance.dim_measure", """
+            select distinct objective_id, objective from performance.dim_measure
+        """),
+    }
 
 
 # --------------------------------------------------------------------------- charts
@@ -594,6 +642,107 @@ def heatmap_chart(rows: list[dict[str, Any]], *, chart_id: str, title: str) -> s
     return _svg(fig, chart_id)
 
 
+def consultation_priorities_chart(rows: list[dict[str, Any]], *, chart_id: str, title: str, top: int = 3) -> str:
+    """Districts × priorities: the weighted share in each cell, each district's top ``top`` outlined;
+    districts flagged for a small or low effective sample are marked (†) in their label."""
+    plt = _pyplot()
+    from matplotlib.patches import Rectangle
+
+    districts = sorted({r["area_name"] for r in rows if r["area_type"] == "district"})
+    force = [r for r in rows if r["area_type"] == "force_area"]
+    order = sorted({(r["priority_sort_order"], r["priority_id"], r["priority_label"]) for r in rows})
+    # priorities in the force area's order, most chosen first
+    force_rank = {r["priority_id"]: r["priority_rank"] for r in force}
+    order.sort(key=lambda p: force_rank.get(p[1], p[0]))
+    names = ([force[0]["area_name"] + " (all)"] if force else []) + districts
+    cell = {(r["area_name"] if r["area_type"] == "district" else names[0], r["priority_id"]): r for r in rows}
+    grid = [[(cell.get((name, p[1])) or {}).get("weighted_share") or 0.0 for p in order] for name in names]
+    fig, ax = plt.subplots(figsize=(6.6, 1.3 + 0.23 * len(names)))
+    ax.imshow(grid, cmap="Blues", vmin=0, vmax=max(0.6, max(max(g) for g in grid)), aspect="auto")
+    for y, name in enumerate(names):
+        for x, p in enumerate(order):
+            r = cell.get((name, p[1]))
+            if not r:
+                continue
+            share = r["weighted_share"] or 0.0
+            ax.text(x, y, f"{share * 100:.0f}", ha="center", va="center", fontsize=6.5,
+                    color="#ffffff" if share > 0.35 else "#222222")
+            if r["priority_rank"] <= top:
+                ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor=CONCERN, linewidth=1.2))
+    labels = []
+    for name in names:
+        flagged = any(r["is_small_group"] or r["is_low_effective_sample"] for (n, _), r in cell.items() if n == name)
+        labels.append(f"{name} †" if flagged else name)
+    ax.set_yticks(range(len(names)), labels, fontsize=7)
+    ax.set_xticks(range(len(order)), [p[2] for p in order], rotation=40, ha="right", fontsize=6.5)
+    ax.tick_params(length=0)
+    ax.set_title(title, loc="left", fontsize=8.5, color="#222222")
+    return _svg(fig, chart_id)
+
+
+def confidence_chart(rows: list[dict[str, Any]], *, chart_id: str, title: str) -> str:
+    """Weighted share confident with 95% intervals per district, the force area first; small or
+    low-effective-sample districts drawn hollow and marked †."""
+    plt = _pyplot()
+    shown = [r for r in rows if r.get("weighted_share_confident") is not None]
+    fig, ax = plt.subplots(figsize=(6.6, 0.6 + 0.22 * max(len(shown), 1)))
+    for i, r in enumerate(shown):
+        flagged = r["is_small_group"] or r["is_low_effective_sample"]
+        colour = NEITHER if r["area_type"] == "force_area" else COMMON
+        ax.plot([r["ci_lower_95"] * 100, r["ci_upper_95"] * 100], [i, i], color=colour, linewidth=1.4)
+        ax.plot([r["weighted_share_confident"] * 100], [i], "o", markersize=4.5, color=colour,
+                markerfacecolor="white" if flagged else colour)
+    if shown and shown[0]["area_type"] == "force_area":
+        ax.axvline(shown[0]["weighted_share_confident"] * 100, color=NEITHER, linewidth=0.6, linestyle=":")
+    ax.set_yticks(range(len(shown)), [f"{r['area_name']}{' †' if r['is_small_group'] or r['is_low_effective_sample'] else ''}"
+                                      for r in shown], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% who agree they have confidence in the police in their area (weighted, 95% interval)")
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
+    ax.set_title(title, loc="left", fontsize=8.5, color="#222222")
+    return _svg(fig, chart_id)
+
+
+def _csp_key(name: str | None) -> str:
+    """'Preston Community Safety Partnership', 'Preston CSP' and 'Preston' all give 'preston'."""
+    text = (name or "").lower().replace("&", " and ")
+    text = re.sub(r"\b(community safety partnership|csp)\b", " ", text)
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def consultation_alignment(priorities: list[dict[str, Any]], matrix: list[dict[str, Any]],
+                           objectives: list[dict[str, Any]], top: int = 3) -> list[dict[str, Any]]:
+    """Each district's top priorities beside its CSP's assessment and the plan's objective.
+
+    ``csp`` is what the district's CSP strategic assessment says of the priority's theme:
+    ``priority``, ``mentioned``, ``not mentioned``, ``no theme`` (the priority has no CSP theme,
+    e.g. visible policing) or ``no assessment`` (none loaded for the CSP).
+    """
+    themes: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in matrix:
+        themes.setdefault(_csp_key(row["csp_name"]), {})[row["theme"]] = row
+    objective_names = {o["objective_id"]: o["objective"] for o in objectives}
+    lines = []
+    for r in priorities:
+        if r["priority_rank"] > top:
+            continue
+        assessed = themes.get(_csp_key(r.get("csp_name"))) or themes.get(_csp_key(r["area_name"]))
+        if r["area_type"] == "force_area":
+            csp = "force area"
+        elif not r.get("csp_theme"):
+            csp = "no theme"
+        elif assessed is None:
+            csp = "no assessment"
+        else:
+            theme = assessed.get(r["csp_theme"])
+            csp = ("priority" if theme and theme["is_priority"] else "mentioned" if theme and theme["is_mentioned"]
+                   else "not mentioned")
+        lines.append({**r, "csp": csp,
+                      "objective": objective_names.get(r.get("plan_objective_id"), r.get("plan_objective_id") or "–")})
+    return lines
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -658,6 +807,7 @@ def build_context(data: ReportData) -> tuple[dict[str, Any], dict[str, str]]:
     if data.csp_matrix[0]:
         charts["chart-csp-priorities"] = heatmap_chart(data.csp_matrix[0], chart_id="chart-csp-priorities",
                                                       title=f"CSP strategic assessments: priorities by theme, {data.force_name}")
+    consultation = consultation_context(data, charts)
     headline_ids = [m["measure_id"] for m in data.measures if m["is_national"]] + [m["measure_id"] for m in data.measures]
     tiles = []
     for measure_id in dict.fromkeys(headline_ids):
@@ -673,8 +823,43 @@ def build_context(data: ReportData) -> tuple[dict[str, Any], dict[str, str]]:
         "tiles": tiles, "csp_measures": csp_measures, "csp_table": csp_table, "parameters": parameters,
         "badges": STATUS_BADGES, "statuses": STATUSES, "charts": charts,
         "published_at": data.published_at, "title": f"Police and Crime Plan: performance report, {data.quarter.words}",
+        "consultation": consultation,
     }
     return context, charts
+
+
+def consultation_context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]:
+    """The consultation section: its charts (added to ``charts``), the alignment table and the notes."""
+    survey, note = data.consultation.get("survey", ([], "No public consultation is loaded for this force."))
+    if not survey:
+        return {"survey_id": None, "note": note}
+    priorities, priorities_note = data.consultation.get("priorities", ([], None))
+    confidence, _ = data.consultation.get("confidence", ([], None))
+    weighting, _ = data.consultation.get("weighting", ([], None))
+    groups, _ = data.consultation.get("groups", ([], None))
+    objectives, _ = data.consultation.get("objectives", ([], None))
+    survey_id = survey[0]["survey_id"]
+    if priorities:
+        charts["chart-consultation-priorities"] = consultation_priorities_chart(
+            priorities, chart_id="chart-consultation-priorities",
+            title=f"Public consultation {survey_id}: % choosing each priority (weighted), top three outlined")
+    if confidence:
+        charts["chart-consultation-confidence"] = confidence_chart(
+            confidence, chart_id="chart-consultation-confidence",
+            title=f"Public consultation {survey_id}: confidence in the police by district")
+    force_rows = [r for r in priorities if r["area_type"] == "force_area"]
+    return {
+        "survey_id": survey_id, "note": priorities_note,
+        "force_top": [r for r in force_rows if r["priority_rank"] <= 5],
+        "alignment": consultation_alignment(priorities, data.csp_matrix[0], objectives),
+        "has_csp_matrix": bool(data.csp_matrix[0]),
+        "groups": groups, "weighting": weighting,
+        "respondents": sum(w["respondent_count"] for w in weighting),
+        "flagged_districts": [w["lad_name"] for w in weighting if w["is_small_group"] or w["is_low_effective_sample"]],
+        "min_group_respondents": _dbt_var("consultation_min_group_respondents", 30),
+        "min_effective_sample_size": _dbt_var("consultation_min_effective_sample_size", 50),
+        "trim_cap": weighting[0]["trim_cap"] if weighting else _dbt_var("consultation_trim_cap", 5),
+    }
 
 
 def _environment():

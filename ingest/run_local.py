@@ -51,6 +51,7 @@ SOURCE_RUNS: tuple[tuple[str, datetime], ...] = (
     ("hmicfrs_inspections", datetime(2025, 12, 1, tzinfo=timezone.utc)),
     ("finance_plans", datetime(2025, 12, 1, tzinfo=timezone.utc)),
     ("csp_assessments", datetime(2025, 12, 1, tzinfo=timezone.utc)),
+    ("public_consultation", datetime(2025, 12, 1, tzinfo=timezone.utc)),  # the 2025 survey
 )
 
 

@@ -10,6 +10,9 @@ For the forces given (the districts of :mod:`ingest.sample.geography`) it writes
 * ``census2021-ts021.zip`` holding ``census2021-ts021-ltla.csv`` — Census 2021 ethnic group
   (TS021) by district in the Nomis bulk layout (``date,geography,geography code,Ethnic group:
   Total: All usual residents,…``; labels from seed ``census_ethnic_groups``).
+* ``census2021-ts008.zip`` (sex, ``Sex: Female; measures: Value``) and ``census2021-ts038.zip``
+  (disability under the Equality Act, ``Disability: Disabled under the Equality Act: …``), the
+  same Nomis layout, members ``census2021-ts0NN-ltla.csv``: the consultation's weighting margins.
 
 A district's population is the sum of its synthetic LSOAs' (about 4,000 each: the sample
 has fewer, larger LSOAs than a real force), so rates on the sample police.uk data are of a
@@ -60,6 +63,22 @@ GROWTH_PER_YEAR = 0.008
 CENSUS_YEAR = 2021
 CENSUS_ZIP = "census2021-ts021.zip"
 CENSUS_MEMBER = "census2021-ts021-ltla.csv"
+CENSUS_SEX_ZIP = "census2021-ts008.zip"
+CENSUS_SEX_MEMBER = "census2021-ts008-ltla.csv"
+CENSUS_DISABILITY_ZIP = "census2021-ts038.zip"
+CENSUS_DISABILITY_MEMBER = "census2021-ts038-ltla.csv"
+# Nomis TS008 keeps the "; measures: Value" suffix in its bulk CSV; TS038 does not.
+SEX_LABELS = ("Sex: All persons; measures: Value", "Sex: Female; measures: Value", "Sex: Male; measures: Value")
+DISABILITY_LABELS = (
+    "Disability: Total: All usual residents",
+    "Disability: Disabled under the Equality Act",
+    "Disability: Disabled under the Equality Act: Day-to-day activities limited a lot",
+    "Disability: Disabled under the Equality Act: Day-to-day activities limited a little",
+    "Disability: Not disabled under the Equality Act",
+    "Disability: Not disabled under the Equality Act: Has long term physical or mental health condition but "
+    "day-to-day activities are not limited",
+    "Disability: Not disabled under the Equality Act: No long term physical or mental health conditions",
+)
 
 
 def _unit(*parts: object) -> float:
@@ -217,6 +236,48 @@ def census_counts(district: District, force_ids: Sequence[str]) -> dict[str, int
     return counts
 
 
+def census_total(district: District, force_ids: Sequence[str]) -> int:
+    """Usual residents on Census day 2021 (the mid-2022 estimate less a year's growth)."""
+    return round(_lsoa_population(tuple(force_ids))[district.name] / (1 + GROWTH_PER_YEAR))
+
+
+def census_sex_counts(district: District, force_ids: Sequence[str]) -> dict[str, int]:
+    """TS008 counts: all persons, female, male (the mid-2022 female share applied to the census total)."""
+    total = census_total(district, force_ids)
+    ages = district_ages(district, BASE_YEAR, force_ids)
+    female = round(total * sum(ages["female"]) / sum(ages["persons"]))
+    return dict(zip(SEX_LABELS, (total, female, total - female)))
+
+
+def census_disability_counts(district: District, force_ids: Sequence[str]) -> dict[str, int]:
+    """TS038 counts: about 16-22% disabled under the Equality Act (England 17.7%), 42% of them limited a lot."""
+    total = census_total(district, force_ids)
+    disabled = round(total * (0.16 + 0.06 * _unit(district.name, "disabled")))
+    a_lot = round(disabled * 0.42)
+    not_disabled = total - disabled
+    condition = round(not_disabled * 0.07)
+    values = (total, disabled, a_lot, disabled - a_lot, not_disabled, condition, not_disabled - condition)
+    return dict(zip(DISABILITY_LABELS, values))
+
+
+def _nomis_csv(districts: list[District], labels: Sequence[str], counts) -> bytes:
+    """The Nomis bulk layout: date, geography, geography code, then one column per category."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["date", "geography", "geography code", *labels])
+    for d in districts:
+        values = counts(d)
+        writer.writerow([CENSUS_YEAR, d.ons_name, d.lad_code, *(values[label] for label in labels)])
+    return buf.getvalue().encode("utf-8")
+
+
+def _write_zip(path: Path, member: str, body: bytes) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo(member, date_time=(2022, 11, 29, 9, 30, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, body)
+
+
 def census_csv(districts: list[District], force_ids: Sequence[str]) -> bytes:
     labels = [label for label, _, _ in census_labels()]
     buf = io.StringIO()
@@ -245,11 +306,15 @@ def generate(out_dir: Path, force_ids: Sequence[str], mid_years: Sequence[int] =
             (out_dir / name).write_bytes(body)
             summary[name] = body.count(b"\r\n") - len(NOTES)
     body = census_csv(districts, force_ids)
-    with zipfile.ZipFile(out_dir / CENSUS_ZIP, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo(CENSUS_MEMBER, date_time=(2022, 11, 29, 9, 30, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED
-        archive.writestr(info, body)
+    _write_zip(out_dir / CENSUS_ZIP, CENSUS_MEMBER, body)
     summary[f"{CENSUS_ZIP}!{CENSUS_MEMBER}"] = body.count(b"\n") - 1
+    for zip_name, member, labels, counts in (
+        (CENSUS_SEX_ZIP, CENSUS_SEX_MEMBER, SEX_LABELS, census_sex_counts),
+        (CENSUS_DISABILITY_ZIP, CENSUS_DISABILITY_MEMBER, DISABILITY_LABELS, census_disability_counts),
+    ):
+        body = _nomis_csv(districts, labels, lambda d, counts=counts: counts(d, force_ids))
+        _write_zip(out_dir / zip_name, member, body)
+        summary[f"{zip_name}!{member}"] = body.count(b"\n") - 1
     log.info("ONS population sample: %s", summary)
     return summary
 

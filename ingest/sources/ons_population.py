@@ -20,6 +20,13 @@ Census 2021 TS021) with one column per ethnic group, whose labels differ between
 censuses (``Ethnic Group: White; measures: Value`` and ``Ethnic group: White``). Each such
 column becomes a row (``ethnic_group_label``, ``population``); the seed
 ``census_ethnic_groups`` maps both censuses' labels to the groups police.uk uses.
+
+Census sex (``raw.ons_census_sex``, Nomis TS008) and disability (``raw.ons_census_disability``,
+TS038): the same Nomis layout (``Sex: Female; measures: Value``, ``Disability: Disabled under
+the Equality Act``), one row per area and category column. With ethnic group and the mid-year
+estimates they give the margins the public consultation is weighted to. These Census tables
+count all usual residents (every age); the consultation's age margins come from the mid-year
+estimates for ages 16 and over.
 """
 
 from __future__ import annotations
@@ -79,7 +86,42 @@ CENSUS_ETHNIC_GROUP = Contract(
     partition=("_census_year",),
 )
 
-CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (MID_YEAR_ESTIMATES, CENSUS_ETHNIC_GROUP)}
+
+
+def _census_contract(dataset: str, table: str, variable: str, label_column: str, description: str) -> Contract:
+    """A Nomis census table by local authority: one column per category of ``variable``.
+
+    Nomis writes the 2011 style ``Sex: Female; measures: Value`` (with a ``Rural Urban`` column)
+    and the 2021 bulk style ``Sex: Female``; both are taken, and staging drops the suffix.
+    """
+    return Contract(
+        dataset=dataset,
+        table=table,
+        description=description,
+        columns=CENSUS_ETHNIC_GROUP.columns,
+        measures=Measures(
+            pattern=rf"{variable}:\s*.+", label_column=label_column, value_column="population",
+            duckdb_type="BIGINT", clean=Clean.INTEGER_TEXT, min_columns=2,
+        ),
+        partition=("_census_year",),
+    )
+
+
+# Census 2021 sex (TS008) and disability (TS038): with ethnic group, the margins the public
+# consultation is weighted to (models/intermediate/int_consultation__census_margins.sql).
+CENSUS_SEX = _census_contract(
+    "census_sex", "ons_census_sex", "Sex", "sex_label",
+    "Census usual residents by sex and local authority (Nomis TS008), one row per area and sex column.",
+)
+CENSUS_DISABILITY = _census_contract(
+    "census_disability", "ons_census_disability", "Disability", "disability_label",
+    "Census usual residents by disability (Equality Act) and local authority (Nomis TS038), one row per area "
+    "and category column.",
+)
+
+CONTRACTS: dict[str, Contract] = {
+    c.dataset: c for c in (MID_YEAR_ESTIMATES, CENSUS_ETHNIC_GROUP, CENSUS_SEX, CENSUS_DISABILITY)
+}
 
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:

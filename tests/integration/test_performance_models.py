@@ -315,6 +315,10 @@ def test_the_report_renders_the_latest_quarter_with_every_measure(rendered, ware
     assert "Burglary: 15 in July to September 2024, 50.0% lower than the same quarter last year (30)." in html
     assert "the last 9 months sit below the average" in html
     assert "Statement on the National Crime and Policing Measures" in html
+    # no consultation in this warehouse: the section is there and says why it is empty
+    consultation = html[html.index('<section id="consultation"'):html.index('<section id="appendix"')]
+    assert "What local people say" in consultation and "Data gap." in consultation
+    assert "fct_consultation_priorities is not in the published file" in consultation
     # Self-contained: nothing to fetch (namespace URIs in the SVGs are names, not links).
     assert not re.findall(r'(?:src|href)\s*=\s*"(?:https?:)?//|url\(\s*["\']?(?:https?:)?//|@import', html)
     charts = sorted(p.stem for p in (folder / "charts").glob("*.svg"))

@@ -130,3 +130,75 @@ def test_a_missing_published_file_or_performance_schema_is_explained(tmp_path):
     with pytest.raises(ReportError, match="PUBLISHED_SCHEMAS must map performance -> performance"):
         report.render(settings, "2025Q3", published=published, out_dir=tmp_path / "reports")
     assert not (tmp_path / "reports" / "2025Q3").exists()
+
+
+# --------------------------------------------------------------------------- the consultation section
+
+
+def _consultation_rows():
+    def row(area_type, area_name, csp_name, priority_id, label, order, theme, objective, share, rank, small=False):
+        return {"area_type": area_type, "area_code": area_name, "area_name": area_name, "csp_name": csp_name,
+                "priority_id": priority_id, "priority_label": label, "priority_sort_order": order,
+                "csp_theme": theme, "plan_objective_id": objective, "respondent_count": 20 if small else 120,
+                "weighted_share": share, "ci_lower_95": share - 0.05, "ci_upper_95": share + 0.05,
+                "effective_sample_size": 80.0, "priority_rank": rank, "is_small_group": small,
+                "is_low_effective_sample": small}
+
+    return [
+        row("force_area", "Lancashire Constabulary", None, "asb", "Tackling anti-social behaviour", 1, "asb", "tackle_crime", 0.41, 1),
+        row("force_area", "Lancashire Constabulary", None, "visible_policing", "More visible policing in my area", 5, None, "efficient_service", 0.33, 2),
+        row("force_area", "Lancashire Constabulary", None, "road_safety", "Making roads safer", 6, "road_safety", "tackle_crime", 0.20, 3),
+        row("district", "Preston", "Preston", "asb", "Tackling anti-social behaviour", 1, "asb", "tackle_crime", 0.45, 1),
+        row("district", "Preston", "Preston", "visible_policing", "More visible policing in my area", 5, None, "efficient_service", 0.30, 2),
+        row("district", "Preston", "Preston", "road_safety", "Making roads safer", 6, "road_safety", "tackle_crime", 0.25, 3),
+        row("district", "Ribble Valley", "Ribble Valley", "road_safety", "Making roads safer", 6, "road_safety", "tackle_crime", 0.5, 1, small=True),
+        row("district", "Ribble Valley", "Ribble Valley", "asb", "Tackling anti-social behaviour", 1, "asb", "tackle_crime", 0.3, 2, small=True),
+        row("district", "Ribble Valley", "Ribble Valley", "visible_policing", "More visible policing in my area", 5, None, "efficient_service", 0.2, 3, small=True),
+    ]
+
+
+def test_consultation_priorities_line_up_with_the_csp_matrix_and_the_plan():
+    matrix = [
+        {"csp_name": "Preston Community Safety Partnership", "theme": "asb", "is_priority": True, "is_mentioned": True},
+        {"csp_name": "Preston Community Safety Partnership", "theme": "road_safety", "is_priority": False, "is_mentioned": True},
+    ]
+    objectives = [{"objective_id": "tackle_crime", "objective": "Tackle crime and reoffending"}]
+    lines = {(r["area_name"], r["priority_id"]): r for r in report.consultation_alignment(_consultation_rows(), matrix, objectives)}
+    assert lines["Preston", "asb"]["csp"] == "priority"  # 'Preston Community Safety Partnership' is Preston's CSP
+    assert lines["Preston", "road_safety"]["csp"] == "mentioned"
+    assert lines["Preston", "visible_policing"]["csp"] == "no theme"
+    assert lines["Ribble Valley", "asb"]["csp"] == "no assessment"
+    assert lines["Lancashire Constabulary", "asb"]["csp"] == "force area"
+    assert lines["Preston", "asb"]["objective"] == "Tackle crime and reoffending"
+    assert lines["Preston", "visible_policing"]["objective"] == "efficient_service"  # no name published: the id
+    assert report.consultation_alignment(_consultation_rows(), matrix, objectives, top=1) == [
+        lines["Lancashire Constabulary", "asb"], lines["Preston", "asb"], lines["Ribble Valley", "road_safety"]]
+
+
+def test_consultation_charts_are_svg_naming_districts_and_marking_small_samples():
+    svg = report.consultation_priorities_chart(_consultation_rows(), chart_id="chart-consultation-priorities",
+                                              title="Top priorities")
+    assert svg.startswith("<svg") and "Preston" in svg and "Ribble Valley †" in svg and "Preston †" not in svg
+    assert "Lancashire Constabulary (all)" in svg and ">45<" in svg.replace(" ", "")
+    assert svg == report.consultation_priorities_chart(_consultation_rows(), chart_id="chart-consultation-priorities",
+                                                       title="Top priorities")  # repeatable
+    confidence = [
+        {"area_type": "force_area", "area_name": "Lancashire Constabulary", "weighted_share_confident": 0.52,
+         "ci_lower_95": 0.49, "ci_upper_95": 0.55, "is_small_group": False, "is_low_effective_sample": False},
+        {"area_type": "district", "area_name": "Burnley", "weighted_share_confident": 0.40, "ci_lower_95": 0.21,
+         "ci_upper_95": 0.62, "is_small_group": True, "is_low_effective_sample": True},
+    ]
+    svg = report.confidence_chart(confidence, chart_id="chart-consultation-confidence", title="Confidence")
+    assert "Burnley †" in svg and "Lancashire Constabulary" in svg and "95% interval" in svg
+
+
+def test_the_consultation_section_says_when_no_survey_is_loaded():
+    data = report.ReportData(
+        quarter=Quarter(2025, 3), force_id="lancashire", force_name="Lancashire", published_at=None, measures=[],
+        scorecard={}, csp_rows=[], spc={}, history={}, disproportionality=[], peel=([], None), finance={},
+        csp_matrix=([], None), reconciliation=([], None), sources=([], None), loads=([], None), rejects=([], None),
+        consultation={"survey": ([], "evidence.fct_consultation_priorities is not in the published file")})
+    charts: dict[str, str] = {}
+    context = report.consultation_context(data, charts)
+    html = report._environment().get_template("_consultation.html.j2").render(consultation=context, charts=charts)
+    assert charts == {} and "Data gap." in html and "fct_consultation_priorities is not in the published file" in html

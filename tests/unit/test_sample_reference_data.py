@@ -102,6 +102,24 @@ def test_census_is_the_nomis_bulk_layout_in_a_zip(population_dir):
         assert sum(int(counts[h]) for h in broad) == int(counts["Ethnic group: Total: All usual residents"])
 
 
+def test_census_sex_and_disability_are_nomis_bulk_layouts_that_add_up(population_dir):
+    def table(zip_name: str, member: str) -> list[list[str]]:
+        with zipfile.ZipFile(population_dir / zip_name) as archive:
+            return list(csv.reader(io.StringIO(archive.read(member).decode())))
+
+    sex = table(population.CENSUS_SEX_ZIP, population.CENSUS_SEX_MEMBER)
+    assert sex[0] == ["date", "geography", "geography code", "Sex: All persons; measures: Value",
+                      "Sex: Female; measures: Value", "Sex: Male; measures: Value"]
+    disability = table(population.CENSUS_DISABILITY_ZIP, population.CENSUS_DISABILITY_MEMBER)
+    assert disability[0][3:5] == ["Disability: Total: All usual residents", "Disability: Disabled under the Equality Act"]
+    assert len(sex) == len(disability) > 1
+    for s, d in zip(sex[1:], disability[1:]):
+        assert s[2] == d[2] and int(s[3]) == int(s[4]) + int(s[5]) == int(d[3])  # the same residents
+        total, disabled, a_lot, a_little, not_disabled, condition, none = map(int, d[3:])
+        assert disabled == a_lot + a_little and not_disabled == condition + none and total == disabled + not_disabled
+        assert 0.15 < disabled / total < 0.23
+
+
 def test_home_office_tables_match_the_police_uk_sample_and_keep_their_quirks(tmp_path):
     summary = home_office_prc.generate(tmp_path, ["lancashire"], "2023-01", "2023-12", scale=0.05)
     assert summary["csv"] == "prc-csp-mar23-dec23-tables.csv"

@@ -1,0 +1,178 @@
+{%- set z = 1.959963984540054 -%}  {#- two-sided 95%: the standard normal's 97.5th percentile #}
+
+with
+
+respondent_groups as (
+
+    select * from {{ ref('int_consultation__respondent_groups') }}
+
+),
+
+priority_choices as (
+
+    select * from {{ ref('int_consultation__priority_choices') }}
+
+),
+
+priorities as (
+
+    select * from {{ ref('consultation_priorities') }}
+
+),
+
+respondent_areas as (
+
+    -- a district's estimates use the raking weight; the force area's use the expansion weight, so
+    -- each district counts in proportion to its residents aged 16+, not to its respondents
+    select
+        survey_id, force_id, 'district' as area_type, lad_code as area_code, lad_name as area_name,
+        csp_code, csp_name, respondent_key, group_variable, group_value, weight as analysis_weight
+    from respondent_groups
+    union all
+    select
+        survey_id, force_id, 'force_area' as area_type, force_id as area_code,
+        coalesce(force_name, force_id) as area_name,
+        null as csp_code, null as csp_name,
+        respondent_key, group_variable, group_value, expansion_weight as analysis_weight
+    from respondent_groups
+
+),
+
+group_totals as (
+
+    select
+        survey_id,
+        force_id,
+        area_type,
+        area_code,
+        area_name,
+        csp_code,
+        csp_name,
+        group_variable,
+        group_value,
+        count(*) as respondent_count,
+        sum(analysis_weight) as weight_total,
+        -- Kish: n_eff = (sum w)^2 / sum w^2, deff = n / n_eff
+        pow(sum(analysis_weight), 2) / sum(pow(analysis_weight, 2)) as effective_sample_size
+    from respondent_areas
+    group by all
+
+),
+
+chosen_totals as (
+
+    select
+        respondent_areas.survey_id,
+        respondent_areas.area_type,
+        respondent_areas.area_code,
+        respondent_areas.group_variable,
+        respondent_areas.group_value,
+        priority_choices.priority_id,
+        count(*) as choosing_respondent_count,
+        count(*) filter (where priority_choices.choice_rank = 1) as first_choice_respondent_count,
+        sum(respondent_areas.analysis_weight) as choosing_weight
+    from respondent_areas
+    inner join priority_choices
+        on priority_choices.survey_id = respondent_areas.survey_id
+        and priority_choices.respondent_key = respondent_areas.respondent_key
+    group by all
+
+),
+
+every_priority as (
+
+    -- every priority for every group, so one nobody chose shows as 0% rather than vanishing
+    select
+        group_totals.*,
+        priorities.priority_id,
+        priorities.priority_label,
+        cast(priorities.sort_order as integer) as priority_sort_order,
+        priorities.csp_theme,
+        priorities.plan_objective_id
+    from group_totals
+    cross join priorities
+
+),
+
+with_shares as (
+
+    select
+        every_priority.*,
+        coalesce(chosen_totals.choosing_respondent_count, 0) as choosing_respondent_count,
+        coalesce(chosen_totals.first_choice_respondent_count, 0) as first_choice_respondent_count,
+        coalesce(chosen_totals.choosing_weight, 0) / every_priority.weight_total as weighted_share
+    from every_priority
+    left join chosen_totals
+        on chosen_totals.survey_id = every_priority.survey_id
+        and chosen_totals.area_type = every_priority.area_type
+        and chosen_totals.area_code = every_priority.area_code
+        and chosen_totals.group_variable = every_priority.group_variable
+        and chosen_totals.group_value = every_priority.group_value
+        and chosen_totals.priority_id = every_priority.priority_id
+
+),
+
+with_intervals as (
+
+    -- Wilson score interval with the effective sample size in place of n
+    select
+        *,
+        (weighted_share + {{ z }} ^ 2 / (2 * effective_sample_size)) / (1 + {{ z }} ^ 2 / effective_sample_size)
+            as interval_centre,
+        {{ z }} * sqrt(
+            weighted_share * (1 - weighted_share) / effective_sample_size
+            + {{ z }} ^ 2 / (4 * effective_sample_size ^ 2)
+        ) / (1 + {{ z }} ^ 2 / effective_sample_size) as interval_half_width
+    from with_shares
+
+),
+
+final as (
+
+    select
+        -- keys
+        survey_id,
+        force_id,
+        area_type,
+        area_code,
+        area_name,
+        group_variable,
+        group_value,
+        priority_id,
+
+        -- the district's Community Safety Partnership (for the CSP priorities matrix)
+        cast(csp_code as varchar) as csp_code,
+        cast(csp_name as varchar) as csp_name,
+
+        -- the priority and what it lines up with
+        priority_label,
+        priority_sort_order,
+        csp_theme,
+        plan_objective_id,
+
+        -- counts
+        cast(respondent_count as bigint) as respondent_count,
+        cast(choosing_respondent_count as bigint) as choosing_respondent_count,
+        cast(first_choice_respondent_count as bigint) as first_choice_respondent_count,
+
+        -- weighted estimate
+        cast(weighted_share as double) as weighted_share,
+        -- Wilson's interval always holds the share; least/greatest only absorb rounding at 0 and 1
+        least(weighted_share, greatest(0.0, interval_centre - interval_half_width)) as ci_lower_95,
+        greatest(weighted_share, least(1.0, interval_centre + interval_half_width)) as ci_upper_95,
+        effective_sample_size,
+        respondent_count / effective_sample_size as design_effect,
+        cast(rank() over (
+            partition by survey_id, area_type, area_code, group_variable, group_value
+            order by weighted_share desc, priority_sort_order
+        ) as integer) as priority_rank,
+
+        -- flags (the rows stay: a small group is shown with its warning, not hidden)
+        respondent_count < {{ var('consultation_min_group_respondents', 30) }} as is_small_group,
+        effective_sample_size < {{ var('consultation_min_effective_sample_size', 50) }} as is_low_effective_sample
+
+    from with_intervals
+
+)
+
+select * from final

@@ -1,0 +1,88 @@
+with
+
+weights as (
+
+    select * from {{ ref('int_consultation__weights') }}
+
+),
+
+respondents as (
+
+    select * from {{ ref('int_consultation__respondents') }}
+
+),
+
+weighted_respondents as (
+
+    select
+        weights.*,
+        respondents.force_id,
+        respondents.lad_name,
+        respondents.mode
+    from weights
+    inner join respondents
+        on respondents.survey_id = weights.survey_id
+        and respondents.respondent_key = weights.respondent_key
+
+),
+
+by_district as (
+
+    select
+        survey_id,
+        force_id,
+        lad_code,
+        any_value(lad_name) as lad_name,
+        count(*) as respondent_count,
+        count(*) filter (where mode = 'Telephone') as telephone_respondent_count,
+        count(*) filter (where mode = 'Online') as online_respondent_count,
+        sum(expansion_weight) as population_aged_16_plus,
+        any_value(district_design_effect) as design_effect,
+        any_value(district_effective_sample_size) as effective_sample_size,
+        min(weight) as min_weight,
+        any_value(district_max_weight) as max_weight,
+        any_value(trim_cap) as trim_cap,
+        any_value(trimmed_respondent_count) as trimmed_respondent_count,
+        any_value(trim_rounds) as trim_rounds,
+        any_value(raking_iterations) as raking_iterations,
+        any_value(max_margin_error) as max_margin_error
+    from weighted_respondents
+    group by survey_id, force_id, lad_code
+
+),
+
+final as (
+
+    select
+        -- keys
+        survey_id,
+        force_id,
+        lad_code,
+        lad_name,
+
+        -- sample
+        cast(respondent_count as bigint) as respondent_count,
+        cast(telephone_respondent_count as bigint) as telephone_respondent_count,
+        cast(online_respondent_count as bigint) as online_respondent_count,
+        round(population_aged_16_plus)::bigint as population_aged_16_plus,
+
+        -- weights
+        cast(design_effect as double) as design_effect,
+        cast(effective_sample_size as double) as effective_sample_size,
+        cast(min_weight as double) as min_weight,
+        cast(max_weight as double) as max_weight,
+        cast(trim_cap as double) as trim_cap,
+        cast(trimmed_respondent_count as bigint) as trimmed_respondent_count,
+        cast(trim_rounds as bigint) as trim_rounds,
+        cast(raking_iterations as bigint) as raking_iterations,
+        cast(max_margin_error as double) as max_margin_error,
+
+        -- flags
+        respondent_count < {{ var('consultation_min_group_respondents', 30) }} as is_small_group,
+        effective_sample_size < {{ var('consultation_min_effective_sample_size', 50) }} as is_low_effective_sample
+
+    from by_district
+
+)
+
+select * from final
