@@ -292,6 +292,19 @@ def extract_member(
         return destination
 
 
+def check_text_file(path: Path, label: str, chunk_size: int = 1 << 20) -> None:
+    """Refuse ``path`` unless it is UTF-8 text without NUL bytes (see :class:`TextCheck`).
+
+    For files landed as they are (not extracted from an archive, where the check runs as the
+    member is written): one streaming read, the error naming ``label``, the line and the byte.
+    """
+    check = TextCheck(label)
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            check.feed(chunk)
+    check.finish()
+
+
 class TextCheck:
     """Streaming check that bytes are UTF-8 text without NUL bytes; errors name the line and byte.
 

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ingest.csv_load import LoadError
-from ingest.landing import LandingError, ManifestRow, extract_member, fetch_to_landing
+from ingest.landing import LandingError, ManifestRow, check_text_file, extract_member, fetch_to_landing
 from ingest.warehouse import SHARED_RAW_DDL, quote_identifier
 
 if TYPE_CHECKING:
@@ -367,6 +367,9 @@ def load_file(
     (e.g. the vintage the configuration names) must agree with what the header says.
     """
     label = source_file
+    # Before DuckDB reads it: a NUL byte would load silently and a cp1252 export would lose its
+    # accented rows one by one as rejects; refused whole instead, naming the line and byte.
+    check_text_file(csv_path, label)
     header, header_line = read_header(csv_path, contract, label)
     match = match_header(header, contract, label, header_line)
     for key, value in (expect_captured or {}).items():

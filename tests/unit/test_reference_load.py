@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from ingest import reference_load as rl
+from ingest.landing import LandingError
 from ingest.reference_load import Clean, Column, Contract, HeaderError, Measures
 from ingest.sources import home_office_prc, ons_geography, ons_population
 
@@ -147,6 +148,21 @@ def test_malformed_rows_go_to_rejects_with_the_reason_and_the_rest_load(con, tmp
     (line, error_type, csv_line) = con.execute(
         "select line, error_type, csv_line from raw.load_rejects where dataset = 'ons_lad_csp_pfa_lookup'").fetchone()
     assert (line, error_type) == (4, "TOO MANY COLUMNS") and csv_line.startswith("E07000124")
+
+
+@pytest.mark.parametrize("damage, named", [
+    (lambda text: text.replace("Preston", "Pres\x00ton").encode("utf-8"), "NUL byte.*line 2"),
+    (lambda text: text.replace("Preston", "Prest\u00f3n").encode("cp1252"), "not UTF-8.*line 2"),
+    (lambda text: text.encode("utf-16"), "UTF-16.*line 1"),
+], ids=["nul-byte", "cp1252", "utf-16"])
+def test_a_file_that_is_not_utf8_text_is_refused_whole_and_the_previous_rows_stay(con, tmp_path, damage, named):
+    load(con, LAD_CSP_PFA, write(tmp_path / "LAD19_CSP19_PFA19_EW_LU.csv", LOOKUP))
+    damaged = tmp_path / "damaged" / "LAD19_CSP19_PFA19_EW_LU.csv"
+    damaged.parent.mkdir()
+    damaged.write_bytes(damage(LOOKUP))
+    with pytest.raises(LandingError, match=rf"LAD19_CSP19_PFA19_EW_LU.csv: .*{named}"):
+        load(con, LAD_CSP_PFA, damaged)
+    assert con.execute("select count(*) from raw.ons_lad_csp_pfa_lookup").fetchone()[0] == 2
 
 
 def test_a_value_that_does_not_clean_rejects_its_whole_row_naming_the_column(con, tmp_path):
