@@ -603,6 +603,18 @@ def _nul_byte(members):
     return members
 
 
+def _zip_bomb(members):
+    name = _street_member()
+    members[name] = members[name] + b" " * (64 << 20)  # 64 MiB that deflate to ~64 KiB
+    return members
+
+
+def _cp1252(members):
+    name = _street_member()
+    members[name] = members[name].decode("utf-8").replace("On or near", "On or n\u00e9ar", 1).encode("cp1252")
+    return members
+
+
 @pytest.mark.parametrize("change, failed_task, message, others_loaded", [
     (_changed_columns, "load_and_validate",
      r"lancashire 2024-03: 2024-03/2024-03-lancashire-street\.csv: header does not match the contract "
@@ -610,7 +622,10 @@ def _nul_byte(members):
     (_zip_slip, "fetch", r"2024-03\.zip: refusing an archive with member paths outside its folder: "
                          r"\['\.\./\.\./etc/cron\.d/evil\.csv'\]", False),
     (_nul_byte, "fetch", r"2024-03\.zip!2024-03/2024-03-lancashire-street\.csv: holds a NUL byte", False),
-], ids=["columns-changed", "zip-slip", "nul-byte"])
+    (_zip_bomb, "fetch", r"2024-03\.zip!2024-03/2024-03-lancashire-street\.csv: compression ratio \d+:1 is over "
+                         r"200:1 — refusing a likely zip bomb", False),
+    (_cp1252, "fetch", r"2024-03\.zip!2024-03/2024-03-lancashire-street\.csv: is not UTF-8", False),
+], ids=["columns-changed", "zip-slip", "nul-byte", "zip-bomb", "cp1252"])
 def test_a_bad_police_uk_file_fails_the_dag_task_and_keeps_the_previous_rows(
         dag_platform, restore_publisher, change, failed_task, message, others_loaded):
     import re
@@ -661,3 +676,35 @@ def test_a_finance_formula_error_fails_the_dag_task_and_the_plan_keeps_its_rows(
     # The rest of the platform carries on: the next police.uk month loads through its DAG.
     result, output = runner.run("police_uk_monthly", datetime(2024, 5, 1, tzinfo=timezone.utc))
     assert result["state"] == "success", output[-5000:]
+
+
+def test_an_encrypted_assessment_fails_the_dag_task_naming_the_file_and_the_rest_loads(dag_platform):
+    from pypdf import PdfReader, PdfWriter
+
+    from ingest.sample import csp_assessments as csp_sample
+
+    root, settings, runner = dag_platform
+    published = file_state(settings.paths.published)
+    docs = root / "inputs" / "csp_assessments"
+    csp_sample.generate(docs, ["lancashire"])
+    preston = next(a for a in csp_sample.ASSESSMENTS if a.district == "Preston" and a.year == 2025)
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(csp_sample.document_bytes(preston))).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="secret", algorithm="AES-128")
+    writer.write(docs / "burnley-protected.pdf")
+    (docs / "register.csv").write_text(
+        "csp_name,force,assessment_year,file_name,url,publisher,licence,notes\n"
+        "Preston Community Safety Partnership,lancashire,2025,,preston-csp-strategic-assessment-2025.pdf,,,\n"
+        "Burnley Community Safety Partnership,lancashire,2025,,burnley-protected.pdf,,,\n")
+
+    events_before = runner.asset_events_so_far()
+    result, output = runner.run("csp_assessments", FINANCE_RUN)
+    assert result["tasks"]["fetch"] == "success", result
+    assert result["tasks"]["load_and_validate"] == "failed", result
+    assert result["asset_events"] == events_before  # the evidence build is not triggered
+    assert "burnley-protected.pdf: the PDF is encrypted and needs a password to open" in output
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        assert con.execute("select distinct _csp from raw.csp_assessment_pages").fetchall() == [
+            ("preston-community-safety-partnership",)]
+    assert file_state(settings.paths.published) == published
