@@ -44,20 +44,22 @@
 {%- endmacro %}
 
 
-{#- Wilson score interval of a proportion x / n. -#}
-{% macro wilson_lower(x, n) -%}
-    (case when ({{ n }}) is null or ({{ n }}) <= 0 then null else
-        (({{ x }}) / ({{ n }}) + {{ z_two_sided() }} ^ 2 / (2.0 * ({{ n }}))
-         - {{ z_two_sided() }} * sqrt(({{ x }}) / ({{ n }}) * (1.0 - ({{ x }}) / ({{ n }})) / ({{ n }}) + {{ z_two_sided() }} ^ 2 / (4.0 * ({{ n }}) * ({{ n }}))))
-        / (1.0 + {{ z_two_sided() }} ^ 2 / ({{ n }}))
-    end)
+{#- Wilson score interval of a proportion x / n; z defaults to the configured significance level's.
+    A weighted survey share p with effective sample size n_eff is wilson_*(p * n_eff, n_eff). -#}
+{% macro wilson_lower(x, n, z=none) -%}
+    {{ _wilson_bound(x, n, '-', z) }}
 {%- endmacro %}
 
-{% macro wilson_upper(x, n) -%}
+{% macro wilson_upper(x, n, z=none) -%}
+    {{ _wilson_bound(x, n, '+', z) }}
+{%- endmacro %}
+
+{% macro _wilson_bound(x, n, sign, z) -%}
+    {%- set z = z if z is not none else z_two_sided() -%}
     (case when ({{ n }}) is null or ({{ n }}) <= 0 then null else
-        (({{ x }}) / ({{ n }}) + {{ z_two_sided() }} ^ 2 / (2.0 * ({{ n }}))
-         + {{ z_two_sided() }} * sqrt(({{ x }}) / ({{ n }}) * (1.0 - ({{ x }}) / ({{ n }})) / ({{ n }}) + {{ z_two_sided() }} ^ 2 / (4.0 * ({{ n }}) * ({{ n }}))))
-        / (1.0 + {{ z_two_sided() }} ^ 2 / ({{ n }}))
+        (({{ x }}) / ({{ n }}) + {{ z }} ^ 2 / (2.0 * ({{ n }}))
+         {{ sign }} {{ z }} * sqrt(({{ x }}) / ({{ n }}) * (1.0 - ({{ x }}) / ({{ n }})) / ({{ n }}) + {{ z }} ^ 2 / (4.0 * ({{ n }}) * ({{ n }}))))
+        / (1.0 + {{ z }} ^ 2 / ({{ n }}))
     end)
 {%- endmacro %}
 

@@ -60,12 +60,10 @@ with_intervals as (
     select
         *,
         coalesce(weighted_share_confident, 0) as share,
-        (coalesce(weighted_share_confident, 0) + {{ z }} ^ 2 / (2 * effective_sample_size))
-            / (1 + {{ z }} ^ 2 / effective_sample_size) as interval_centre,
-        {{ z }} * sqrt(
-            coalesce(weighted_share_confident, 0) * (1 - coalesce(weighted_share_confident, 0)) / effective_sample_size
-            + {{ z }} ^ 2 / (4 * effective_sample_size ^ 2)
-        ) / (1 + {{ z }} ^ 2 / effective_sample_size) as interval_half_width
+        {{ wilson_lower('coalesce(weighted_share_confident, 0) * effective_sample_size', 'effective_sample_size', z) }}
+            as wilson_lower_bound,
+        {{ wilson_upper('coalesce(weighted_share_confident, 0) * effective_sample_size', 'effective_sample_size', z) }}
+            as wilson_upper_bound
     from group_totals
 
 ),
@@ -90,9 +88,9 @@ final as (
         -- weighted estimates
         case when answered_count > 0 then coalesce(weighted_share_confident, 0) end as weighted_share_confident,
         -- Wilson's interval always holds the share; least/greatest only absorb rounding at 0 and 1
-        case when answered_count > 0 then least(share, greatest(0.0, interval_centre - interval_half_width)) end
+        case when answered_count > 0 then least(share, greatest(0.0, wilson_lower_bound)) end
             as ci_lower_95,
-        case when answered_count > 0 then greatest(share, least(1.0, interval_centre + interval_half_width)) end
+        case when answered_count > 0 then greatest(share, least(1.0, wilson_upper_bound)) end
             as ci_upper_95,
         case when answered_count > 0 then coalesce(weighted_share_not_confident, 0) end
             as weighted_share_not_confident,

@@ -117,12 +117,8 @@ with_intervals as (
     -- Wilson score interval with the effective sample size in place of n
     select
         *,
-        (weighted_share + {{ z }} ^ 2 / (2 * effective_sample_size)) / (1 + {{ z }} ^ 2 / effective_sample_size)
-            as interval_centre,
-        {{ z }} * sqrt(
-            weighted_share * (1 - weighted_share) / effective_sample_size
-            + {{ z }} ^ 2 / (4 * effective_sample_size ^ 2)
-        ) / (1 + {{ z }} ^ 2 / effective_sample_size) as interval_half_width
+        {{ wilson_lower('weighted_share * effective_sample_size', 'effective_sample_size', z) }} as wilson_lower_bound,
+        {{ wilson_upper('weighted_share * effective_sample_size', 'effective_sample_size', z) }} as wilson_upper_bound
     from with_shares
 
 ),
@@ -158,8 +154,8 @@ final as (
         -- weighted estimate
         cast(weighted_share as double) as weighted_share,
         -- Wilson's interval always holds the share; least/greatest only absorb rounding at 0 and 1
-        least(weighted_share, greatest(0.0, interval_centre - interval_half_width)) as ci_lower_95,
-        greatest(weighted_share, least(1.0, interval_centre + interval_half_width)) as ci_upper_95,
+        least(weighted_share, greatest(0.0, wilson_lower_bound)) as ci_lower_95,
+        greatest(weighted_share, least(1.0, wilson_upper_bound)) as ci_upper_95,
         effective_sample_size,
         respondent_count / effective_sample_size as design_effect,
         cast(rank() over (

@@ -17,11 +17,9 @@ renamed as (
 
         -- dates and groups
         cast(_census_year as integer) as census_year,
-        -- 'Disability: Female; measures: Value' and 'Disability: Female' both become 'Female'
-        trim(regexp_replace(
-            regexp_replace(disability_label, '^\s*disability:\s*', '', 'i'),
-            ';\s*measures:\s*value\s*$', '', 'i'
-        )) as disability_label,
+        -- 'Disability: Disabled under the Equality Act: Day-to-day activities limited a lot' becomes
+        -- 'Disabled under the Equality Act: Day-to-day activities limited a lot' (a '; measures: Value' suffix goes too)
+        {{ nomis_category_label('disability_label', 'disability') }} as disability_label,
         disability_label as published_label,
 
         -- measures

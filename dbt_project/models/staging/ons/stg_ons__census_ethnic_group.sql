@@ -19,10 +19,7 @@ renamed as (
         cast(_census_year as integer) as census_year,
         -- 'Ethnic Group: White: Irish; measures: Value' (2011) and 'Ethnic group: White: Irish' (2021)
         -- both become 'White: Irish', the label seed census_ethnic_groups maps
-        trim(regexp_replace(
-            regexp_replace(ethnic_group_label, '^\s*ethnic\s+group:\s*', '', 'i'),
-            ';\s*measures:\s*value\s*$', '', 'i'
-        )) as ethnic_group_label,
+        {{ nomis_category_label('ethnic_group_label', 'ethnic\s+group') }} as ethnic_group_label,
         ethnic_group_label as published_label,
 
         -- measures

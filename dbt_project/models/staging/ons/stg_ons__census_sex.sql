@@ -18,10 +18,7 @@ renamed as (
         -- dates and groups
         cast(_census_year as integer) as census_year,
         -- 'Sex: Female; measures: Value' and 'Sex: Female' both become 'Female'
-        trim(regexp_replace(
-            regexp_replace(sex_label, '^\s*sex:\s*', '', 'i'),
-            ';\s*measures:\s*value\s*$', '', 'i'
-        )) as sex_label,
+        {{ nomis_category_label('sex_label', 'sex') }} as sex_label,
         sex_label as published_label,
 
         -- measures
