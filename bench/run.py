@@ -34,6 +34,8 @@ RESULTS = REPO / "bench" / "results"
 
 FIRST, LAST, NEW_MONTH = "2022-10", "2025-09", "2025-10"
 SEED, SCALE = 2011, 1.0
+# the backfill's batch size (police_uk.load_months); BENCH_MONTHS_PER_TRANSACTION compares others
+MONTHS_PER_TRANSACTION = int(os.environ.get("BENCH_MONTHS_PER_TRANSACTION", "6"))
 GIB = 1024 ** 3
 
 # Targets from the issue: ingest vs bare DuckDB, new month vs full refresh, full refresh, memory.
@@ -173,10 +175,14 @@ def step_ingest(months: list[str], fresh: bool) -> dict:
 
     police_uk.replace_partitions = timed(csv_load.replace_partitions, "load_seconds")
     gates.validate_partitions = timed(gates.validate_partitions, "gate_seconds")
-    loaded = 0
-    for month in months:
-        summary = police_uk.load(settings, month)
-        loaded += sum(v.get("rows_loaded", 0) for kinds in summary.values() for v in kinds.values())
+    # A backfill goes through load_months (one connection, several months per transaction); a
+    # single new month through load, as the monthly DAG runs it.
+    if len(months) == 1:
+        by_month = {months[0]: police_uk.load(settings, months[0])}
+    else:
+        by_month = police_uk.load_months(settings, months, months_per_transaction=MONTHS_PER_TRANSACTION)
+    loaded = sum(v.get("rows_loaded", 0) for summary in by_month.values()
+                 for kinds in summary.values() for v in kinds.values())
     return {"months": len(months), "rows_loaded": loaded, **{k: round(v, 2) for k, v in spent.items()}}
 
 
@@ -287,6 +293,7 @@ def markdown(result: dict) -> str:
     lines = [
         f"# Benchmark {result['date']}",
         "",
+        *([result["note"], ""] if result.get("note") else []),
         f"{result['machine']}. Data: {len(result['forces'])} forces, {FIRST}..{LAST} (36 months) + {NEW_MONTH}; "
         f"{rows['police_uk_street']:,} street, {rows['police_uk_outcomes']:,} outcomes, "
         f"{rows['police_uk_stop_search']:,} stop-and-search rows; "
@@ -335,7 +342,31 @@ def markdown(result: dict) -> str:
         "",
         "Slowest models, new month: " + ", ".join(f"{k} {v} s" for k, v in steps["new_month_build"]["slowest_models"].items()),
     ]
+    if result.get("supplementary"):
+        # narrower measurements made with the same code and data after the run (bench.new_month,
+        # bench.profile_ingest, single steps), kept beside the run they explain
+        lines += ["", "## Narrower measurements", ""] + [f"- {line}" for line in result["supplementary"]]
+    previous = result.get("previous_runs") or []
+    if previous:
+        lines += ["", "## Previous runs", "",
+                  "Earlier runs of the same day, newest first, each with the code of its time."]
+        for run in reversed(previous):
+            body = markdown({**run, "previous_runs": []}).splitlines()
+            title = run.get("started_at") or run["date"]
+            body = [line for line in body[1:] if not line.startswith("# ")]
+            while body and not body[0].strip():
+                body.pop(0)
+            lines += ["", f"### Run of {title}", ""] + body
     return "\n".join(lines) + "\n"
+
+
+def _with_previous_runs(result: dict, path: Path) -> dict:
+    """Keep the numbers of earlier runs written to the same day's file (under ``previous_runs``)."""
+    if not path.exists():
+        return result
+    earlier = json.loads(path.read_text())
+    previous = list(earlier.pop("previous_runs", []) or []) + [earlier]
+    return {**result, "previous_runs": previous}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,11 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help="cProfile every step")
     parser.add_argument("--keep", action="store_true", help="keep bench/data/work from the last run")
+    parser.add_argument("--note", help="a line for the results (e.g. who else was using the machine)")
     args = parser.parse_args(argv)
     if args.step:
         run_step(args.step, args.out, args.profile)
         return 0
 
+    started_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     steps = {"generate": measure("generate", False)}
     if WORK.exists() and not args.keep:
         shutil.rmtree(WORK)
@@ -359,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     result = {
         "date": date,
+        "started_at": started_at,
+        "note": args.note,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                    f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / GIB:.0f} GiB RAM, "
                    f"Python {platform.python_version()}",
@@ -368,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     result["summary"] = summarise(steps)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    result = _with_previous_runs(result, RESULTS / f"{date}.json")
     (RESULTS / f"{date}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (RESULTS / f"{date}.md").write_text(markdown(result))
     print(markdown(result))

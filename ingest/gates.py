@@ -639,6 +639,9 @@ class _Check:
     missing: str | None = None  # rows not checked (NULL), SQL; None = every row is checked
     unexpected: str | None = None  # rows that break the expectation, SQL (map expectations)
     value: str | None = None  # what to show as the unexpected value
+    # unexpected rows counted once per distinct value, in the grouped pass of a uniqueness check on
+    # the same column and condition (see _value_tallies): the signature of that pass
+    tallied_by_value: str | None = None
     exception: str | None = None  # cannot be evaluated on this table
 
 
@@ -700,7 +703,7 @@ def _compile(suite: dict, table_columns: dict[str, str]) -> list[_Check]:
             check.unexpected = f"not ({' and '.join(bounds) or 'true'})"
         elif kind == "expect_column_values_to_be_unique":
             check.missing = f"{col} is null"
-            # evaluated by its own grouped query (see _unique_counts)
+            # evaluated by its own grouped pass over the values (see _value_tallies)
     return checks
 
 
@@ -767,10 +770,11 @@ def validate_partitions(
     # partition month) are evaluated once per distinct value rather than once per row: a grouped
     # pre-aggregation turns 500,000 rows a month into a few thousand value combinations.
     categorical = _categorical_columns(checks, columns)
+    _assign_value_tallies(checks, categorical)
     row_checks, grouped_checks = [], []
     for check in checks:
         if check.exception or check.type in _TABLE_TYPES:
-            continue  # (a uniqueness check tallies its rows here; its repeats come from _unique_counts)
+            continue  # (a uniqueness check tallies its rows here; its repeats come from _value_tallies)
         used = set(check.columns_used) | set(_condition_columns(check))
         grouped = used <= categorical and check.type != "expect_column_values_to_be_unique"
         (grouped_checks if grouped else row_checks).append(check)
@@ -795,15 +799,13 @@ def validate_partitions(
             tallies.setdefault((row[0], row[1]), {}).update(
                 {c.position: [int(v or 0) for v in row[2 + 3 * i: 5 + 3 * i]] for i, c in enumerate(grouped_checks)}
             )
-    unique_done: dict[str, dict] = {}
-    for check in checks:
-        if check.type == "expect_column_values_to_be_unique" and not check.exception:
-            signature = f"{check.kwargs['column']}|{check.condition}"
-            if signature not in unique_done:  # the warning and the error check share one query
-                unique_done[signature] = _unique_counts(con, source, check, where, params)
-            for key, repeated in unique_done[signature].items():
-                if key in tallies and check.position in tallies[key]:
-                    tallies[key][check.position][2] = repeated
+    repeated_values: dict[str, list[tuple]] = {}
+    for signature, value_checks in _value_tally_groups(checks).items():
+        counts_by_value, repeated_values[signature] = _value_tallies(con, source, value_checks, where, params)
+        for key, unexpected_by_position in counts_by_value.items():
+            for position, unexpected in unexpected_by_position.items():
+                if key in tallies and position in tallies[key]:
+                    tallies[key][position][2] = unexpected
 
     observed_columns = list(columns)
     outcomes: dict[tuple[str, str], list[tuple[_Check, bool, Finding | None]]] = {}
@@ -843,7 +845,7 @@ def validate_partitions(
             results.append((check, success, finding))
         outcomes[key] = results
 
-    _add_samples(con, source, where, params, outcomes, columns)
+    _add_samples(con, source, where, params, outcomes, columns, repeated_values)
 
     elapsed = time.perf_counter() - started
     reports = []
@@ -868,7 +870,7 @@ def validate_partitions(
             seconds=elapsed / len(keys),
         )
         if results_dir is not None:
-            report.result_path = _write_sql_result(Path(results_dir), report)
+            report.result_path = write_report(Path(results_dir), report)
         (log.debug if report.success else log.error)("%s", report.summary().splitlines()[0])
         reports.append(report)
     log.info("raw.%s: gated %d partitions in-database in %.2fs (%d failed)",
@@ -904,7 +906,7 @@ def _tally_sql(checks: list[_Check], count: str) -> str:
     for check in checks:
         cond = check.condition or "true"
         missing = check.missing or "false"
-        unexpected = check.unexpected or "false"
+        unexpected = "false" if check.tallied_by_value else (check.unexpected or "false")
         parts += [
             f"{count} filter (where {cond})",
             f"{count} filter (where {cond} and {missing})",
@@ -913,26 +915,87 @@ def _tally_sql(checks: list[_Check], count: str) -> str:
     return "".join(", " + p for p in parts)
 
 
-def _unique_counts(con, source: str, check: _Check, where: str, params: list) -> dict[tuple[str, str], int]:
-    """Rows whose value occurs more than once in their partition (GX counts every copy)."""
-    col = _col(check.kwargs["column"])
-    cond = check.condition or "true"
-    return {
-        (force, month): int(n or 0)
-        for force, month, n in con.execute(
+def _unique_signature(check: _Check) -> str:
+    return f"{check.kwargs['column']}|{check.condition}"
+
+
+def _assign_value_tallies(checks: list[_Check], categorical: set[str]) -> None:
+    """Checks counted per distinct value in the grouped pass a uniqueness check makes anyway.
+
+    A uniqueness check groups its partition's rows by value (crime ids: ~500,000 a month). Another
+    check on the same column under the same row condition (the crime-id format) is then evaluated
+    once per distinct value in that pass, weighted by its copies, instead of once more per row.
+    """
+    unique = {_unique_signature(c) for c in checks
+              if c.type == "expect_column_values_to_be_unique" and not c.exception}
+    for check in checks:
+        if check.exception or check.type in _TABLE_TYPES or check.type == "expect_column_values_to_be_unique":
+            continue
+        if check.unexpected is None or len(check.columns_used) != 1 or check.columns_used[0] in categorical:
+            continue
+        signature = f"{check.columns_used[0]}|{check.condition}"
+        if signature in unique and check.missing == f"{_col(check.columns_used[0])} is null":
+            check.tallied_by_value = signature
+
+
+def _value_tally_groups(checks: list[_Check]) -> dict[str, list[_Check]]:
+    """Per grouped pass (column and condition): the uniqueness checks and the checks tallied in it."""
+    groups: dict[str, list[_Check]] = {}
+    for check in checks:
+        if check.type == "expect_column_values_to_be_unique" and not check.exception:
+            groups.setdefault(_unique_signature(check), []).append(check)
+    for check in checks:
+        if check.tallied_by_value:
+            groups[check.tallied_by_value].append(check)
+    return groups
+
+
+def _value_tallies(
+    con, source: str, checks: list[_Check], where: str, params: list
+) -> tuple[dict[tuple[str, str], dict[int, int]], list[tuple]]:
+    """One grouped pass over a column's non-NULL values (under the checks' row condition).
+
+    Returns, per partition, each check's unexpected rows — for uniqueness every copy of a repeated
+    value (as GX counts them), for the others the copies of each value that breaks the check — and
+    the repeated values themselves (``_force_id, _month, value, copies``, most copies first, at
+    most ``_SQL_SAMPLE_VALUES`` per partition) for the findings' samples.
+    """
+    first = checks[0]
+    col = _col(first.kwargs["column"])
+    cond = first.condition or "true"
+    tallies = []
+    for check in checks:
+        if check.type == "expect_column_values_to_be_unique":
+            tallies.append("sum(copies) filter (where copies > 1)")
+        else:
+            tallies.append(f"sum(copies) filter (where {check.unexpected})")
+    con.execute(
+        f"""
+        create or replace temp table gate_value_copies as
+        select _force_id, _month, {col}, count(*) as copies
+        from {source}
+        where {where} and {cond} and {col} is not null
+        group by all
+        """,
+        params,
+    )
+    try:
+        counts: dict[tuple[str, str], dict[int, int]] = {}
+        for force, month, *values in con.execute(
+            f"select _force_id, _month, {', '.join(tallies)} from gate_value_copies group by all"
+        ).fetchall():
+            counts[(force, month)] = {check.position: int(v or 0) for check, v in zip(checks, values)}
+        repeated = con.execute(
             f"""
-            select _force_id, _month, sum(copies) filter (where copies > 1)
-            from (
-                select _force_id, _month, {col}, count(*) as copies
-                from {source}
-                where {where} and {cond} and {col} is not null
-                group by all
-            )
-            group by all
-            """,
-            params,
+            select _force_id, _month, {col} as value, copies as n from gate_value_copies where copies > 1
+            qualify row_number() over (partition by _force_id, _month order by copies desc, value)
+                <= {_SQL_SAMPLE_VALUES}
+            order by 1, 2, 4 desc, 3
+            """
         ).fetchall()
-    }
+    finally:
+        con.execute("drop table if exists gate_value_copies")
+    return counts, repeated
 
 
 def _sql_finding(check: _Check, **values: Any) -> Finding:
@@ -971,8 +1034,14 @@ def _sql_finding(check: _Check, **values: Any) -> Finding:
     return finding
 
 
-def _add_samples(con, source: str, where: str, params: list, outcomes: dict, columns: dict[str, str]) -> None:
-    """Top unexpected values (all findings) and a few rows (failures) for the expectations some partition missed."""
+def _add_samples(
+    con, source: str, where: str, params: list, outcomes: dict, columns: dict[str, str],
+    repeated_values: dict[str, list[tuple]],
+) -> None:
+    """Top unexpected values (all findings) and a few rows (failures) for the expectations some partition missed.
+
+    A uniqueness check's top values come from its grouped pass (``repeated_values``), not a new scan.
+    """
     missed: dict[int, _Check] = {}
     needs_rows: set[int] = set()
     for results in outcomes.values():
@@ -1008,7 +1077,9 @@ def _add_samples(con, source: str, where: str, params: list, outcomes: dict, col
             rows_from, rows_where, rows_params = source, filter_sql, params
         if check.value is not None:
             values_query = f"{values_sql} order by 1, 2, 4 desc"
-            if values_query not in seen:  # the warning and error checks of one column share it
+            if check.type == "expect_column_values_to_be_unique":
+                seen[values_query] = repeated_values[_unique_signature(check)]
+            elif values_query not in seen:  # the warning and error checks of one column share it
                 seen[values_query] = con.execute(values_query, values_params).fetchall()
             for force, month, value, n in seen[values_query]:
                 for item in outcomes.get((force, month), []):
@@ -1035,7 +1106,8 @@ def _add_samples(con, source: str, where: str, params: list, outcomes: dict, col
                         )
 
 
-def _write_sql_result(results_dir: Path, report: GateReport) -> Path:
+def write_report(results_dir: Path, report: GateReport) -> Path:
+    """Write ``report`` as ``<results_dir>/<table>__<force>__<month>.json`` (atomically) and return the path."""
     results_dir.mkdir(parents=True, exist_ok=True)
     force_id, month = report.partition["_force_id"], report.partition["_month"]
     path = results_dir / f"{report.table}__{_safe_file_part(force_id)}__{_safe_file_part(month)}.json"

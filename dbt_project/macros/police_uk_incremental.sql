@@ -111,20 +111,6 @@
 {% endmacro %}
 
 
-{#- post-hook of int_outcomes__crime_cohort: a re-issued street file can drop a crime. Crimes whose
-    cohort month was just reloaded and that no longer appear in it (nor, rebuilt, anywhere else
-    earlier) are removed; delete+insert alone only replaces the crimes the new rows contain. -#}
-{% macro police_uk_delete_vanished_crimes() %}
-    {% if is_incremental() %}
-        delete from {{ this }}
-        where strftime(cohort_month_start, '%Y-%m') in ({{ police_uk_changed_months(source('police_uk', 'street')) }})
-            and built_at < {{ police_uk_run_started_at() }}
-    {% else %}
-        select 1
-    {% endif %}
-{% endmacro %}
-
-
 {#- A sortable 64-bit rank: `months` (a whole number of months 0-4095, lower first) in the top 12 bits,
     `precedence` (1-7, lower first) in the next 3, and a 48-bit hash of `tiebreak` columns below
     (a fixed, arbitrary order among copies that differ only there). Used with arg_min to pick one

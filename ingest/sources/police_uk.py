@@ -3,7 +3,8 @@
 The same small surface as every source:
   * ``archive_url`` / ``is_month_published`` — what there is to fetch for a period;
   * ``fetch``  — land the month's archive and extract this platform's members;
-  * ``load``   — replace each force-month partition in ``raw.*``, gate it, commit.
+  * ``load``   — replace each force-month partition in ``raw.*``, gate it, commit;
+    ``load_months`` does the same for a backfill, several months per transaction.
 """
 
 from __future__ import annotations
@@ -238,48 +239,59 @@ def _log_warnings(table: str, month: str, reports: list) -> None:
                     table, month, key, len(forces), ", ".join(forces))
 
 
-def _load_forces(con, fetched: FetchResult, forces: list[str], results_dir: Path | None) -> tuple[dict, dict[str, str]]:
-    """Load and gate the month for ``forces`` (all three datasets) in one transaction.
+def _load_batch(
+    con, batch: dict[str, FetchResult], forces: dict[str, list[str]], results_dirs: dict[str, Path | None]
+) -> tuple[dict[str, dict], dict[tuple[str, str], str]]:
+    """Load and gate ``forces[month]`` of every month in ``batch`` (all three datasets) in one transaction.
 
-    Each dataset is read in one statement over every force's file; each force-month is then
+    Each dataset is read in one statement over every file of the batch; each force-month is then
     gated in-database. If any force-month fails its gate, nothing is committed and the failed
-    forces are returned, so the caller can load the others without them.
+    (month, force) pairs are returned, so the caller can load the others without them.
+    Returns the loaded summary per month (force -> dataset -> status and counts).
     """
     from ingest import gates
 
-    month = fetched.month
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    files = _month_files(fetched, forces, loaded_at)
-    summary: dict[str, dict] = {force_id: {} for force_id in forces}
-    failed: dict[str, str] = {}
+    files = {month: _month_files(batch[month], forces[month], loaded_at) for month in batch}
+    summary: dict[str, dict[str, dict]] = {month: {f: {} for f in forces[month]} for month in batch}
+    failed: dict[tuple[str, str], str] = {}
     log_rows: list[list] = []
     con.execute("begin transaction")
     try:
         for dataset in DATASETS:
-            present = [(force_id, item) for force_id, item in files[dataset.kind] if item is not None]
-            for force_id, item in files[dataset.kind]:
-                if item is None:
-                    # The publisher leaves gaps (stop and search often; some forces miss whole months).
-                    # Keep what an earlier archive gave us: absence is recorded, not loaded as zero rows.
-                    log_rows.append([dataset.table, force_id, month, None, fetched.sha256, "absent", 0, 0, loaded_at])
-                    summary[force_id][dataset.kind] = {"status": "absent"}
+            present: list[tuple[str, str, CsvFile]] = []  # (month, force, file)
+            for month in batch:
+                for force_id, item in files[month][dataset.kind]:
+                    if item is None:
+                        # The publisher leaves gaps (stop and search often; some forces miss whole months).
+                        # Keep what an earlier archive gave us: absence is recorded, not loaded as zero rows.
+                        log_rows.append([dataset.table, force_id, month, None, batch[month].sha256, "absent", 0, 0,
+                                         loaded_at])
+                        summary[month][force_id][dataset.kind] = {"status": "absent"}
+                    else:
+                        present.append((month, force_id, item))
             if not present:
                 continue
             results = replace_partitions(
-                con, table=dataset.table, columns=_typed_columns(dataset), files=[item for _, item in present]
+                con, table=dataset.table, columns=_typed_columns(dataset), files=[item for _, _, item in present]
             )
             reports = gates.validate_partitions(
-                con, dataset.table, [{"_force_id": f, "_month": month} for f, _ in present], results_dir=results_dir
+                con, dataset.table, [{"_force_id": f, "_month": m} for m, f, _ in present]
             )
-            _log_warnings(dataset.table, month, reports)
-            for (force_id, item), report in zip(present, reports):
+            for report in reports:
+                results_dir = results_dirs.get(report.partition["_month"])
+                if results_dir is not None:
+                    report.result_path = gates.write_report(results_dir, report)
+            for month in batch:
+                _log_warnings(dataset.table, month, [r for r in reports if r.partition["_month"] == month])
+            for (month, force_id, item), report in zip(present, reports):
                 if not report.success:
-                    failed.setdefault(force_id, f"{force_id} {month}: {gates.GateFailed(report)}")
+                    failed.setdefault((month, force_id), f"{force_id} {month}: {gates.GateFailed(report)}")
                     continue
                 result = results[item.label]
-                log_rows.append([dataset.table, force_id, month, item.label, fetched.sha256, "loaded",
+                log_rows.append([dataset.table, force_id, month, item.label, batch[month].sha256, "loaded",
                                  result.rows_loaded, result.rows_rejected, loaded_at])
-                summary[force_id][dataset.kind] = {
+                summary[month][force_id][dataset.kind] = {
                     "status": "loaded",
                     "rows_loaded": result.rows_loaded,
                     "rows_rejected": result.rows_rejected,
@@ -297,6 +309,83 @@ def _load_forces(con, fetched: FetchResult, forces: list[str], results_dir: Path
     return summary, {}
 
 
+@dataclass
+class _PendingMonth:
+    """A landed month ready to load: what was fetched, and the forces refused before loading."""
+
+    fetched: FetchResult
+    manifest: ManifestRow | None
+    results_dir: Path
+    failures: dict[str, str]
+
+
+def _pending_month(settings: Settings, month: str, run_dir: Path | None) -> _PendingMonth:
+    _check_month(month)
+    members_file = _extracted_dir(settings, month) / "members.json"
+    if not members_file.exists():
+        raise LoadError(f"{members_file}: nothing landed for {month}; run fetch first")
+    fetched = FetchResult(**json.loads(members_file.read_text()))
+    return _PendingMonth(
+        fetched=fetched,
+        manifest=ManifestRow.read(Path(fetched.archive)),
+        results_dir=(run_dir or settings.paths.runs_dir / "gates") / SOURCE / month,
+        failures=_refused_headers(fetched, list(settings.police_uk.forces)),
+    )
+
+
+def _prepare_connection(con, pending: list[_PendingMonth]) -> None:
+    # Rows of one month may land in any order (every query filters by partition, nothing reads
+    # raw in file order): DuckDB then parses and writes the files on all threads, about twice
+    # as fast as keeping the files' order.
+    con.execute("set preserve_insertion_order = false")
+    ensure_raw_tables(con)
+    for item in pending:
+        if item.manifest is not None:
+            # The sidecar describes the landed file; this run's status says whether it was fetched again.
+            _record_manifest(con, replace(item.manifest, status=item.fetched.status))
+
+
+def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]]) -> dict[str, dict]:
+    """Load ``todo[month]`` (forces) of every month of ``pending`` in one transaction.
+
+    Each force-month stays all or nothing: one that fails its gate is left out and the rest
+    loaded again (its previous rows are kept). A file DuckDB cannot read fails the whole
+    statement: the batch is then loaded month by month, and a month force by force, to find it
+    and keep the others. Failures are added to each month's ``failures``; returns the loaded
+    summary per month.
+    """
+    by_month = {item.fetched.month: item for item in pending}
+    results_dirs = {month: item.results_dir for month, item in by_month.items()}
+    summary: dict[str, dict] = {month: {} for month in by_month}
+    todo = {month: list(todo.get(month, [])) for month in by_month}
+    while any(todo.values()):
+        months = [m for m in todo if todo[m]]
+        try:
+            loaded, failed = _load_batch(con, {m: by_month[m].fetched for m in months}, todo, results_dirs)
+        except LoadError as exc:
+            if len(months) > 1:
+                log.warning("police.uk %s..%s: batch load failed (%s); loading month by month",
+                            months[0], months[-1], exc)
+                for month in months:
+                    summary[month].update(_load_pending(con, [by_month[month]], {month: todo[month]})[month])
+                break
+            month = months[0]
+            if len(todo[month]) == 1:
+                by_month[month].failures[todo[month][0]] = f"{todo[month][0]} {month}: {exc}"
+                break
+            # A file DuckDB cannot read: load force by force to find it and keep the others.
+            log.warning("police.uk %s: batch load failed (%s); loading force by force", month, exc)
+            for force_id in todo[month]:
+                summary[month].update(_load_pending(con, [by_month[month]], {month: [force_id]})[month])
+            break
+        for month, forces_loaded in loaded.items():
+            summary[month].update(forces_loaded)
+        for (month, force_id), message in failed.items():
+            by_month[month].failures.setdefault(force_id, message)
+        todo = {m: [f for f in todo[m] if (m, f) not in failed] for m in todo} if failed else {}
+    return summary
+
+
 def load(settings: Settings, month: str, run_dir: Path | None = None) -> dict:
     """Replace the month's partitions for every configured force; each force-month is all or nothing.
 
@@ -305,53 +394,44 @@ def load(settings: Settings, month: str, run_dir: Path | None = None) -> dict:
     (bad header, unreadable, failed gate) keeps its previous rows and is reported; the other
     forces still load (the month is retried without it). Raises at the end if any force failed.
     """
-    _check_month(month)
-    members_file = _extracted_dir(settings, month) / "members.json"
-    if not members_file.exists():
-        raise LoadError(f"{members_file}: nothing landed for {month}; run fetch first")
-    fetched = FetchResult(**json.loads(members_file.read_text()))
-    manifest = ManifestRow.read(Path(fetched.archive))
-    results_dir = (run_dir or settings.paths.runs_dir / "gates") / SOURCE / month
+    return load_months(settings, [month], run_dir=run_dir)[month]
+
+
+def load_months(
+    settings: Settings, months: list[str], run_dir: Path | None = None, *, months_per_transaction: int = 6
+) -> dict[str, dict]:
+    """A backfill: :func:`load` for each of ``months``, through one connection.
+
+    Up to ``months_per_transaction`` months are loaded per transaction, each dataset in one
+    statement over all their files, and gated together; the database is checkpointed once, when
+    the connection closes, instead of once per month. The unit of success is still the
+    force-month: one that fails is left out (its previous rows kept) and the rest of its batch
+    loaded again, exactly as :func:`load` does within a month, and the gate results are the same.
+    Raises at the end, naming every force-month not loaded. Returns the summary per month.
+    """
+    pending = [_pending_month(settings, month, run_dir) for month in months]
     forces = list(settings.police_uk.forces)
     summary: dict[str, dict] = {}
-    failures = _refused_headers(fetched, forces)
     with connect(settings) as con:
-        # Rows of one month may land in any order (every query filters by partition, nothing reads
-        # raw in file order): DuckDB then parses and writes the files on all threads, about twice
-        # as fast as keeping the files' order.
-        con.execute("set preserve_insertion_order = false")
-        ensure_raw_tables(con)
-        if manifest is not None:
-            # The sidecar describes the landed file; this run's status says whether it was fetched again.
-            _record_manifest(con, replace(manifest, status=fetched.status))
-        pending = [f for f in forces if f not in failures]
-        while pending:
-            try:
-                loaded, failed = _load_forces(con, fetched, pending, results_dir)
-            except LoadError as exc:
-                if len(pending) == 1:
-                    failures[pending[0]] = f"{pending[0]} {month}: {exc}"
-                    break
-                # A file DuckDB cannot read: load force by force to find it and keep the others.
-                log.warning("police.uk %s: batch load failed (%s); loading force by force", month, exc)
-                for force_id in pending:
-                    try:
-                        loaded, failed = _load_forces(con, fetched, [force_id], results_dir)
-                    except LoadError as single:
-                        loaded, failed = {}, {force_id: f"{force_id} {month}: {single}"}
-                    summary.update(loaded)
-                    failures.update(failed)
-                break
-            summary.update(loaded)
-            failures.update(failed)
-            pending = [f for f in pending if f not in failed] if failed else []
-    for force_id, message in failures.items():
-        log.error("%s %s: not loaded: %s", force_id, month, message)
-    log.info("police_uk %s: %d force-months loaded, %d refused", month, len(summary), len(failures))
-    if failures:
-        lines = [failures[f] for f in forces if f in failures]
-        raise LoadError(
-            f"police.uk {month}: {len(failures)} of {len(forces)} force-months were not "
-            "loaded (their previous rows are kept):\n  " + "\n  ".join(lines)
-        )
+        _prepare_connection(con, pending)
+        step = max(1, months_per_transaction)
+        for start in range(0, len(pending), step):
+            batch = pending[start:start + step]
+            todo = {item.fetched.month: [f for f in forces if f not in item.failures] for item in batch}
+            summary.update(_load_pending(con, batch, todo))
+    lines = []
+    for item in pending:
+        month = item.fetched.month
+        failures = item.failures
+        for force_id, message in failures.items():
+            log.error("%s %s: not loaded: %s", force_id, month, message)
+        log.info("police_uk %s: %d force-months loaded, %d refused", month, len(summary[month]), len(failures))
+        if failures:
+            failed_lines = [failures[f] for f in forces if f in failures]
+            lines.append(
+                f"police.uk {month}: {len(failures)} of {len(forces)} force-months were not "
+                "loaded (their previous rows are kept):\n  " + "\n  ".join(failed_lines)
+            )
+    if lines:
+        raise LoadError("\n".join(lines))
     return summary

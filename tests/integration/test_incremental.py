@@ -8,6 +8,7 @@ Generated archives for two forces (small scale) go through the real fetch -> loa
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -16,6 +17,7 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
+from ingest.csv_load import LoadError
 from ingest.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 from ingest.transform import POLICE_UK_SELECTION, dbt_build
@@ -57,11 +59,44 @@ def _row_ids(path: Path, table: str, month_column: str) -> dict[str, set[int]]:
     return ids
 
 
+def _rewrite_member(archive: Path, member: str, rewrite) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    members[member] = rewrite(members[member])
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _repeat_an_old_crime_in_the_new_month(root: Path) -> str:
+    """The publisher lists a crime of the first month again in the new month's street file."""
+    with zipfile.ZipFile(root / "publisher" / "archive" / f"{MONTHS[0]}.zip") as zf:
+        old_lines = zf.read(f"{MONTHS[0]}/{MONTHS[0]}-lancashire-street.csv").split(b"\n")
+    crime = next(line for line in old_lines[1:] if line and not line.startswith(b",")
+                 and b"Anti-social behaviour" not in line)
+    crime_id, _, rest = crime.split(b",", 2)
+    repeated = b",".join([crime_id, NEW_MONTH.encode(), rest])
+
+    def add_row(data: bytes) -> bytes:
+        return data.rstrip(b"\r\n") + (b"\r\n" if b"\r\n" in data else b"\n") + repeated + b"\n"
+
+    new_archive = root / "publisher" / "archive" / f"{NEW_MONTH}.zip"
+    _rewrite_member(new_archive, f"{NEW_MONTH}/{NEW_MONTH}-lancashire-street.csv", add_row)
+    return crime_id.decode()
+
+
+def _compiled(settings, path: str) -> str:
+    """The SQL dbt last compiled for a node (model file or data test) of the project."""
+    compiled = settings.paths.work_dir / "dbt" / "target" / "compiled" / "opcc_evidence" / "models"
+    return "\n".join(p.read_text() for p in sorted(compiled.glob(path)))
+
+
 @pytest.fixture(scope="module")
 def incremental(tmp_path_factory):
     """Five months loaded and built, then a sixth month loaded and built incrementally."""
     root = tmp_path_factory.mktemp("incremental")
     generate_archive(root / "publisher", MONTHS[0], NEW_MONTH, FORCES, seed=11, scale=0.05)
+    repeated_crime = _repeat_an_old_crime_in_the_new_month(root)
     settings = _settings(root)
     for month in MONTHS:
         _load(settings, month)
@@ -70,9 +105,20 @@ def incremental(tmp_path_factory):
         "fct_crime_monthly": _row_ids(settings.paths.warehouse, "evidence.fct_crime_monthly", "month_start"),
         "fct_outcomes": _row_ids(settings.paths.warehouse, "evidence.fct_outcomes", "month_start"),
         "fct_stop_search_monthly": _row_ids(settings.paths.warehouse, "evidence.fct_stop_search_monthly", "month_start"),
+        "repeated_crime": repeated_crime,
     }
     _load(settings, NEW_MONTH)
     summary = dbt_build(settings, select=POLICE_UK_SELECTION)
+    summary["compiled"] = {
+        "cohort": _compiled(settings, "intermediate/int_outcomes__crime_cohort.sql"),
+        "events": _compiled(settings, "intermediate/int_outcomes__events_per_crime.sql"),
+        "crime_monthly_grain_test": _compiled(settings, "marts/evidence/fct_crime_monthly.yml/unique_combination_of_columns_*.sql"),
+        "outcomes_grain_test": _compiled(settings, "marts/evidence/fct_outcomes.yml/unique_combination_of_columns_*.sql"),
+        "cohort_unique_test": _compiled(settings, "intermediate/int_outcomes__crime_cohort.yml/unique_int_outcomes__crime_cohort_crime_id.sql"),
+    }
+    summary["rewritten_cohort_months"] = {str(r[0]) for r in _rows(
+        settings.paths.warehouse, "select distinct cohort_month_start from intermediate.int_outcomes__crime_cohort "
+        "where built_at = (select max(built_at) from intermediate.int_outcomes__crime_cohort)")}
     return root, settings, before, summary
 
 
@@ -132,20 +178,19 @@ def test_a_reissued_month_that_drops_rows_matches_a_full_refresh(incremental):
     month = MONTHS[1]
     archive = root / "publisher" / "archive" / f"{month}.zip"
     with zipfile.ZipFile(archive) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    street = f"{month}/{month}-lancashire-street.csv"
-    outcomes = f"{month}/{month}-lancashire-outcomes.csv"
-    street_lines = members[street].split(b"\n")
+        street_lines = zf.read(f"{month}/{month}-lancashire-street.csv").split(b"\n")
     dropped = next(line for line in street_lines[1:] if line and not line.startswith(b","))
-    members[street] = b"\n".join(line for line in street_lines if line != dropped)
-    outcome_lines = members[outcomes].split(b"\n")
-    members[outcomes] = b"\n".join(outcome_lines[:1] + outcome_lines[2:])
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
+    _rewrite_member(archive, f"{month}/{month}-lancashire-street.csv",
+                    lambda data: b"\n".join(line for line in data.split(b"\n") if line != dropped))
+    _rewrite_member(archive, f"{month}/{month}-lancashire-outcomes.csv",
+                    lambda data: b"\n".join(data.split(b"\n")[:1] + data.split(b"\n")[2:]))
 
     _load(settings, month)
     dbt_build(settings, select=POLICE_UK_SELECTION)
+    # a month consumed before: its crimes are summarised again from every row, not merged
+    assert "crimes_to_resummarise" in _compiled(settings, "intermediate/int_outcomes__crime_cohort.sql")
+    assert "between existing_summaries.first_outcome_month_start" in _compiled(
+        settings, "intermediate/int_outcomes__events_per_crime.sql")
     dropped_id = dropped.split(b",")[0].decode()
     assert _rows(settings.paths.warehouse,
                  f"select count(*) from intermediate.int_outcomes__crime_cohort where crime_id = '{dropped_id}'") == [(0,)]
@@ -159,5 +204,98 @@ def test_each_model_keeps_its_own_watermark(incremental):
     rows = _rows(settings.paths.warehouse,
                  "select model, count(*), bool_or(is_full_refresh) from meta.police_uk_build_log group by all order by 1")
     models = {r[0] for r in rows}
-    assert models == {"int_outcomes__crime_cohort", "fct_outcomes", "fct_crime_monthly", "fct_stop_search_monthly"}
+    assert models == {"int_outcomes__events_per_crime", "int_outcomes__crime_cohort", "fct_outcomes",
+                      "fct_crime_monthly", "fct_stop_search_monthly"}
     assert summary["full_refresh"] is False
+
+
+def test_a_new_month_is_merged_into_the_crime_summaries(incremental):
+    """A month never seen before is merged into the per-crime summaries; history is not re-read."""
+    _, _, _, summary = incremental
+    cohort, events = summary["compiled"]["cohort"], summary["compiled"]["events"]
+    assert "street_summaries_merged" in cohort and "crimes_to_resummarise" not in cohort
+    assert f"source_month in ('{NEW_MONTH}')" in cohort
+    assert "merged as" in events and "between existing_summaries.first_outcome_month_start" not in events
+    assert f"source_month in ('{NEW_MONTH}')" in events
+    # earlier summaries are found by 64-bit key, never by comparing every crime id of history
+    assert "where crime_key in (select" in cohort and "where crime_key in (select" in events
+
+
+def test_a_crime_repeated_in_a_later_month_keeps_its_first_month(incremental):
+    _, settings, before, _ = incremental
+    crime = before["repeated_crime"]
+    rows = _rows(settings.paths.warehouse,
+                 "select cohort_month_start::varchar, last_street_month_start::varchar, street_record_count "
+                 f"from intermediate.int_outcomes__crime_cohort where crime_id = '{crime}'")
+    assert rows == [(f"{MONTHS[0]}-01", f"{NEW_MONTH}-01", 2)]
+
+
+def test_an_incremental_build_tests_only_what_it_rebuilt(incremental):
+    """Data tests of the incremental models look at the months (or crimes) just written."""
+    _, _, _, summary = incremental
+    compiled = summary["compiled"]
+    assert f"month_start in (date '{NEW_MONTH}-01')" in compiled["crime_monthly_grain_test"]
+    # fct_outcomes: exactly the cohort months of the crimes the cohort rewrote
+    tested_months = set(re.findall(r"date '(\d{4}-\d{2}-\d{2})'", compiled["outcomes_grain_test"]))
+    assert tested_months == summary["rewritten_cohort_months"]
+    assert "built_at >= cast(" in compiled["cohort_unique_test"]
+
+
+def test_a_full_refresh_tests_everything(incremental):
+    root, settings, _, _ = incremental
+    full = _full_refresh_copy(settings, root, "full-tests.duckdb")
+    grain_test = _compiled(full, "marts/evidence/fct_crime_monthly.yml/unique_combination_of_columns_*.sql")
+    assert grain_test and "month_start in (" not in grain_test
+    assert "built_at >=" not in _compiled(full, "intermediate/int_outcomes__crime_cohort.yml/unique_*.sql")
+
+
+# --------------------------------------------------------------------------- backfill (load_months)
+
+
+def _raw_contents(path: Path) -> dict[str, list[tuple]]:
+    tables = {}
+    for table in ("police_uk_street", "police_uk_outcomes", "police_uk_stop_search"):
+        tables[table] = _rows(path, f"select * exclude (_loaded_at) from raw.{table} order by all")
+    tables["load_log"] = _rows(path, "select * exclude (loaded_at) from raw.load_log order by all")
+    return tables
+
+
+def _gate_results(folder: Path) -> dict[str, dict]:
+    import json
+
+    results = {}
+    for path in sorted(folder.rglob("*.json")):
+        report = json.loads(path.read_text())["opcc_gate"]
+        results[path.relative_to(folder).as_posix()] = {
+            k: report[k] for k in ("success", "row_count", "failures", "warnings", "expectations_evaluated")}
+    return results
+
+
+def test_a_backfill_loads_and_gates_as_month_by_month(tmp_path):
+    """load_months (several months per transaction) leaves raw, the load log and the gate results
+    exactly as loading each month on its own does; a force-month that fails its gate is left out
+    of its batch alone, with its previous rows kept."""
+    months = ["2024-01", "2024-02", "2024-03"]
+    generate_archive(tmp_path / "publisher", months[0], months[-1], FORCES, seed=5, scale=0.02)
+    # West Midlands' February street file states another month on one row: an error gate.
+    _rewrite_member(tmp_path / "publisher" / "archive" / "2024-02.zip", "2024-02/2024-02-west-midlands-street.csv",
+                    lambda data: data.replace(b",2024-02,", b",2024-01,", 1))
+    one_by_one, backfill = _settings(tmp_path, "one-by-one.duckdb"), _settings(tmp_path, "backfill.duckdb")
+    for month in months:
+        police_uk.fetch(one_by_one, month)
+    for month in months:
+        if month == "2024-02":
+            with pytest.raises(LoadError, match="west-midlands 2024-02"):
+                police_uk.load(one_by_one, month, run_dir=tmp_path / "gates-one-by-one")
+        else:
+            police_uk.load(one_by_one, month, run_dir=tmp_path / "gates-one-by-one")
+    with pytest.raises(LoadError) as raised:
+        police_uk.load_months(backfill, months, run_dir=tmp_path / "gates-backfill", months_per_transaction=2)
+    assert "west-midlands 2024-02" in str(raised.value) and "lancashire" not in str(raised.value)
+
+    assert _raw_contents(backfill.paths.warehouse) == _raw_contents(one_by_one.paths.warehouse)
+    loaded = _rows(backfill.paths.warehouse, "select distinct _force_id, _month from raw.police_uk_street order by all")
+    assert ("west-midlands", "2024-02") not in loaded and ("lancashire", "2024-02") in loaded and len(loaded) == 5
+    gates_backfill = _gate_results(tmp_path / "gates-backfill")
+    assert gates_backfill == _gate_results(tmp_path / "gates-one-by-one")
+    assert len(gates_backfill) >= 3 * 2 * 2

@@ -1,18 +1,31 @@
--- One row per crime, built crime by crime: an incremental run rebuilds only the crimes whose
--- street rows or outcome events were loaded since this model's last build (a new month's crimes,
--- and the older crimes its outcomes file updates), however far back their cohort month is.
+-- One row per crime, kept up to date crime by crime: an incremental run rewrites only the crimes
+-- whose street rows were loaded since this model's last build (a new month's crimes) or whose
+-- outcome-event summary int_outcomes__events_per_crime rebuilt since (the older crimes a new
+-- outcomes file updates), however far back their cohort month is. For a street month never seen
+-- before, each crime's street summary is merged with its new rows and everything else is taken
+-- from the rows already built, found by 64-bit key: a new month reads its own rows and the
+-- compact per-crime tables, not the street rows or outcome events of history
+-- (macros/police_uk_crime_summaries.sql). Rows are replaced by `crime_key` bucket.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='crime_id',
+    unique_key='crime_key',
     on_schema_change='fail',
     tags=['police_uk_incremental'],
-    post_hook="{{ police_uk_delete_vanished_crimes() }}",
+    meta={'police_uk_test_scope': 'built_this_run'},
+    post_hook="{{ police_uk_delete_stale_summaries(source('police_uk', 'street'), 'cohort_month_start', 'last_street_month_start') }}",
 ) }}
+
+{% if is_incremental() %}
+    {% set changed_street_months = police_uk_changed_month_list(source('police_uk', 'street')) %}
+    {% set street_months_are_unseen = police_uk_months_are_unseen(changed_street_months, this, 'last_street_month_start') %}
+    {% set changed_outcome_months = police_uk_changed_month_list(source('police_uk', 'outcomes')) %}
+    {% set outcome_months_are_unseen = police_uk_months_are_unseen(changed_outcome_months, this, 'latest_outcome_event_month_start') %}
+{% endif %}
 
 -- Import CTEs are `not materialized`: the incremental branch reads them more than once, and
 -- DuckDB would otherwise copy every row of history into a temporary result instead of pushing
--- each reader's filters (months, crime ids) into the scan.
+-- each reader's filters (months, keys) into the scan.
 with
 
 street_crimes as not materialized (
@@ -21,9 +34,9 @@ street_crimes as not materialized (
 
 ),
 
-outcome_events as not materialized (
+events_per_crime as not materialized (
 
-    select * from {{ ref('stg_police_uk__outcomes') }}
+    select * from {{ ref('int_outcomes__events_per_crime') }}
 
 ),
 
@@ -41,67 +54,46 @@ existing_cohort as not materialized (
 
 ),
 
-changed_street_months as (
+{% if street_months_are_unseen %}
 
-    select cast(_month || '-01' as date) as month_start
-    from ({{ police_uk_changed_months_relation(source('police_uk', 'street')) }})
+street_rows_to_summarise as (
 
-),
-
-changed_outcome_months as (
-
-    select cast(_month || '-01' as date) as month_start
-    from ({{ police_uk_changed_months_relation(source('police_uk', 'outcomes')) }})
-
-),
-
-crimes_to_rebuild as (
-
-    -- crimes in a street month just loaded (new, or re-issued by the publisher)
-    select crime_id from street_crimes
-    where source_month in ({{ police_uk_changed_months(source('police_uk', 'street')) }}) and crime_id is not null
-    union
-    -- crimes of a re-issued street month as built before (the new file may have dropped them)
-    select crime_id from existing_cohort
-    where cohort_month_start in (select month_start from changed_street_months)
-    union
-    -- crimes with an outcome event in an outcomes month just loaded: these reach back to older cohorts
-    select crime_id from outcome_events
-    where source_month in ({{ police_uk_changed_months(source('police_uk', 'outcomes')) }}) and crime_id is not null
-    union
-    -- crimes whose events span a re-issued outcomes month (the new file may have dropped an event)
-    select existing_cohort.crime_id from existing_cohort
-    join changed_outcome_months
-        on changed_outcome_months.month_start
-            between existing_cohort.first_outcome_month_start and existing_cohort.latest_outcome_event_month_start
-
-),
-
-street_crimes_to_rebuild as (
-
+    -- only the new months' rows: merged with each crime's street summary so far below
     select * from street_crimes
-    where crime_id in (select crime_id from crimes_to_rebuild)
-
-),
-
-outcome_events_to_rebuild as (
-
-    select * from outcome_events
-    where crime_id in (select crime_id from crimes_to_rebuild)
+    where source_month in ({{ police_uk_month_literals(changed_street_months) }})
 
 ),
 
 {% else %}
 
-street_crimes_to_rebuild as (
+crimes_to_resummarise as (
 
-    select * from street_crimes
+    -- crimes in a reloaded street month, and crimes whose rows span one (it may have dropped them)
+    select crime_id from street_crimes
+    where source_month in ({{ police_uk_month_literals(changed_street_months) }}) and crime_id is not null
+    union
+    select existing_cohort.crime_id
+    from existing_cohort
+    join (select cast(m || '-01' as date) as month_start
+          from (select unnest([{{ police_uk_month_literals(changed_street_months) }}]::varchar[]) as m)) as changed
+        on changed.month_start between existing_cohort.cohort_month_start and existing_cohort.last_street_month_start
 
 ),
 
-outcome_events_to_rebuild as (
+street_rows_to_summarise as (
 
-    select * from outcome_events
+    select * from street_crimes
+    where crime_id in (select crime_id from crimes_to_resummarise)
+
+),
+
+{% endif %}
+
+{% else %}
+
+street_rows_to_summarise as (
+
+    select * from street_crimes
 
 ),
 
@@ -111,7 +103,7 @@ crimes_that_can_have_outcomes as (
 
     -- Anti-social behaviour has no outcomes; British Transport Police publishes no crime
     -- ids and no outcomes, so its crimes cannot join to an outcome either.
-    select * from street_crimes_to_rebuild
+    select * from street_rows_to_summarise
     where not is_anti_social_behaviour
         and crime_id is not null
 
@@ -131,53 +123,156 @@ street_rows_ranked as (
 
 ),
 
-crimes as (
+street_summaries as (
 
     -- One row per crime id: the fields of its first-ranked copy. One hash aggregate with
     -- arg_min on a number, far cheaper than numbering every crime's rows with a window.
     select
+        {{ police_uk_crime_key('crime_id') }} as crime_key,
         crime_id,
         arg_min(force_id, copy_rank) as force_id,
         min(month_start) as cohort_month_start,
+        max(month_start) as last_street_month_start,
         arg_min(crime_type, copy_rank) as crime_type,
         arg_min(lsoa_code, copy_rank) as lsoa_code,
         arg_min(last_outcome_category, copy_rank) as street_last_outcome_category,
-        count(*) as street_record_count
+        count(*) as street_record_count,
+        min(copy_rank) as street_copy_rank
     from street_rows_ranked
     group by crime_id
 
 ),
 
-events_with_group as (
+{% if is_incremental() %}
 
-    select
-        outcome_events.crime_id,
-        outcome_events.outcome_month_start,
-        outcome_events.outcome_category,
-        outcome_categories.outcome_group,
-        -- the latest month first; two events in that month: the one that got furthest
-        {{ police_uk_rank_key("date_diff('month', outcome_events.outcome_month_start, date '2100-01-01')",
-                              outcome_group_precedence('outcome_categories.outcome_group'),
-                              ['outcome_events.outcome_category']) }} as event_rank
-    from outcome_events_to_rebuild as outcome_events
-    left join outcome_categories
-        on outcome_events.outcome_category = outcome_categories.outcome_category
-    where outcome_events.crime_id is not null
+crimes_with_new_events as (
+
+    -- crimes whose event summary was rebuilt since this model last built
+    select crime_key, crime_id from events_per_crime
+    where built_at > {{ police_uk_last_built_at() }}
+    {% if not outcome_months_are_unseen %}
+    union
+    -- a reloaded outcomes month may have taken a crime's last events away (its summary is gone)
+    select existing_cohort.crime_key, existing_cohort.crime_id
+    from existing_cohort
+    join (select cast(m || '-01' as date) as month_start
+          from (select unnest([{{ police_uk_month_literals(changed_outcome_months) }}]::varchar[]) as m)) as changed
+        on changed.month_start
+            between existing_cohort.first_outcome_month_start and existing_cohort.latest_outcome_event_month_start
+    {% endif %}
+
+),
+
+crimes_with_new_street_rows as (
+
+    {% if street_months_are_unseen %}
+    select crime_key, crime_id from street_summaries
+    {% else %}
+    select {{ police_uk_crime_key('crime_id') }} as crime_key, crime_id from crimes_to_resummarise
+    {% endif %}
 
 ),
 
-events_per_crime as (
+touched_buckets as (
 
-    select
-        crime_id,
-        count(*) as outcome_event_count,
-        min(outcome_month_start) as first_outcome_month_start,
-        max(outcome_month_start) as latest_outcome_event_month_start,
-        arg_min(outcome_category, event_rank) as latest_outcome_event_category
-    from events_with_group
-    group by crime_id
+    select crime_key from crimes_with_new_street_rows
+    union
+    select crime_key from crimes_with_new_events
 
 ),
+
+existing_in_touched_buckets as (
+
+    -- the rows already built in the buckets this run rewrites: looked up by key, not by id
+    select * from existing_cohort
+    where crime_key in (select crime_key from touched_buckets)
+
+),
+
+{% if street_months_are_unseen %}
+
+street_summaries_merged as (
+
+    -- The new rows' summary merged with the crime's street summary so far (NULL for a crime
+    -- first published now). Exact because the new months' rows were never counted before.
+    select
+        new.crime_key,
+        new.crime_id,
+        case when existing.street_copy_rank < new.street_copy_rank then existing.force_id else new.force_id end
+            as force_id,
+        least(new.cohort_month_start, existing.cohort_month_start) as cohort_month_start,
+        greatest(new.last_street_month_start, existing.last_street_month_start) as last_street_month_start,
+        case when existing.street_copy_rank < new.street_copy_rank then existing.crime_type else new.crime_type end
+            as crime_type,
+        case when existing.street_copy_rank < new.street_copy_rank then existing.lsoa_code else new.lsoa_code end
+            as lsoa_code,
+        case
+            when existing.street_copy_rank < new.street_copy_rank then existing.street_last_outcome_category
+            else new.street_last_outcome_category
+        end as street_last_outcome_category,
+        new.street_record_count + coalesce(existing.street_record_count, 0) as street_record_count,
+        least(new.street_copy_rank, existing.street_copy_rank) as street_copy_rank
+    from street_summaries as new
+    left join existing_in_touched_buckets as existing
+        on new.crime_id = existing.crime_id
+
+),
+
+{% else %}
+
+street_summaries_merged as (
+
+    select * from street_summaries
+
+),
+
+{% endif %}
+
+unchanged_street_summaries as (
+
+    -- the street part of every other crime in a rewritten bucket (most: crimes that only have
+    -- new events), as already built; a crime resummarised above that has no rows left is gone
+    select
+        crime_key, crime_id, force_id, cohort_month_start, last_street_month_start, crime_type, lsoa_code,
+        street_last_outcome_category, street_record_count, street_copy_rank
+    from existing_in_touched_buckets
+    where not exists (
+        select 1 from crimes_with_new_street_rows
+        where crimes_with_new_street_rows.crime_id = existing_in_touched_buckets.crime_id
+    )
+
+),
+
+crimes as (
+
+    select * from street_summaries_merged
+    union all
+    select * from unchanged_street_summaries
+
+),
+
+events_of_touched_buckets as (
+
+    select * from events_per_crime
+    where crime_key in (select crime_key from touched_buckets)
+
+),
+
+{% else %}
+
+crimes as (
+
+    select * from street_summaries
+
+),
+
+events_of_touched_buckets as (
+
+    select * from events_per_crime
+
+),
+
+{% endif %}
 
 crimes_with_events as (
 
@@ -185,13 +280,13 @@ crimes_with_events as (
     -- window) drop out here: a cohort only holds crimes we can count.
     select
         crimes.*,
-        coalesce(events_per_crime.outcome_event_count, 0) as outcome_event_count,
-        events_per_crime.first_outcome_month_start,
-        events_per_crime.latest_outcome_event_month_start,
-        events_per_crime.latest_outcome_event_category
+        coalesce(events.outcome_event_count, 0) as outcome_event_count,
+        events.first_outcome_month_start,
+        events.latest_outcome_event_month_start,
+        events.latest_outcome_event_category
     from crimes
-    left join events_per_crime
-        on crimes.crime_id = events_per_crime.crime_id
+    left join events_of_touched_buckets as events
+        on crimes.crime_id = events.crime_id
 
 ),
 

@@ -6,6 +6,7 @@
     unique_key='month_start',
     on_schema_change='fail',
     tags=['police_uk_incremental'],
+    meta={'police_uk_test_scope': 'months_loaded', 'police_uk_source': 'street'},
 ) }}
 
 with

@@ -7,6 +7,7 @@
     unique_key='month_start',
     on_schema_change='fail',
     tags=['police_uk_incremental'],
+    meta={'police_uk_test_scope': 'cohort_months_rebuilt'},
 ) }}
 
 with
