@@ -46,18 +46,23 @@ def dbt_build(
     full_refresh: bool = False,
 ) -> dict:
     """``dbt build``: incremental by default (each police.uk model rebuilds the months loaded since
-    its last build); ``full_refresh`` rebuilds every model from raw."""
+    its last build); ``full_refresh`` rebuilds every model from raw.
+
+    An incremental table that lacks a column its yml documents was built by an earlier release of
+    the model; an incremental run would read columns that are not there, so such models (and what
+    is built from them) are rebuilt in full first, once, with a warning naming them.
+    """
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_environment(settings))
     run_dir = settings.paths.work_dir / "dbt"
-    args = [
-        "build",
+    project = [
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(run_dir / "target"),
         "--log-path", str(run_dir / "logs"),
     ]
+    args = ["build", *project]
     if select:
         # tests that also read a model outside the selection wait for a build that includes it
         args += ["--select", *select, "--indirect-selection", "cautious"]
@@ -65,7 +70,57 @@ def dbt_build(
         args.append("--full-refresh")
     args += extra_args or []
     started = time.perf_counter()
-    result = dbtRunner().invoke(args)
+    parsed = dbtRunner().invoke(["parse", *project])
+    manifest = parsed.result if parsed.success else None
+    runner = dbtRunner(manifest=manifest)  # parsed once for both invocations below
+    rebuilt: list[str] = []
+    if manifest is not None and not full_refresh:
+        rebuilt = outdated_incremental_models(settings, manifest)
+        if rebuilt:
+            log.warning("incremental models built by an earlier release (documented columns missing), rebuilt "
+                        "in full with everything built from them: %s", ", ".join(rebuilt))
+            # each outdated model and what is built from it, within the requested selection (a comma intersects)
+            rebuild = [f"{m}+,{s}" for m in rebuilt for s in select] if select else [f"{m}+" for m in rebuilt]
+            _invoke(runner, ["build", *project, "--full-refresh", "--select", *rebuild,
+                             "--indirect-selection", "cautious"], settings, run_dir, started)
+    summary = _invoke(runner, args, settings, run_dir, started)
+    summary["full_refresh"] = full_refresh
+    summary["rebuilt_in_full"] = rebuilt
+    return summary
+
+
+def outdated_incremental_models(settings: Settings, manifest) -> list[str]:
+    """Incremental models whose table exists but lacks a column the model's yml documents."""
+    import duckdb
+
+    from ingest.warehouse import open_connection
+
+    models = [n for n in manifest.nodes.values()
+              if n.resource_type == "model" and n.config.materialized == "incremental" and n.columns]
+    if not models or not settings.paths.warehouse.exists():
+        return []
+    try:
+        con = open_connection(settings.paths.warehouse, read_only=True, memory_limit=settings.duckdb.memory_limit,
+                              threads=settings.duckdb.threads)
+    except duckdb.Error as exc:  # the build itself will say what is wrong with the file
+        log.warning("could not check incremental tables' columns: %s", exc)
+        return []
+    try:
+        outdated = []
+        for node in models:
+            found = {name for (name,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [node.schema, node.alias or node.name]).fetchall()}
+            if found and not set(node.columns) <= found:
+                outdated.append(node.name)
+        return sorted(outdated)
+    finally:
+        con.close()
+
+
+def _invoke(runner, args: list[str], settings: Settings, run_dir: Path, started: float) -> dict:
+    """Run one dbt command; raise :class:`TransformError` naming every failed node (and sample rows)."""
+    result = runner.invoke(args)
     elapsed = time.perf_counter() - started
     nodes = list(result.result or []) if result.result is not None else []
     failed = [r for r in nodes if str(getattr(r, "status", "")) in {"error", "fail", "runtime error"}]
@@ -82,7 +137,7 @@ def dbt_build(
             f"Failed nodes ({len(failed)}):\n  " + "\n  ".join(lines or ["(see dbt log)"])
             + f"\nLog: {run_dir / 'logs' / 'dbt.log'}"
         )
-    summary = {"nodes": len(nodes), "seconds": round(elapsed, 2), "full_refresh": full_refresh,
+    summary = {"nodes": len(nodes), "seconds": round(elapsed, 2),
                "node_seconds": {r.node.name: round(float(getattr(r, "execution_time", 0) or 0), 2)
                                 for r in nodes if getattr(getattr(r, "node", None), "resource_type", None) == "model"}}
     log.info("dbt build: %d nodes in %.1fs", len(nodes), elapsed)

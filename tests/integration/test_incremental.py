@@ -172,6 +172,24 @@ def test_incremental_marts_equal_a_full_refresh(incremental):
     assert _rows(settings.paths.warehouse, cohort) == _rows(full.paths.warehouse, cohort)
 
 
+def test_a_table_built_by_an_earlier_release_is_rebuilt_in_full_once(incremental):
+    """A warehouse built before a model gained a column: the next build rebuilds that model and what
+    is built from it, instead of failing on the missing column, and the marts come out unchanged."""
+    root, settings, _, _ = incremental
+    older = _settings(root, "older-release.duckdb")
+    shutil.copy(settings.paths.warehouse, older.paths.warehouse)
+    with duckdb.connect(str(older.paths.warehouse)) as con:
+        con.execute("alter table intermediate.int_outcomes__crime_cohort drop column street_copy_rank")
+    summary = dbt_build(older, select=POLICE_UK_SELECTION)
+    assert summary["rebuilt_in_full"] == ["int_outcomes__crime_cohort"]
+    assert _rows(older.paths.warehouse, "select count(*) from information_schema.columns "
+                 "where table_name = 'int_outcomes__crime_cohort' and column_name = 'street_copy_rank'") == [(1,)]
+    for table in MARTS:
+        assert _mart(older.paths.warehouse, table) == _mart(settings.paths.warehouse, table), table
+    # once rebuilt, the next build is incremental again
+    assert dbt_build(older, select=POLICE_UK_SELECTION)["rebuilt_in_full"] == []
+
+
 def test_a_reissued_month_that_drops_rows_matches_a_full_refresh(incremental):
     """The publisher re-issues an old month with a crime and an outcome event gone."""
     root, settings, _, _ = incremental
