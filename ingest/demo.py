@@ -77,6 +77,17 @@ HEADLINE_SQL = {
         where o.month_start > latest.last_month - interval 12 month
         group by f.force_name order by f.force_name
     """,
+    "consultation": """
+        select priorities.area_name, priorities.priority_label,
+               100 * priorities.weighted_share, 100 * priorities.ci_lower_95, 100 * priorities.ci_upper_95,
+               100 * confidence.weighted_share_confident, 100 * confidence.ci_lower_95, 100 * confidence.ci_upper_95,
+               priorities.respondent_count
+        from evidence.fct_consultation_priorities priorities
+        join evidence.fct_confidence_in_police confidence
+            using (survey_id, area_type, area_code, group_variable, group_value)
+        where priorities.area_type = 'force_area' and priorities.group_variable = 'all' and priorities.priority_rank = 1
+        order by priorities.area_name
+    """,
 }
 
 
@@ -98,6 +109,13 @@ def headlines(settings: Settings) -> list[str]:
             lines.append(
                 f"  {force}: charge/summons rate {rate:.1f}% ({charged:,} of {crimes:,} crimes recorded "
                 f"{first:%b %Y}–{last:%b %Y})"
+            )
+        for area, priority, share, low, high, confident, c_low, c_high, n in con.execute(
+                HEADLINE_SQL["consultation"]).fetchall():
+            lines.append(
+                f"  {area}: consultation ({n:,} respondents, weighted to the Census) puts \"{priority}\" first "
+                f"({share:.1f}%, 95% interval {low:.1f}–{high:.1f}%); {confident:.1f}% ({c_low:.1f}–{c_high:.1f}%) "
+                "have confidence in the police"
             )
     return lines
 

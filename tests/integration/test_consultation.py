@@ -186,6 +186,20 @@ def test_the_force_areas_top_priorities_and_their_csp_themes(built):
     assert shares["Female"] > shares["Male"] + 0.1
 
 
+def test_the_demo_headline_reads_each_force_areas_top_priority_and_confidence(built):
+    from ingest.demo import HEADLINE_SQL
+
+    settings, _ = built
+    rows = query(settings.paths.published, HEADLINE_SQL["consultation"])
+    assert [r[0] for r in rows] == ["Lancashire Constabulary", "West Midlands Police"]
+    for area, priority, share, low, high, confident, c_low, c_high, respondents in rows:
+        assert low <= share <= high and c_low <= confident <= c_high and respondents > 1000
+        assert priority == query(settings.paths.published, """
+            select priority_label from evidence.fct_consultation_priorities
+            where area_type = 'force_area' and group_variable = 'all' and area_name = ?
+            order by weighted_share desc limit 1""", [area])[0][0]
+
+
 def test_small_groups_are_flagged_not_hidden(built):
     settings, _ = built
     ((small, small_with_rows, priorities),) = query(settings.paths.warehouse, """
