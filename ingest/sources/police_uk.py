@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import zipfile
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from ingest.landing import (
     extract_member,
     fetch_to_landing,
     is_published,
+    redact,
     unsafe_member_names,
     verify_zip,
 )
@@ -130,25 +132,40 @@ def fetch(settings: Settings, month: str) -> FetchResult:
         names = set(archive.namelist())
     if not any(name.startswith(f"{month}/") for name in names):
         raise MonthNotInArchive(
-            f"{archive_path.name} (from {url}) holds no files for {month}: the month is missing from "
+            f"{archive_path.name} (from {redact(url)}) holds no files for {month}: the month is missing from "
             "the archive. Nothing was loaded and the published data is unchanged; check the month "
             "is published (data.police.uk/data/archive) and rerun."
         )
     out_dir = _extracted_dir(settings, month)
+    # Extract into a fresh folder and swap it in whole: a member refused part-way (a NUL byte, a
+    # zip bomb) leaves the previous extraction and its members.json exactly as they were.
+    partial = out_dir.with_name(f".{out_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
     result = FetchResult(month=month, archive=str(archive_path), sha256=row.sha256, status=row.status)
-    for force_id in settings.police_uk.forces:
-        result.members[force_id] = {}
-        for dataset in DATASETS:
-            member = dataset.member_name(month, validate_force_id(force_id))
-            if member not in names:
-                level = logging.WARNING if dataset.required else logging.INFO
-                log.log(level, "%s: no %s", archive_path.name, member)
-                result.members[force_id][dataset.kind] = None
-                continue
-            target = out_dir / Path(member).name
-            extract_member(archive_path, member, target, max_member_bytes=settings.police_uk.max_member_bytes)
-            result.members[force_id][dataset.kind] = str(target)
-    (out_dir / "members.json").write_text(json.dumps(asdict(result), indent=2))
+    try:
+        for force_id in settings.police_uk.forces:
+            result.members[force_id] = {}
+            for dataset in DATASETS:
+                member = dataset.member_name(month, validate_force_id(force_id))
+                if member not in names:
+                    level = logging.WARNING if dataset.required else logging.INFO
+                    log.log(level, "%s: no %s", archive_path.name, member)
+                    result.members[force_id][dataset.kind] = None
+                    continue
+                extract_member(archive_path, member, partial / Path(member).name,
+                               max_member_bytes=settings.police_uk.max_member_bytes)
+                result.members[force_id][dataset.kind] = str(out_dir / Path(member).name)
+        (partial / "members.json").write_text(json.dumps(asdict(result), indent=2))
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    previous = out_dir.with_name(f".{out_dir.name}.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if out_dir.exists():
+        out_dir.rename(previous)
+    partial.rename(out_dir)
+    shutil.rmtree(previous, ignore_errors=True)
     return result
 
 

@@ -421,6 +421,29 @@ def test_a_member_that_is_not_utf8_text_is_refused_by_name_at_extraction(tmp_pat
     assert extract_member(clean, _street_member(), target, max_member_bytes=10**6).read_bytes() == good
 
 
+def test_a_member_refused_part_way_through_leaves_the_previous_extraction_whole(tmp_path):
+    """West Midlands' file is refused after Lancashire's were extracted: the month's extracted folder
+    and its members.json stay as the last good fetch left them, so a load reads no mixture."""
+    generate_archive(tmp_path / "publisher", MONTH, "2024-04", FORCES, seed=3, scale=0.02)
+    settings = load_settings(environ=police_environ(tmp_path))
+    first = police_uk.fetch(settings, MONTH)
+    extracted = Path(first.members["lancashire"]["street"]).parent
+    before = {path.name: path.read_bytes() for path in extracted.iterdir()}
+
+    def reissue_with_a_nul_in_west_midlands(members):
+        lancashire = _street_member()
+        members[lancashire] = members[lancashire].replace(b"On or near", b"Near", 1)  # a real change
+        west_midlands = _street_member(force="west-midlands")
+        members[west_midlands] = members[west_midlands].replace(b"On or near", b"On or\x00near", 1)
+        return members
+
+    republish(tmp_path, MONTH, reissue_with_a_nul_in_west_midlands)
+    with pytest.raises(LandingError, match="west-midlands-street.csv: holds a NUL byte"):
+        police_uk.fetch(settings, MONTH)
+    assert {path.name: path.read_bytes() for path in extracted.iterdir()} == before
+    assert not list(extracted.parent.glob(".*"))  # no partial folder left behind
+
+
 def test_checking_the_text_of_a_large_member_costs_little(tmp_path):
     """The UTF-8/NUL check runs while the member is decompressed: measured here, printed for the docs."""
     rest = (",2024-03,Lancashire Constabulary,Lancashire Constabulary,-2.703300,53.763200,"
