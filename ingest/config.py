@@ -150,10 +150,12 @@ def _env_overrides(raw: dict, environ: dict[str, str]) -> dict:
             value: Any = [part.strip() for part in text.split(",") if part.strip()]
         elif isinstance(current, bool):
             value = text.lower() in {"1", "true", "yes"}
-        elif isinstance(current, int):
-            value = int(text)
-        elif isinstance(current, float):
-            value = float(text)
+        elif isinstance(current, (int, float)):
+            try:
+                value = type(current)(text)
+            except ValueError:
+                kind = "whole number" if isinstance(current, int) else "number"
+                raise ConfigError(f"{name}={text!r}: [{section}] {key} takes a {kind} (like {current!r})") from None
         else:
             value = text
         out[section][key] = value

@@ -41,3 +41,10 @@ def test_a_bad_month_names_the_setting(tmp_path: Path):
 def test_a_missing_overlay_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(environ={"OPCC_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_numeric_overrides_keep_the_settings_type_and_a_bad_one_names_the_variable():
+    settings = load_settings(environ={"OPCC_DUCKDB__LOCK_WAIT_SECONDS": "0.5", "OPCC_DUCKDB__THREADS": "1"})
+    assert (settings.duckdb.lock_wait_seconds, settings.duckdb.threads) == (0.5, 1)
+    with pytest.raises(ConfigError, match=r"OPCC_DUCKDB__THREADS='two': \[duckdb\] threads takes a whole number"):
+        load_settings(environ={"OPCC_DUCKDB__THREADS": "two"})
