@@ -191,7 +191,7 @@ def _download(
 
     The layer retries a cut-off body, 5xx and 429 itself; what reaches here is final.
     """
-    from ingest.http import DownloadRefused, HttpError, NotFound, redact, session
+    from ingest.http import DownloadRefused, HttpError, NotFound, session
 
     try:
         result = session().download(
