@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest import reference_load as rl
 from ingest.config import PROJECT_ROOT
+from ingest.landing import check_text_file
 from ingest.reference_load import Clean, Column, Contract
 
 if TYPE_CHECKING:
@@ -235,6 +236,9 @@ class Derived:
 
 def derive(export_path: Path, label: str, survey: str, key: bytes) -> Derived:
     """Read the export and keep only derived, non-identifying fields (see the module notes)."""
+    # The export as landed gets the text check every other file gets (the derived CSV is ours):
+    # a cp1252 byte or a NUL far down the file is refused naming its line, not met mid-derive.
+    check_text_file(export_path, label)
     header, header_line = rl.read_header(export_path, EXPORT, label)
     match = rl.match_header(header, EXPORT, label, header_line)
     positions = match.positions()

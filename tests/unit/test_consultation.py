@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.landing import LandingError
 from ingest.reference_load import HeaderError
 from ingest.sample import consultation as sample
 from ingest.sources import consultation
@@ -103,6 +104,14 @@ def test_a_row_with_the_wrong_cell_count_is_refused_without_keeping_its_content(
     assert len(derived.rows) == 1
     assert derived.refused == [(3, "3 cells where the header has 18; the row was refused and its content not kept "
                                    "(it may hold personal data)")]
+
+
+def test_an_export_not_in_utf8_is_refused_naming_the_line_even_far_down(tmp_path):
+    path = tmp_path / "export.csv"
+    rows = [ROW_2.replace("102,", f"{200 + i},", 1) for i in range(80)] + [ROW_1]  # Siân on line 82
+    path.write_bytes("\r\n".join([HEADER, *rows, ""]).encode("cp1252"))
+    with pytest.raises(LandingError, match=r"export.csv: is not UTF-8 .* at line 82"):
+        consultation.derive(path, "export.csv", "s", KEY)
 
 
 def test_load_export_replaces_the_partition_gated_and_logs_refusals(tmp_path):
