@@ -5,10 +5,14 @@ Read on demand (never at import time) so DAG files stay cheap to parse.
 
 from __future__ import annotations
 
+import csv
+import difflib
+import math
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,9 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "platform.toml"
 # Values that reach file names, URLs or SQL must match these before use.
 FORCE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# The publisher's force list (its /forces ids), kept once for dbt and for settings load: a
+# well-formed but misspelled id would otherwise fetch nothing and load "successfully".
+FORCES_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "police_forces.csv"
 URL_SCHEMES = ("https", "http", "file")
 # Characters no publisher URL needs and that would break out of a quoted string or a shell word.
 _URL_FORBIDDEN = re.compile(r"[\s'\"`\\<>\x00-\x1f\x7f]")
@@ -56,6 +63,12 @@ class PoliceUkSettings:
     # data.police.uk JSON API (``/crimes-street-dates`` says which months are published).
     # Empty or ``file://``: offline (the demo), so publication is judged by the archive existing.
     api_url: str = ""
+    # Holds (read by the loader): a force-month whose file DuckDB rejects more than this share of
+    # rows, or which shrinks the partition it replaces by more than ``max_shrink_share``, is held
+    # and the previous rows kept, unless the operator lists it in ``accept_held`` ("force:YYYY-MM").
+    max_reject_share: float = 0.01
+    max_shrink_share: float = 0.2
+    accept_held: tuple[str, ...] = ()
 
 
 DEFAULT_USER_AGENT = "opcc-evidence-platform/0.1 (Police and Crime Commissioner evidence platform)"
@@ -192,18 +205,74 @@ def validate_force_id(force_id: str) -> str:
     return force_id
 
 
+@lru_cache(maxsize=1)
+def known_force_ids() -> dict[str, str]:
+    """data.police.uk force id -> name, from seed ``police_forces`` (the list dbt loads too)."""
+    try:
+        with FORCES_SEED.open(newline="", encoding="utf-8") as handle:
+            forces = {row["force_id"].strip(): row["force_name"].strip() for row in csv.DictReader(handle)}
+    except (OSError, KeyError) as exc:
+        raise ConfigError(f"{FORCES_SEED}: cannot read the data.police.uk force list "
+                          f"(columns force_id, force_name): {exc}") from None
+    if not forces:
+        raise ConfigError(f"{FORCES_SEED}: the data.police.uk force list is empty")
+    return forces
+
+
+def check_known_force_id(force_id: str, where: str) -> str:
+    """A force id that is well formed *and* one of the publisher's; the error suggests the closest id."""
+    try:
+        validate_force_id(force_id)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    known = known_force_ids()
+    if force_id in known:
+        return force_id
+    seed = FORCES_SEED.relative_to(PROJECT_ROOT) if FORCES_SEED.is_relative_to(PROJECT_ROOT) else FORCES_SEED
+    close = difflib.get_close_matches(force_id, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"{where}: {force_id!r} is not a data.police.uk force id{hint} "
+                      f"(the {len(known)} ids are in {seed})")
+
+
 def _check_force_ids(values: Any, where: str) -> tuple[str, ...]:
     if isinstance(values, str):
         values = [values]
     if not isinstance(values, (list, tuple)) or not values:
         raise ConfigError(f"{where}: expected a list of data.police.uk force ids, found {values!r}")
-    checked = []
+    return tuple(check_known_force_id(str(value), where) for value in values)
+
+
+def _share(value: Any, where: str) -> float:
+    """A share of rows: 0 <= x < 1 (1 would mean "hold nothing, ever", which is no guard)."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a share between 0 and 1 (e.g. 0.01), found {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: expected a share between 0 and 1 (e.g. 0.01), found {value!r}") from None
+    if math.isnan(number) or not 0 <= number < 1:
+        raise ConfigError(f"{where}: must be at least 0 and less than 1, found {value!r}")
+    return number
+
+
+def _accept_held(values: Any, where: str) -> tuple[str, ...]:
+    """Force-months accepted despite a hold: each "force-id:YYYY-MM" (a TOML list or a comma list)."""
+    if isinstance(values, str):
+        values = [part.strip() for part in values.split(",") if part.strip()]
+    if not isinstance(values, (list, tuple)):
+        raise ConfigError(f"{where}: expected a list of \"force-id:YYYY-MM\", found {values!r}")
+    accepted: list[str] = []
     for value in values:
-        try:
-            checked.append(validate_force_id(str(value)))
-        except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-    return tuple(checked)
+        text = str(value).strip()
+        force_id, colon, month = text.partition(":")
+        if not colon or not force_id or not month:
+            raise ConfigError(f"{where} {text!r}: expected \"force-id:YYYY-MM\" (e.g. \"lancashire:2024-03\")")
+        check_known_force_id(force_id, f"{where} {text!r}")
+        _require_month(month, f"{where} {text!r}")
+        if text not in accepted:
+            accepted.append(text)
+    return tuple(accepted)
 
 
 def check_url(value: Any, where: str, *, placeholders: tuple[str, ...] = (), allow_empty: bool = False) -> str:
@@ -241,6 +310,15 @@ def _check_force_id_keys(raw: dict, where: str) -> None:
         for key in ("force_id", "forces"):
             if section.get(key):
                 _check_force_ids(section[key], f"{where} [{section_name}] {key}")
+        # A file entry's force (e.g. a consultation survey's) becomes a partition value too.
+        files = section.get("files")
+        for index, entry in enumerate(files if isinstance(files, list) else []):
+            if not isinstance(entry, dict):
+                continue
+            for key in ("force", "force_id"):
+                if entry.get(key):
+                    name = entry.get("name") or f"files[{index}]"
+                    _check_force_ids(entry[key], f"{where} [{section_name}] file {name!r} {key}")
 
 
 def _positive(value: Any, where: str) -> float:
@@ -324,6 +402,11 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
                 http_timeout_seconds=float(police["http_timeout_seconds"]),
                 api_url=check_url(police.get("api_url", ""), f"{where} [police_uk] api_url",
                                   allow_empty=True).replace("{root}", str(root)).rstrip("/"),
+                max_reject_share=_share(police.get("max_reject_share", PoliceUkSettings.max_reject_share),
+                                        f"{where} [police_uk] max_reject_share"),
+                max_shrink_share=_share(police.get("max_shrink_share", PoliceUkSettings.max_shrink_share),
+                                        f"{where} [police_uk] max_shrink_share"),
+                accept_held=_accept_held(police.get("accept_held", ()), f"{where} [police_uk] accept_held"),
             ),
             sample=dict(raw.get("sample", {})),
             sources=tuple(files),
