@@ -37,7 +37,9 @@ SOURCES = {
 
 def source_dag(dag_id: str, module: str, cron: str, asset, cadence: str):
     @dag(dag_id=dag_id, schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
-         start_date=datetime(2024, 1, 1, tzinfo=timezone.utc), catchup=False, max_active_runs=1,
+         # Earlier years' files (finance plans, PEEL grades from 2014) can be configured and backfilled:
+         # a run dated before start_date would get no task. catchup off: the scheduler never backfills.
+         start_date=datetime(2010, 12, 1, tzinfo=timezone.utc), catchup=False, max_active_runs=1,
          default_args=DEFAULTS, tags=[module, "annual", "ingest"], doc_md=f"{__doc__}\n\n{cadence}")
     def annual_source():
         @task

@@ -20,7 +20,10 @@ MONTH = "{{ data_interval_start.strftime('%Y-%m') }}"
 
 @dag(
     schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
-    start_date=datetime(2022, 10, 1, tzinfo=timezone.utc),
+    # data.police.uk's first month is December 2010: any published month can be backfilled
+    # (a run dated before start_date gets no task at all). catchup stays off, so the scheduler
+    # never backfills by itself; history is loaded on purpose (run_local, airflow backfill).
+    start_date=datetime(2010, 12, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=3,
     default_args={"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=2)},

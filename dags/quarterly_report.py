@@ -20,7 +20,9 @@ RUN_DATE = "{{ data_interval_end.strftime('%Y-%m-%d') }}"
 
 @dag(
     schedule=CronDataIntervalTimetable("0 6 15 2,5,8,11 *", timezone="UTC"),
-    start_date=datetime(2023, 2, 15, tzinfo=timezone.utc),
+    # Any quarter police.uk covers can be reported (its first whole quarter, 2011 Q1, is the run
+    # of 2011-05-15); a run dated before start_date would get no task. catchup off: no self-backfill.
+    start_date=datetime(2011, 2, 15, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,
     default_args={"owner": "performance", "retries": 7, "retry_delay": timedelta(days=1)},

@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from ingest.config import PROJECT_ROOT, load_settings
 
@@ -60,12 +61,45 @@ def _without_retries(dag) -> None:
         task.retries = 0
 
 
-def _run(dag, logical_date: datetime) -> str:
+class RunLoadedNothing(SystemExit):
+    """A DAG run that ended "success" without running a task: nothing was loaded."""
+
+
+def _judge(dag, logical_date: datetime, state: str, task_states: dict[str, str], *, what: str,
+           require_load: bool = True) -> None:
+    """Fail a run that did nothing: Airflow marks a run with no task instances (a date before the
+    DAG's start_date) or with every task skipped as ``success``, and "loaded" must mean loaded."""
+    if not task_states:
+        start = getattr(dag, "start_date", None)
+        if start is not None and start > logical_date:
+            where = Path(getattr(dag, "fileloc", "") or "dags").name
+            why = (f"its start_date {start:%Y-%m-%d} ({where}) is after the run date {logical_date:%Y-%m-%d}, and "
+                   "Airflow creates no task for a run before a DAG's start_date")
+        else:
+            why = "Airflow created no task instance for it (is the DAG paused or its tasks' start_date later?)"
+        raise RunLoadedNothing(f"{dag.dag_id} {what}: the run ended {state} but ran no task, so nothing was "
+                               f"loaded: {why}")
+    if require_load and not any(s == "success" for s in task_states.values()):
+        skipped = sorted(t for t, s in task_states.items() if s == "skipped")
+        if len(skipped) == len(task_states):
+            # The task that chose to skip is the one with no skipped task upstream; its log says why.
+            first = [t for t in skipped if not (dag.get_task(t).upstream_task_ids & set(skipped))]
+            raise RunLoadedNothing(
+                f"{dag.dag_id} {what}: every task was skipped ({', '.join(skipped)}), so nothing was loaded; "
+                f"{', '.join(first) or skipped[0]} skipped the run (its log says why, e.g. the period is not "
+                "published yet or no file is configured for it)")
+        raise RunLoadedNothing(f"{dag.dag_id} {what}: no task succeeded ({task_states}), so nothing was loaded")
+
+
+def _run(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True) -> str:
+    what = what or f"run for {logical_date:%Y-%m-%d}"
     dag_run = dag.test(logical_date=logical_date)
     state = str(getattr(dag_run, "state", "unknown"))
-    failed = [ti.task_id for ti in dag_run.get_task_instances() if str(ti.state) in {"failed", "upstream_failed"}]
+    task_states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    failed = [t for t, s in task_states.items() if s in {"failed", "upstream_failed"}]
     if failed or state != "success":
-        raise SystemExit(f"{dag.dag_id} run for {logical_date:%Y-%m-%d} ended {state}; failed tasks: {failed}")
+        raise SystemExit(f"{dag.dag_id} {what} ended {state}; failed tasks: {failed}")
+    _judge(dag, logical_date, state, task_states, what=what, require_load=require_load)
     return state
 
 
@@ -92,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for index, month in enumerate(months, start=1):
         t0 = time.perf_counter()
-        _run(monthly, month_run_date(month))
+        _run(monthly, month_run_date(month), what=f"{month} (run date {month_run_date(month):%Y-%m-%d})")
         print(f"[{index}/{len(months)}] police_uk_monthly {month} loaded in {time.perf_counter() - t0:.1f}s",
               file=sys.stderr, flush=True)
     if not args.police_uk_only:

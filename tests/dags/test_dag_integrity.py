@@ -68,3 +68,21 @@ def test_month_comes_from_the_data_interval_and_assets_link_the_dags(dagbag):
     assert "raw_police_uk" in produced
     build = dagbag.dags["evidence_build"]
     assert "raw_police_uk" in str(build.timetable.asset_condition)
+
+
+def test_any_published_police_uk_month_can_be_backfilled_and_the_scheduler_never_backfills(dagbag):
+    from datetime import datetime, timezone
+
+    from ingest.run_local import month_run_date
+
+    monthly = dagbag.dags["police_uk_monthly"]
+    # data.police.uk's first month is December 2010: its run (dated 2011-01-01) covers 2010-12-01.
+    first = datetime(2010, 12, 1, tzinfo=timezone.utc)
+    assert monthly.start_date <= first < month_run_date("2010-12")
+    assert all(task.start_date is None or task.start_date <= first for task in monthly.tasks)
+    for dag_id in ("police_uk_monthly", "reference_geography_population", "quarterly_report", "evidence_build",
+                   "hmicfrs_inspections", "finance_plans", "csp_assessments", "public_consultation"):
+        dag = dagbag.dags[dag_id]
+        assert dag.start_date <= datetime(2011, 2, 15, tzinfo=timezone.utc), dag_id
+    for dag in dagbag.dags.values():
+        assert dag.catchup is False, f"{dag.dag_id}: the scheduler must not backfill by itself"
