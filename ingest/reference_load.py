@@ -83,6 +83,9 @@ class Clean(enum.Enum):
     ACCOUNTING_INTEGER = "accounting_integer"
     DATE_TEXT = "date_text"  # 31-03-2003, 31/03/2003 or 2003-03-31 -> DATE
     REPAIR_TEXT = "repair_text"  # "Ynys MÃ´n" (UTF-8 decoded as Latin-1, re-encoded) -> "Ynys Môn"
+    # A financial year as the Home Office writes it across vintages: 2023/24, 2002-03, 2015_16
+    # (the sheet-name spelling) -> 2023/24; "" -> NULL; 2023/25 or 2023 does not clean.
+    FINANCIAL_YEAR = "financial_year"
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,14 @@ def clean_sql(x: str, clean: Clean, duckdb_type: str) -> tuple[str, str | None]:
             f"try_strptime({t}, '%Y-%m-%d'))::date"
         )
         return value, f"({t} is not null and {value} is null)"
+    if clean is Clean.FINANCIAL_YEAR:
+        t = f"nullif(trim({x}), '')"
+        start, end = f"try_cast(left({t}, 4) as integer)", f"try_cast(right({t}, 2) as integer)"
+        value = (
+            f"(case when regexp_full_match({t}, '(19|20)[0-9]{{2}}[ ]*[-_/][ ]*[0-9]{{2}}') "
+            f"and ({start} + 1) % 100 = {end} then left({t}, 4) || '/' || right({t}, 2) end)"
+        )
+        return value, f"({t} is not null and {value} is null)"
     if clean is Clean.REPAIR_TEXT:
         return repair_text_sql(x), None
     raise ValueError(clean)
@@ -394,7 +405,8 @@ def load_file(
         report = gate_partition(con, contract.table, full_partition, results_dir=results_dir)
         result.gate_warnings = [str(w) for w in report.warnings]
         con.execute(
-            "insert or replace into raw.load_log values (?, ?, ?, ?, ?, 'loaded', ?, ?, ?)",
+            "insert or replace into raw.load_log (dataset, force_id, month, source_file, archive_sha256, status, "
+            "rows_loaded, rows_rejected, loaded_at) values (?, ?, ?, ?, ?, 'loaded', ?, ?, ?)",
             [contract.table, ALL_FORCES, result.label, source_file, file_sha256, result.rows_loaded,
              result.rows_rejected, loaded_at],
         )

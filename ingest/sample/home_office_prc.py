@@ -10,6 +10,14 @@ For the sample forces and months it writes, under ``out_dir``:
   Harassment``, ``Other theft offences``), as the real tables drift.
 * ``prc-csp-<first>-<last>-tables.csv`` — the same rows as one CSV (the CSV editions the Home
   Office published for earlier years); the demo loads this one until python-calamine is installed.
+* ``prc-pfa-<first>-onwards-tables-<ddmmyy>.ods`` — the PFA open data table (the real one is
+  ``prc-pfa-mar2013-onwards-tables-<ddmmyy>.ods``): the CSP table's long layout without ``CSP
+  Name`` (``Financial Year, Financial Quarter, Force Name, Offence Description, Offence Group,
+  Offence Subgroup, Offence Code, Number of Offences``), a ``Notes`` sheet and one sheet per
+  financial year. The same forces and quarters as the CSP table (each force's CSPs summed,
+  ``Unassigned`` included), plus the rows the real table carries for bodies that are not
+  force areas: British Transport Police (from the sample police.uk BTP crimes) and the
+  national fraud bodies Action Fraud, CIFAS and UK Finance (``Fraud offences``).
 * ``rec-crime-pfa.csv`` — the force-level rolling-year layout of the real ``rec-crime-pfa.csv``
   (``12 months ending,PFA,Region,Offence,Rolling year total number of offences``, dd-mm-yyyy,
   CRLF), computed from the same quarters.
@@ -51,6 +59,11 @@ log = logging.getLogger(__name__)
 
 HEADER = ["Financial Year", "Financial Quarter", "Force Name", "CSP Name", "Offence Description",
           "Offence Group", "Offence Subgroup", "Offence Code", "Number of Offences"]
+PFA_HEADER = [h for h in HEADER if h != "CSP Name"]
+BTP = ("btp", "British Transport Police")
+# The national fraud bodies' rows in the PFA table: (name, offences a quarter at scale 1.0, sample
+# offence code). Counts and codes are sample data of a plausible size, not a reference.
+FRAUD_BODIES = (("Action Fraud", 80_000, "53A"), ("CIFAS", 75_000, "53B"), ("UK Finance", 20_000, "53C"))
 ROLLING_HEADER = ["12 months ending", "PFA", "Region", "Offence", "Rolling year total number of offences"]
 VAP, SEX, THEFT = "Violence against the person", "Sexual offences", "Theft offences"
 # police.uk crime type -> Home Office offences it is recorded as: (share, group, subgroup, code, description).
@@ -188,22 +201,67 @@ def recorded_rows(force_ids: Sequence[str], first_month: str, last_month: str, s
         else:
             ons = districts[district].csp_name
             csp = HOME_OFFICE_CSP_NAMES.get(ons, ons)
-        uplift = 1 + RECORDING_UPLIFT * _unit(seed, force_id, fy, quarter)
-        for t, n in enumerate(by_type.tolist()):
-            crime_type = CRIME_TYPES[t]
-            if n == 0 or crime_type not in OFFENCES:
-                continue
-            factor = uplift * (GAP_UPLIFT if gap == (force_id, fy, quarter) and crime_type.startswith("Violence") else 1)
-            recorded = int(round(n * factor))
-            offences = OFFENCES[crime_type]
-            rng = np.random.default_rng([seed, int(_unit(force_id, district, fy, quarter, t) * 2**32)])
-            shares = np.array([o[0] for o in offences])
-            split = rng.multinomial(recorded, shares / shares.sum())
-            for (_, group, subgroup, code, description), k in zip(offences, split.tolist()):
-                if k:
-                    rows.append([fy, quarter, force_name, csp, description, group, subgroup, code, k])
+        for description, group, subgroup, code, k in _offence_split(by_type, seed, force_id, district, fy, quarter,
+                                                                     gap == (force_id, fy, quarter)):
+            rows.append([fy, quarter, force_name, csp, description, group, subgroup, code, k])
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[7]))
     return _merge_same_code(rows)
+
+
+def _offence_split(by_type: np.ndarray, seed: int, force_id: str, district: str | None, fy: str, quarter: int,
+                   is_gap: bool) -> list[tuple[str, str, str, str, int]]:
+    """One force-area-quarter's police.uk crimes as recorded offences: (description, group, subgroup, code, count)."""
+    uplift = 1 + RECORDING_UPLIFT * _unit(seed, force_id, fy, quarter)
+    out = []
+    for t, n in enumerate(by_type.tolist()):
+        crime_type = CRIME_TYPES[t]
+        if n == 0 or crime_type not in OFFENCES:
+            continue
+        factor = uplift * (GAP_UPLIFT if is_gap and crime_type.startswith("Violence") else 1)
+        recorded = int(round(n * factor))
+        offences = OFFENCES[crime_type]
+        rng = np.random.default_rng([seed, int(_unit(force_id, district, fy, quarter, t) * 2**32)])
+        shares = np.array([o[0] for o in offences])
+        split = rng.multinomial(recorded, shares / shares.sum())
+        for (_, group, subgroup, code, description), k in zip(offences, split.tolist()):
+            if k:
+                out.append((description, group, subgroup, code, k))
+    return out
+
+
+def pfa_rows(csp_rows: list[list[object]], first_month: str, last_month: str, seed: int = 2011,
+             scale: float = 1.0) -> list[list[object]]:
+    """The PFA table's rows (current labels) for the CSP table's quarters: its forces, then BTP and the fraud bodies.
+
+    A territorial force's row is the sum of its CSPs' rows (Unassigned included), as the
+    Home Office's force total is. British Transport Police's crimes are the sample police.uk
+    BTP crimes, recorded the same way; the fraud bodies' counts are drawn around
+    :data:`FRAUD_BODIES`.
+    """
+    totals: dict[tuple, int] = defaultdict(int)
+    labels: dict[str, tuple[str, str, str]] = {}
+    for fy, quarter, force_name, _, description, group, subgroup, code, n in csp_rows:
+        totals[(str(fy), int(quarter), str(force_name), str(code))] += int(n)
+        labels[str(code)] = (str(description), str(group), str(subgroup))
+    quarters = sorted({(fy, q) for fy, q, _, _ in totals})
+    rows = [[fy, q, force, *labels[code], code, n] for (fy, q, force, code), n in totals.items()]
+    months = set(month_range(first_month, last_month))
+    for fy, quarter in quarters:
+        start = int(fy[:4])
+        first = (start if quarter < 4 else start + 1, (3 * (quarter - 1) + 3) % 12 + 1)
+        quarter_months = [f"{first[0]}-{first[1] + i:02d}" for i in range(3)]
+        if not months.issuperset(quarter_months):
+            continue  # the CSP table only has whole quarters inside the window; so has this
+        by_type = np.zeros(len(CRIME_TYPES), dtype=np.int64)
+        for month in quarter_months:
+            by_type += np.bincount(generate_crimes(BTP[0], month, seed, scale).crime_type, minlength=len(CRIME_TYPES))
+        for description, group, subgroup, code, k in _offence_split(by_type, seed, BTP[0], None, fy, quarter, False):
+            rows.append([fy, quarter, BTP[1], description, group, subgroup, code, k])
+        for body, per_quarter, code in FRAUD_BODIES:
+            n = int(round(per_quarter * scale * (0.9 + 0.2 * _unit(seed, body, fy, quarter))))
+            rows.append([fy, quarter, body, f"Fraud recorded by {body}", "Fraud offences", f"Fraud: {body}", code, n])
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[6]))
+    return rows
 
 
 def _merge_same_code(rows: list[list[object]]) -> list[list[object]]:
@@ -285,6 +343,19 @@ def csp_ods(rows: list[list[object]], updated: str) -> bytes:
     return ods_bytes(sheets)
 
 
+def pfa_ods(rows: list[list[object]], updated: str) -> bytes:
+    """The PFA table as ODS: a Notes sheet, then one sheet per financial year named ``2023_24``."""
+    by_year: dict[str, list[list[object]]] = defaultdict(list)
+    for row in rows:
+        labelled = _labelled([*row[:3], "", *row[3:]])  # older years carry the older labels, as in the CSP table
+        by_year[str(row[0])].append([*labelled[:3], *labelled[4:]])
+    notes = [["Police recorded crime by Police Force Area: open data table (sample)"],
+             [f"Updated: {updated}"],
+             ["British Transport Police, Action Fraud, CIFAS and UK Finance are shown as rows of their own."]]
+    sheets = [("Notes", notes)] + [(fy.replace("/", "_"), [PFA_HEADER, *by_year[fy]]) for fy in sorted(by_year)]
+    return ods_bytes(sheets)
+
+
 def rolling_year_csv(rows: list[list[object]]) -> bytes:
     """Rolling 12-month totals by force area and offence at each quarter end with four quarters behind it."""
     regions = _regions()
@@ -319,6 +390,14 @@ def _regions() -> dict[str, str]:
     return _force_regions()
 
 
+def pfa_file_name(rows: list[list[object]]) -> str:
+    """``prc-pfa-dec2022-onwards-tables-290126.ods``: the real name's shape (``prc-pfa-mar2013-onwards-…``)."""
+    first = _quarter_end(*min((str(r[0]), int(r[1])) for r in rows))
+    months = ("mar", "jun", "sep", "dec")
+    _, release = file_stem(rows)
+    return f"prc-pfa-{months[int(first[3:5]) // 3 - 1]}{first[-4:]}-onwards-tables-{release}.ods"
+
+
 def file_stem(rows: list[list[object]]) -> tuple[str, str]:
     """(``prc-csp-dec22-sep25-tables``, release ``ddmmyy``) for the quarters in ``rows``."""
     quarters = sorted({(str(r[0]), int(r[1])) for r in rows})
@@ -336,7 +415,7 @@ def file_stem(rows: list[list[object]]) -> tuple[str, str]:
 
 def generate(out_dir: Path, force_ids: Sequence[str], first_month: str, last_month: str, seed: int = 2011,
              scale: float = 1.0) -> dict:
-    """Write the CSP table (ODS and CSV) and the rolling-year table; returns file names and rows."""
+    """Write the CSP table (ODS and CSV), the PFA table (ODS) and the rolling-year table; returns file names and rows."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = recorded_rows(force_ids, first_month, last_month, seed, scale)
@@ -344,7 +423,9 @@ def generate(out_dir: Path, force_ids: Sequence[str], first_month: str, last_mon
         raise ValueError(f"no whole financial quarter between {first_month} and {last_month}: nothing to write")
     stem, release = file_stem(rows)
     updated = f"{release[:2]}/{release[2:4]}/20{release[4:]}"
-    files = {f"{stem}-{release}.ods": csp_ods(rows, updated), f"{stem}.csv": csp_csv(rows)}
+    pfa = pfa_rows(rows, first_month, last_month, seed, scale)
+    pfa_name = pfa_file_name(rows)
+    files = {f"{stem}-{release}.ods": csp_ods(rows, updated), f"{stem}.csv": csp_csv(rows), pfa_name: pfa_ods(pfa, updated)}
     rolling = rolling_year_csv(rows)
     rolling_rows = rolling.count(b"\r\n") - 1
     if rolling_rows:  # a rolling year needs four quarters; the publisher never ships an empty table
@@ -354,7 +435,7 @@ def generate(out_dir: Path, force_ids: Sequence[str], first_month: str, last_mon
     for name, body in files.items():
         (out_dir / name).write_bytes(body)
     summary = {"csp_rows": len(rows), "files": sorted(files), "ods": f"{stem}-{release}.ods", "csv": f"{stem}.csv",
-               "rolling_year_rows": rolling_rows}
+               "pfa_ods": pfa_name, "pfa_rows": len(pfa), "rolling_year_rows": rolling_rows}
     log.info("Home Office PRC sample: %s", summary)
     return summary
 

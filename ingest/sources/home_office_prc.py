@@ -1,4 +1,4 @@
-"""Home Office police recorded crime: the quarterly CSP open data tables, and the force-level rolling year.
+"""Home Office police recorded crime: the quarterly CSP and PFA open data tables, and the force-level rolling year.
 
 The same small surface as every source:
   * ``files_for`` / ``is_published`` — what there is to fetch (the current release's files,
@@ -6,13 +6,16 @@ The same small surface as every source:
     configured files);
   * ``fetch``  — land each file; ODS/XLSX sheets (one per financial year) and multi-year
     CSV editions become one CSV per financial year here;
-  * ``load``   — replace each financial year's partition in ``raw.home_office_prc_csp``, and
-    the rolling-year table's edition in ``raw.home_office_prc_pfa_rolling_year``; gate; commit.
+  * ``load``   — replace each financial year's partition in ``raw.home_office_prc_csp`` (CSP
+    table) or ``raw.home_office_prc_pfa_quarterly`` (PFA table), and the rolling-year table's
+    edition in ``raw.home_office_prc_pfa_rolling_year``; gate; commit.
 
 This is the official statistic (police.uk is for maps and local detail). Labels drift
 between years ("Theft Offences"/"Theft offences"), CSP names are not ONS's ("Northern
-Devon"), and columns move: columns are found by pattern, and staging maps labels and names
-through curated seeds.
+Devon"), and columns are renamed between vintages (``Force Name``/``Police Force``,
+``Number of Offences``/``Offence Count``, see :data:`HEADER_VARIANTS`): columns are found by
+pattern, a header cell that two columns' patterns would both take is refused naming both,
+and staging maps labels and names through curated seeds.
 """
 
 from __future__ import annotations
@@ -38,25 +41,59 @@ SOURCE = "home_office_prc"
 FINANCIAL_YEAR = re.compile(r"^(?P<start>(?:19|20)\d{2})\s*[-_/]\s*(?P<end>\d{2})$")
 DEFAULT_SHEET_PATTERN = r"(?:19|20)\d{2}\s*[-_]\s*\d{2}"  # 2002-03 (older files), 2015_16 (newer)
 
+# Every header spelling documented across vintages, 2002-03 to the current ODS (shared/data/
+# home_office_prc/SOURCES.md, shared/data-contracts.md). The patterns below accept each of them
+# and no cell matches two columns' patterns (tests/unit/test_home_office_formats.py holds both).
+HEADER_VARIANTS: dict[str, tuple[str, ...]] = {
+    "financial_year": ("Financial Year",),
+    "financial_quarter": ("Financial Quarter",),
+    # "Force Name" in most vintages, "Police Force" in the 2024-25 release (prc-csp-mar16-dec24-tables-*.xlsx),
+    # "PFA Name" in some; "PFA" is the rolling-year table's spelling.
+    "force_name": ("Force Name", "Police Force", "PFA Name", "Police Force Name", "Police Force Area", "PFA"),
+    "csp_name": ("CSP Name", "Community Safety Partnership", "Community Safety Partnership Name"),
+    "offence_description": ("Offence Description",),
+    "offence_group": ("Offence Group",),
+    "offence_subgroup": ("Offence Subgroup", "Offence Sub-group", "Offence Sub group"),
+    "offence_code": ("Offence Code",),
+    # "Number of Offences" in most vintages, "Offence Count" in the 2024-25 release.
+    "offence_count": ("Number of Offences", "Offence Count", "Offences"),
+}
+
+_FINANCIAL_YEAR = Column("financial_year", r"Financial\s*Year", clean=Clean.FINANCIAL_YEAR)
+_FINANCIAL_QUARTER = Column("financial_quarter", r"Financial\s*Quarter", "INTEGER", clean=Clean.INTEGER_TEXT)
+_FORCE_NAME = Column("force_name", r"(?:Police\s*)?Force(?:\s*Name)?|Police\s*Force\s*Area(?:\s*Name)?|PFA(?:\s*Name)?",
+                     clean=Clean.REPAIR_TEXT)
+_CSP_NAME = Column("csp_name", r"CSP\s*Name|Community\s*Safety\s*Partnership(?:\s*Name)?", clean=Clean.REPAIR_TEXT)
+_OFFENCE_COLUMNS = (
+    Column("offence_description", r"Offence\s*Description"),
+    Column("offence_group", r"Offence\s*Group"),
+    Column("offence_subgroup", r"Offence\s*Sub\s*-?\s*group"),
+    Column("offence_code", r"Offence\s*Code"),
+    Column("offence_count", r"Number\s*of\s*Offences|Offence\s*Count|Offences", "BIGINT", clean=Clean.INTEGER_TEXT),
+)
+
 CSP_QUARTERLY = Contract(
     dataset="csp_quarterly",
     table="home_office_prc_csp",
     description="Police recorded crime by community safety partnership, financial quarter and offence code.",
-    columns=(
-        Column("financial_year", r"Financial\s*Year"),
-        Column("financial_quarter", r"Financial\s*Quarter", "INTEGER", clean=Clean.INTEGER_TEXT),
-        Column("force_name", r"(?:Police\s*)?Force\s*Name|PFA\s*Name", clean=Clean.REPAIR_TEXT),
-        Column("csp_name", r"CSP\s*Name|Community\s*Safety\s*Partnership(?:\s*Name)?", clean=Clean.REPAIR_TEXT),
-        Column("offence_description", r"Offence\s*Description"),
-        Column("offence_group", r"Offence\s*Group"),
-        Column("offence_subgroup", r"Offence\s*Sub-?\s*group"),
-        Column("offence_code", r"Offence\s*Code"),
-        # "Number of Offences"; some vintages say "Offence Count".
-        Column("offence_count", r"Number\s*of\s*Offences|Offence\s*Count|Offences", "BIGINT", clean=Clean.INTEGER_TEXT),
-    ),
+    columns=(_FINANCIAL_YEAR, _FINANCIAL_QUARTER, _FORCE_NAME, _CSP_NAME, *_OFFENCE_COLUMNS),
     partition=("_financial_year",),
     header_starts_with=("Financial Year",),
 )
+
+# prc-pfa-mar2013-onwards-tables-<ddmmyy>.ods: the CSP table's long layout without a CSP column,
+# with rows for British Transport Police, Action Fraud, CIFAS and UK Finance besides the 43 forces.
+PFA_QUARTERLY = Contract(
+    dataset="pfa_quarterly",
+    table="home_office_prc_pfa_quarterly",
+    description="Police recorded crime by police force area (and national body), financial quarter and offence code.",
+    columns=(_FINANCIAL_YEAR, _FINANCIAL_QUARTER, _FORCE_NAME, *_OFFENCE_COLUMNS),
+    partition=("_financial_year",),
+    header_starts_with=("Financial Year",),
+    other_layouts=(("the CSP-level table (it has a CSP column); configure it as dataset csp_quarterly",
+                    r"(?i)(?:^|,)\s*(?:CSP\s*Name|Community\s*Safety\s*Partnership(?:\s*Name)?)\s*(?:,|$)"),),
+)
+QUARTERLY = (CSP_QUARTERLY, PFA_QUARTERLY)  # one partition per financial year
 
 PFA_ROLLING_YEAR = Contract(
     dataset="pfa_rolling_year",
@@ -72,12 +109,33 @@ PFA_ROLLING_YEAR = Contract(
     partition=("_edition",),
 )
 
-CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (CSP_QUARTERLY, PFA_ROLLING_YEAR)}
+CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (CSP_QUARTERLY, PFA_QUARTERLY, PFA_ROLLING_YEAR)}
 
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
     """Create this source's raw tables (and the shared ones) if they do not exist."""
     rl.ensure_tables(con, CONTRACTS.values())
+
+
+def refuse_ambiguous_header(header: list[str] | tuple[str, ...], contract: Contract, label: str) -> None:
+    """Refuse a header cell that two of the contract's columns would both take, naming both.
+
+    ``reference_load.match_header`` gives a cell to the first column whose pattern matches;
+    with patterns as generous as these, a new spelling could fit two, and taking the first
+    would load it into the wrong column without a word. Two cells for one column
+    (``Force Name`` and ``Police Force`` side by side) are refused by ``match_header`` itself.
+    """
+    clashes = []
+    for cell in header:
+        columns = [c for c in contract.columns if re.fullmatch(c.pattern, cell, flags=re.IGNORECASE)]
+        if len(columns) > 1:
+            clashes.append(f"{cell!r} would be both " + " and ".join(
+                f"{c.name} (like {rl.readable_pattern(c.pattern)})" for c in columns))
+    if clashes:
+        raise rl.HeaderError(
+            f"{label}: ambiguous header for raw.{contract.table}: {'; '.join(clashes)}. Found: {list(header)}. "
+            f"Nothing was loaded from this file; make the {contract.dataset} contract's patterns tell them apart."
+        )
 
 
 def financial_year_label(text: str) -> str:
@@ -137,9 +195,10 @@ def files_for(settings: "Settings", quarter: str | None = None) -> list[rl.Sourc
                 entry = {"dataset": rule["dataset"], "name": url.rsplit("/", 1)[-1], "url": url,
                          **{k: v for k, v in rule.items() if k not in {"dataset", "link_pattern"}}}
                 files.append(rl.SourceFile.from_config(SOURCE, entry, f"[{SOURCE}] discover"))
+    quarterly = {c.dataset for c in QUARTERLY}
     files = [
         dataclasses.replace(f, sheet_pattern=DEFAULT_SHEET_PATTERN)
-        if f.dataset == CSP_QUARTERLY.dataset and f.is_spreadsheet and not (f.sheets or f.sheet_pattern) else f
+        if f.dataset in quarterly and f.is_spreadsheet and not (f.sheets or f.sheet_pattern) else f
         for f in files
     ]
     log.info("%s files for %s: %s", SOURCE, quarter or "now", [f.name for f in files])
@@ -156,28 +215,31 @@ def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
 
 
 def fetch(settings: "Settings", quarter: str | None = None, files: list[rl.SourceFile] | None = None) -> list[dict]:
-    """Land every file; a multi-year CSP CSV is split into one CSV per financial year."""
+    """Land every file; a multi-year CSP or PFA CSV is split into one CSV per financial year."""
     files = files if files is not None else files_for(settings, quarter)
     landed = rl.fetch_files(files, settings.paths.landing_dir, _section(settings))
+    quarterly = {c.dataset for c in QUARTERLY}
     for item in landed:
-        if item.file.dataset == CSP_QUARTERLY.dataset and not item.file.is_spreadsheet:
+        if item.file.dataset in quarterly and not item.file.is_spreadsheet:
             item.units = [u for unit in item.units for u in split_by_financial_year(unit)]
             rl.write_units(settings.paths.landing_dir, item)
     return rl.fetch_summary(landed)
 
 
 def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
-    """One CSV per financial year of a CSP CSV edition, so each year is its own partition.
+    """One CSV per financial year of a CSP or PFA CSV edition, so each year is its own partition.
 
     DuckDB splits the file (columns read as text, header and notes kept as published).
     A line DuckDB cannot read stops the split with its line number: splitting past it could
-    drop the row silently.
+    drop the row silently. The years' files together hold exactly the file's rows (checked).
     """
     import duckdb
 
+    contract = CONTRACTS[unit.dataset]
     source = Path(unit.csv_path)
-    header, header_line = rl.read_header(source, CSP_QUARTERLY, unit.source_file)
-    match = rl.match_header(header, CSP_QUARTERLY, unit.source_file, header_line)
+    header, header_line = rl.read_header(source, contract, unit.source_file)
+    refuse_ambiguous_header(header, contract, unit.source_file)
+    match = rl.match_header(header, contract, unit.source_file, header_line)
     fy = f"c{match.positions()['financial_year']}"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     with source.open("rb") as handle:
@@ -199,20 +261,26 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
                 f"{unit.source_file}: cannot split by financial year: DuckDB could not read line(s) "
                 f"{[b[0] for b in bad]} ({bad[0][1]}). Nothing was loaded; check the published file."
             )
-        years = [r[0] for r in con.execute(f"select distinct trim({fy}) from t order by 1").fetchall()]
-        units = []
-        for raw_year in years:
+        (rows_in,) = con.execute("select count(*) from t").fetchall()[0]
+        # One file per financial year, however each row spells it (2002-03 and 2002/03 are one year).
+        spellings: dict[str, list[str]] = {}
+        for (raw_year,) in con.execute(f"select distinct trim({fy}) from t order by 1").fetchall():
             try:
                 label = financial_year_label(raw_year or "")
             except ValueError as exc:
                 raise rl.LoadError(f"{unit.source_file}: Financial Year {raw_year!r} is not a financial year "
                                    "like 2023/24; nothing was loaded") from exc
+            spellings.setdefault(label, []).append(raw_year)
+        rows_out = 0
+        units = []
+        for label, raw_years in sorted(spellings.items()):
             body = out_dir / f".{label.replace('/', '_')}.body"
-            con.execute(
-                f"copy (select * exclude (_row) from t where trim({fy}) = ? order by _row) "
+            (written,) = con.execute(
+                f"copy (select * exclude (_row) from t where list_contains(?, trim({fy})) order by _row) "
                 "to ? (header false, delimiter ',', quote '\"')",
-                [raw_year, str(body)],
-            )
+                [raw_years, str(body)],
+            ).fetchall()[0]
+            rows_out += int(written)
             target = out_dir / f"{label.replace('/', '_')}.csv"
             tmp = target.with_name(f".{target.name}.part")
             with tmp.open("wb") as out, body.open("rb") as rows:
@@ -222,6 +290,9 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
             os.replace(tmp, target)
             body.unlink()
             units.append(rl.Unit(unit.dataset, str(target), f"{unit.source_file} [{label}]", label))
+        if rows_out != rows_in:
+            raise rl.LoadError(f"{unit.source_file}: split by financial year wrote {rows_out} of its {rows_in} data rows; "
+                               "nothing was loaded")
     finally:
         con.close()
     return units
@@ -232,7 +303,9 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
 
 def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
     contract = CONTRACTS[unit.dataset]
-    if contract is CSP_QUARTERLY:
+    if contract in QUARTERLY:
+        header, _ = rl.read_header(Path(unit.csv_path), contract, unit.source_file)
+        refuse_ambiguous_header(header, contract, unit.source_file)
         if unit.sheet is None:
             raise rl.LoadError(f"{unit.source_file}: no financial year for this unit; run fetch again")
         partition = {"_financial_year": financial_year_label(unit.sheet)}
