@@ -57,6 +57,167 @@ class LoadResult:
     source_file: str
     rows_loaded: int
     rows_rejected: int
+    rows_in: int | None = None  # records in the file, counted from its bytes (scan_file)
+    rows_before: int = 0  # rows the partition held before this load replaced them
+    scan: "FileScan | None" = None
+    reject_samples: tuple[str, ...] = ()  # "line N: DuckDB's reason", a few, for the operator
+
+    @property
+    def reject_share(self) -> float:
+        return self.rows_rejected / self.rows_in if self.rows_in else 0.0
+
+    @property
+    def shrink_share(self) -> float:
+        """How much smaller the new partition is than the one it replaces (0 when it grew)."""
+        return max(0.0, 1 - self.rows_loaded / self.rows_before) if self.rows_before else 0.0
+
+
+@dataclass(frozen=True)
+class PartitionLimits:
+    """When a new file may not replace its partition (config: ``[police_uk] max_reject_share``…)."""
+
+    max_reject_share: float = 0.01
+    max_shrink_share: float = 0.2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a file's rows may not replace its partition.
+
+    ``status`` is what the load log records: ``refused`` (the file is broken: two files joined, a
+    quote never closed, a changed header) or ``held`` (the rows do not add up, or the file would
+    replace good data with much less). ``acceptable``: an operator may load it anyway.
+    """
+
+    status: str
+    reason: str
+    acceptable: bool = False
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.1f}%" if share >= 0.001 or share == 0 else f"{100 * share:.2f}%"
+
+
+def problems(result: LoadResult, limits: PartitionLimits) -> list[Problem]:
+    """What stops ``result`` from replacing its partition, most serious first (empty: it may)."""
+    label = result.source_file
+    found: list[Problem] = []
+    broken = result.scan.broken_reason(label) if result.scan is not None else None
+    if broken:
+        found.append(Problem("refused", broken))
+    if result.rows_in is not None and result.rows_loaded + result.rows_rejected != result.rows_in:
+        missing = result.rows_in - result.rows_loaded - result.rows_rejected
+        found.append(Problem("held", (
+            f"{label}: the file holds {result.rows_in:,} rows but {result.rows_loaded:,} were loaded and "
+            f"{result.rows_rejected:,} rejected: {abs(missing):,} rows {'unaccounted for' if missing > 0 else 'too many'} "
+            "(a row DuckDB's reader skipped, e.g. a field over its line-size limit). Nothing from this "
+            "file replaced the partition.")))
+    if result.reject_share > limits.max_reject_share:
+        found.append(Problem("held", (
+            f"{label}: {result.rows_rejected:,} of {result.rows_in:,} rows ({_pct(result.reject_share)}) could "
+            f"not be read (the limit is {_pct(limits.max_reject_share)}, max_reject_share)"
+            + (f", e.g. {'; '.join(result.reject_samples)}" if result.reject_samples else "") + "."),
+            acceptable=True))
+    if result.shrink_share > limits.max_shrink_share:
+        found.append(Problem("held", (
+            f"{label}: would replace {result.rows_before:,} rows with {result.rows_loaded:,} "
+            f"({_pct(result.shrink_share)} fewer; the limit is {_pct(limits.max_shrink_share)}, "
+            "max_shrink_share)."), acceptable=True))
+    return found
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What a file holds, counted from its bytes without DuckDB's parser.
+
+    ``records`` is the number of data records (header excluded): non-blank lines, a quoted
+    field spanning lines counted once, line ends ``\n``, ``\r\n`` or a lone ``\r`` (as DuckDB
+    reads them). It is the independent count every load is checked against: rows in =
+    rows loaded + rows rejected.
+    """
+
+    records: int
+    line_endings: str  # LF | CRLF | CR | mixed | none
+    header_repeated_at: tuple[int, ...] = ()  # physical lines (1-based) that repeat the header
+    copy_starts_at: int | None = None  # physical line where the file's first rows start again
+    unterminated_quote_at: int | None = None  # physical line of a quote never closed
+
+    def broken_reason(self, label: str) -> str | None:
+        """Why the file is not a publisher file as published (two files joined, a cut quote), or None."""
+        if self.header_repeated_at:
+            lines = ", ".join(str(n) for n in self.header_repeated_at[:5])
+            return (f"{label}: the header line appears again inside the file (line {lines}): two files "
+                    "were joined into one, so its rows would be loaded twice")
+        if self.copy_starts_at is not None:
+            return (f"{label}: the file's first rows start again at line {self.copy_starts_at}: the file "
+                    "was concatenated with itself, so its rows would be loaded twice")
+        if self.unterminated_quote_at is not None:
+            return (f"{label}: a quote opened on line {self.unterminated_quote_at} is never closed, so "
+                    "every row after it would be read as one value")
+        return None
+
+
+# Rows compared when looking for a file that starts again part-way (concatenated with itself):
+# long enough that genuine repeats (BTP files repeat whole rows, in runs of a few) never match.
+_COPY_PROBE_LINES = 25
+
+
+def scan_file(path: Path) -> FileScan:
+    """Count a CSV's records and look for signs of a broken file, from its bytes alone.
+
+    Line ends are counted with ``bytes.count`` (fast: police.uk members are tens of MB); only a
+    file with a quote character or a blank line is walked line by line.
+    """
+    data = path.read_bytes()
+    crlf = data.count(b"\r\n")
+    lf_only = data.count(b"\n") - crlf
+    cr_only = data.count(b"\r") - crlf
+    kinds = [name for name, n in (("CRLF", crlf), ("LF", lf_only), ("CR", cr_only)) if n]
+    endings = kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none")
+    text = data if not cr_only and not crlf else data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if text and not text.endswith(b"\n"):
+        text += b"\n"
+    header_end = text.find(b"\n")
+    header = text[:header_end] if header_end >= 0 else text
+
+    def line_number(offset: int) -> int:  # 1-based physical line of a byte offset
+        return text.count(b"\n", 0, offset) + 1
+
+    unterminated = None
+    if b'"' not in text and b"\n\n" not in text:
+        records = max(text.count(b"\n") - 1, 0)
+    else:
+        records, open_at, in_quote = 0, None, False
+        for number, line in enumerate(text.split(b"\n")[1:-1], start=2):
+            if not in_quote:
+                if not line:
+                    continue  # DuckDB skips blank lines
+                records += 1
+                open_at = number
+            if line.count(b'"') % 2:
+                in_quote = not in_quote
+        if in_quote:
+            unterminated = open_at
+
+    repeated: list[int] = []
+    if header:
+        at = text.find(b"\n" + header + b"\n")
+        while at >= 0 and len(repeated) < 5:
+            repeated.append(line_number(at + 1))
+            at = text.find(b"\n" + header + b"\n", at + 1)
+
+    # A file concatenated with itself: its first rows appear again, in order, at a line start.
+    copy_at = None
+    probe_end = header_end
+    for _ in range(_COPY_PROBE_LINES):
+        probe_end = text.find(b"\n", probe_end + 1) if probe_end >= 0 else -1
+    if header_end >= 0 and probe_end >= 0 and records >= 2 * _COPY_PROBE_LINES:
+        probe = text[header_end:probe_end + 1]  # "\n" + the first rows + "\n"
+        found = text.find(probe, probe_end)
+        if found >= 0:
+            copy_at = line_number(found + 1)
+    return FileScan(records=records, line_endings=endings, header_repeated_at=tuple(repeated),
+                    copy_starts_at=copy_at, unterminated_quote_at=unterminated)
 
 
 def read_header(path: Path, label: str) -> list[str]:
@@ -188,6 +349,35 @@ def _file_map(files: Sequence[CsvFile], name: str) -> str:
     return "MAP {" + ", ".join(f"{_sql_text(str(f.path))}: {_sql_text(f.lineage[name])}" for f in files) + "}"
 
 
+def is_out_of_space(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(sign in text for sign in ("No space left on device", "Disk full", "disk is full", "File too large"))
+
+
+def read_failure_message(files: Sequence[CsvFile], scans: dict[str, FileScan], exc: BaseException) -> str:
+    """Say what stopped DuckDB, in the operator's terms: the file and the real cause.
+
+    DuckDB's CSV errors end with advice for its own options ("Possible fixes: … strict_mode"),
+    which does not apply to a loader with a fixed contract: it is cut, and what the bytes show
+    (two files joined, a quote never closed, line ends) is said instead.
+    """
+    names = f"{', '.join(i.label for i in files[:3])}{'…' if len(files) > 3 else ''}"
+    if is_out_of_space(exc):
+        return (f"{names}: the warehouse ran out of disk space while loading ({str(exc).splitlines()[0]}). "
+                "Nothing was loaded and the previous rows are kept; free space on the warehouse's disk "
+                "and rerun.")
+    detail = str(exc).split("Possible fixes:")[0].strip()
+    for item in files:
+        reason = scans[item.label].broken_reason(item.label) if item.label in scans else None
+        if reason:
+            return f"{reason}. DuckDB stopped reading it: {detail.splitlines()[0] if detail else exc}"
+    endings = {item.label: scans[item.label].line_endings for item in files if item.label in scans}
+    mixed = [label for label, kind in endings.items() if kind == "mixed"]
+    note = (f" ({', '.join(mixed[:3])} mixes CRLF and LF line ends, which DuckDB reads; the cause is "
+            "elsewhere)") if mixed else ""
+    return f"{names}: DuckDB could not read the file{'s' if len(files) > 1 else ''}: {detail}{note}"
+
+
 def check_headers(
     files: Sequence[CsvFile], columns: Sequence[TypedColumn], other_formats: dict[str, Sequence[str]] | None = None
 ) -> dict[str, LoadError]:
@@ -258,7 +448,15 @@ def replace_partitions(
     if len(set(paths)) != len(paths):
         raise ValueError("a file is listed twice")
 
+    # Counted before DuckDB reads anything: the check that every row is accounted for, and the
+    # signs of a broken file (two files joined, a quote never closed), come from the bytes.
+    scans = {item.label: scan_file(item.path) for item in files}
+
     where, where_params = _partition_filter(files, partition_keys)
+    key_columns = ", ".join(quote_identifier(k) for k in partition_keys)
+    before = {tuple(row[:-1]): int(row[-1]) for row in con.execute(
+        f"select {key_columns}, count(*) from raw.{table} where {where} group by all", where_params
+    ).fetchall()}
     con.execute(f"delete from raw.{table} where {where}", where_params)
     con.execute(f"drop table if exists {REJECTS_TABLE}; drop table if exists {REJECTS_SCAN};")
 
@@ -295,8 +493,7 @@ def replace_partitions(
             [paths],
         )
     except Exception as exc:  # duckdb raises several error classes for an unreadable file
-        raise LoadError(f"{', '.join(i.label for i in files[:3])}{'…' if len(files) > 3 else ''}: "
-                        f"DuckDB could not read the files: {exc}") from exc
+        raise LoadError(read_failure_message(files, scans, exc)) from exc
 
     rejected_keys = sorted({(i.rejects_key["dataset"], i.rejects_key["force_id"], i.rejects_key["month"]) for i in files})
     con.execute(
@@ -325,6 +522,18 @@ def replace_partitions(
         group by s.file_path
         """
     ).fetchall())
+    samples: dict[str, list[str]] = {}
+    if rejected:
+        for path, line, message in con.execute(
+            f"""
+            select s.file_path, e.line, any_value(e.error_message)
+            from {REJECTS_TABLE} as e
+            join {REJECTS_SCAN} as s on e.scan_id = s.scan_id and e.file_id = s.file_id
+            group by s.file_path, e.line qualify row_number() over (partition by s.file_path order by e.line) <= 3
+            order by s.file_path, e.line
+            """
+        ).fetchall():
+            samples.setdefault(path, []).append(f"line {line}: {message.splitlines()[0] if message else '?'}")
     # Rows per file, by the lineage value that tells files apart (the source file name).
     file_key = "_source_file" if "_source_file" in lineage_names else lineage_names[0]
     loaded = dict(con.execute(
@@ -336,6 +545,10 @@ def replace_partitions(
         rows_rejected = int(rejected.get(str(item.path), 0))
         if rows_rejected:
             log.warning("%s: %d malformed rows kept in raw.load_rejects", item.label, rows_rejected)
-        results[item.label] = LoadResult(table=table, source_file=item.label, rows_loaded=rows_loaded,
-                                         rows_rejected=rows_rejected)
+        scan = scans[item.label]
+        results[item.label] = LoadResult(
+            table=table, source_file=item.label, rows_loaded=rows_loaded, rows_rejected=rows_rejected,
+            rows_in=scan.records, rows_before=before.get(tuple(str(item.lineage[k]) for k in partition_keys), 0),
+            scan=scan, reject_samples=tuple(samples.get(str(item.path), ())),
+        )
     return results

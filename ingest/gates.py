@@ -78,10 +78,18 @@ class Finding(dict):
         if self.get("exception"):
             parts.append(f"could not be evaluated: {self['exception']}")
         elif self.get("unexpected_count") is not None:
+            # One denominator, said plainly: the values the expectation looked at (empty values
+            # are not checked by most expectations), then the partition's rows for scale.
+            rows, missing = self.get("element_count"), self.get("missing_count")
+            checked = rows - missing if isinstance(rows, int) and isinstance(missing, int) else rows
             pct = self.get("unexpected_percent")
-            base = "of non-empty values" if self.get("missing_count") is not None else "of rows checked"
-            pct_text = f" ({pct:.2f}% {base})" if isinstance(pct, (int, float)) else ""
-            parts.append(f"{self['unexpected_count']} unexpected of {self.get('element_count')} rows{pct_text}")
+            pct_text = f" ({pct:.2f}%)" if isinstance(pct, (int, float)) else ""
+            if missing:
+                parts.append(f"{self['unexpected_count']:,} of {checked:,} non-empty values{pct_text}; "
+                             f"{rows:,} rows in the partition")
+            else:
+                parts.append(f"{self['unexpected_count']:,} of {rows:,} rows{pct_text}" if isinstance(rows, int)
+                             else f"{self['unexpected_count']} unexpected{pct_text}")
             if self.get("mostly") is not None:
                 parts.append(f"(allowed: up to {100 * (1 - self['mostly']):.0f}% unexpected)")
         elif self.get("details"):
@@ -168,7 +176,8 @@ def _failure_message(report: GateReport) -> str:
         if failure.get("why"):
             lines.append(f"     why it matters: {failure['why']}")
         for row in failure.get("sample_rows", [])[:SAMPLE_SIZE]:
-            lines.append(f"     partition row {row.get('_row')}: {_short(_compact_row(row), 300)}")
+            where = f"row {row['_row']} of the partition" if row.get("_row") is not None else "a row"
+            lines.append(f"     {where}: {_short(_compact_row(row), 300)}")
     if report.warnings:
         lines.append(f"  ({len(report.warnings)} warning(s) too, not blocking; see the result file.)")
     source = report.source_file

@@ -44,12 +44,15 @@ create table if not exists raw.load_log (
     month varchar not null,
     source_file varchar,
     archive_sha256 varchar,
-    status varchar not null,            -- loaded | absent
-    rows_loaded bigint not null,
+    status varchar not null,            -- loaded | accepted | absent | held | refused
+    rows_loaded bigint not null,        -- rows the partition holds after this attempt
     rows_rejected bigint not null,
     loaded_at timestamp not null,
     primary key (dataset, force_id, month)
 );
+-- Added after the first release: an existing warehouse gains them on its next connection.
+alter table raw.load_log add column if not exists rows_in bigint;    -- records in the file, counted from its bytes
+alter table raw.load_log add column if not exists reason varchar;    -- why it was held, refused or accepted
 create table if not exists raw.load_rejects (
     dataset varchar not null,
     force_id varchar not null,
@@ -63,6 +66,23 @@ create table if not exists raw.load_rejects (
     _loaded_at timestamp not null
 );
 """
+
+
+LOAD_LOG_COLUMNS = ("dataset", "force_id", "month", "source_file", "archive_sha256", "status", "rows_loaded",
+                    "rows_rejected", "loaded_at", "rows_in", "reason")
+
+
+def record_loads(con: "duckdb.DuckDBPyConnection", rows: list[dict]) -> None:
+    """Write ``raw.load_log`` rows (one per dataset, force and month; the latest attempt wins).
+
+    Each row is a dict of :data:`LOAD_LOG_COLUMNS`; ``rows_in`` and ``reason`` may be left out.
+    """
+    if not rows:
+        return
+    columns = ", ".join(LOAD_LOG_COLUMNS)
+    values = ", ".join(["(" + ", ".join("?" * len(LOAD_LOG_COLUMNS)) + ")"] * len(rows))
+    con.execute(f"insert or replace into raw.load_log ({columns}) values {values}",
+                [row.get(column) for row in rows for column in LOAD_LOG_COLUMNS])
 
 
 def quote_identifier(name: str) -> str:

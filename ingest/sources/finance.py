@@ -635,7 +635,8 @@ def _load_plan(con: "duckdb.DuckDBPyConnection", landed: rl.Landed, unit: rl.Uni
                 )
                 rl.gate_partition(con, contract.table, partition, results_dir=results_dir)
             con.execute(
-                "insert or replace into raw.load_log values (?, ?, ?, ?, ?, 'loaded', ?, 0, ?)",
+                "insert or replace into raw.load_log (dataset, force_id, month, source_file, archive_sha256, status, "
+                "rows_loaded, rows_rejected, loaded_at) values (?, ?, ?, ?, ?, 'loaded', ?, 0, ?)",
                 [contract.table, plan.force_id, plan.plan_year, f"{unit.source_file}!{spec.sheet}", landed.sha256,
                  len(rows), loaded_at],
             )

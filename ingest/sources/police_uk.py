@@ -13,12 +13,24 @@ import json
 import logging
 import shutil
 import zipfile
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest.config import MONTH_PATTERN, Settings, validate_force_id
-from ingest.csv_load import CsvFile, LoadError, TypedColumn, check_headers, replace_partitions
+from ingest.csv_load import (
+    CsvFile,
+    LoadError,
+    LoadResult,
+    PartitionLimits,
+    Problem,
+    TypedColumn,
+    check_headers,
+    is_out_of_space,
+    problems,
+    replace_partitions,
+)
 from ingest.landing import (
     LandingError,
     ManifestRow,
@@ -30,7 +42,7 @@ from ingest.landing import (
     verify_zip,
 )
 from ingest.sources.police_uk_contract import DATASETS, LEGACY_2011_STREET_HEADER, LINEAGE_COLUMNS, Dataset
-from ingest.warehouse import connect
+from ingest.warehouse import connect, record_loads
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +124,16 @@ def verify_archive(path: Path) -> None:
     if unsafe:
         raise LandingError(
             f"{path.name}: refusing an archive with member paths outside its folder: {unsafe[:5]}"
+        )
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    # zipfile returns the last of two members with one name: which copy would load is an accident.
+    twice = sorted(name for name, n in Counter(names).items() if n > 1)
+    if twice:
+        raise LandingError(
+            f"{path.name}: refusing an archive that holds the same member name more than once "
+            f"({len(twice)} name(s): {', '.join(twice[:5])}{'…' if len(twice) > 5 else ''}); which copy is "
+            "the publisher's cannot be told. Nothing was extracted; fetch the month again."
         )
 
 
@@ -231,16 +253,56 @@ def _month_files(fetched: FetchResult, forces: list[str], loaded_at: datetime) -
     return files
 
 
-def _refused_headers(fetched: FetchResult, forces: list[str]) -> dict[str, str]:
+@dataclass
+class NotLoaded:
+    """A force-month whose files did not replace its partition: its previous rows are kept.
+
+    ``status`` is what the load log records: ``refused`` (a broken file: changed header, two
+    files joined, a failed gate, unreadable) or ``held`` (rows that do not add up, too many
+    rejects, far fewer rows than before). ``attempts``: each dataset's rolled-back load, if any.
+    """
+
+    status: str
+    reason: str
+    attempts: dict[str, LoadResult] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What decides whether a file may replace its partition (from ``[police_uk]``)."""
+
+    limits: PartitionLimits
+    accepted: frozenset[tuple[str, str]]  # (force, month) an operator accepted despite a hold
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "_Rules":
+        police = settings.police_uk
+        accepted = set()
+        for item in getattr(police, "accept_held", ()) or ():
+            force_id, _, month = str(item).partition(":")
+            accepted.add((force_id, month))
+        return cls(
+            limits=PartitionLimits(
+                max_reject_share=float(getattr(police, "max_reject_share", PartitionLimits.max_reject_share)),
+                max_shrink_share=float(getattr(police, "max_shrink_share", PartitionLimits.max_shrink_share)),
+            ),
+            accepted=frozenset(accepted),
+        )
+
+
+def _refused_headers(fetched: FetchResult, forces: list[str]) -> dict[str, NotLoaded]:
     """Forces with a file whose header is not the contract's (checked per file, one line each)."""
-    refused: dict[str, str] = {}
+    refused: dict[str, NotLoaded] = {}
     files = _month_files(fetched, forces, datetime.now(timezone.utc))
     for dataset in DATASETS:
         present = [(force_id, item) for force_id, item in files[dataset.kind] if item is not None]
         errors = check_headers([item for _, item in present], _typed_columns(dataset), OLDER_FORMATS)
         for force_id, item in present:
             if item.label in errors and force_id not in refused:
-                refused[force_id] = f"{force_id} {fetched.month}: {errors[item.label]}"
+                refused[force_id] = NotLoaded("refused", f"{force_id} {fetched.month}: {errors[item.label]}")
     return refused
 
 
@@ -256,14 +318,41 @@ def _log_warnings(table: str, month: str, reports: list) -> None:
                     table, month, key, len(forces), ", ".join(forces))
 
 
+def _rollback(con) -> None:
+    """Roll back, saying nothing if DuckDB already ended the transaction (it does on a failed write)."""
+    try:
+        con.execute("rollback")
+    except Exception:  # "cannot rollback - no transaction is active" would hide the real error
+        pass
+
+
+def _judge(result: LoadResult, report, force_id: str, month: str, rules: _Rules) -> tuple[str, str | None, bool]:
+    """(status, reason, may replace the partition) for one file's load and gate."""
+    from ingest import gates
+
+    found = problems(result, rules.limits)
+    if not report.success:
+        found.append(Problem("refused", str(gates.GateFailed(report))))
+    blocking = [p for p in found if not (p.acceptable and (force_id, month) in rules.accepted)]
+    if blocking:
+        status = "refused" if any(p.status == "refused" for p in blocking) else "held"
+        return status, "\n".join(f"{force_id} {month} {status}: {p.reason}" for p in blocking), False
+    if found:
+        reason = "; ".join(p.reason for p in found)
+        return "accepted", f"accepted by [police_uk] accept_held despite: {reason}", True
+    return "loaded", None, True
+
+
 def _load_batch(
-    con, batch: dict[str, FetchResult], forces: dict[str, list[str]], results_dirs: dict[str, Path | None]
-) -> tuple[dict[str, dict], dict[tuple[str, str], str]]:
+    con, batch: dict[str, FetchResult], forces: dict[str, list[str]], results_dirs: dict[str, Path | None],
+    rules: _Rules,
+) -> tuple[dict[str, dict], dict[tuple[str, str], NotLoaded]]:
     """Load and gate ``forces[month]`` of every month in ``batch`` (all three datasets) in one transaction.
 
     Each dataset is read in one statement over every file of the batch; each force-month is then
-    gated in-database. If any force-month fails its gate, nothing is committed and the failed
-    (month, force) pairs are returned, so the caller can load the others without them.
+    gated in-database and its files checked against the rules (every row accounted for, reject
+    share, shrink). If any force-month fails, nothing is committed and the failed (month, force)
+    pairs are returned, so the caller can load the others without them.
     Returns the loaded summary per month (force -> dataset -> status and counts).
     """
     from ingest import gates
@@ -271,8 +360,9 @@ def _load_batch(
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     files = {month: _month_files(batch[month], forces[month], loaded_at) for month in batch}
     summary: dict[str, dict[str, dict]] = {month: {f: {} for f in forces[month]} for month in batch}
-    failed: dict[tuple[str, str], str] = {}
-    log_rows: list[list] = []
+    failed: dict[tuple[str, str], NotLoaded] = {}
+    attempts: dict[tuple[str, str], dict[str, LoadResult]] = {}
+    log_rows: list[dict] = []
     con.execute("begin transaction")
     try:
         for dataset in DATASETS:
@@ -282,8 +372,9 @@ def _load_batch(
                     if item is None:
                         # The publisher leaves gaps (stop and search often; some forces miss whole months).
                         # Keep what an earlier archive gave us: absence is recorded, not loaded as zero rows.
-                        log_rows.append([dataset.table, force_id, month, None, batch[month].sha256, "absent", 0, 0,
-                                         loaded_at])
+                        log_rows.append({"dataset": dataset.table, "force_id": force_id, "month": month,
+                                         "archive_sha256": batch[month].sha256, "status": "absent",
+                                         "rows_loaded": 0, "rows_rejected": 0, "loaded_at": loaded_at})
                         summary[month][force_id][dataset.kind] = {"status": "absent"}
                     else:
                         present.append((month, force_id, item))
@@ -302,26 +393,46 @@ def _load_batch(
             for month in batch:
                 _log_warnings(dataset.table, month, [r for r in reports if r.partition["_month"] == month])
             for (month, force_id, item), report in zip(present, reports):
-                if not report.success:
-                    failed.setdefault((month, force_id), f"{force_id} {month}: {gates.GateFailed(report)}")
-                    continue
                 result = results[item.label]
-                log_rows.append([dataset.table, force_id, month, item.label, batch[month].sha256, "loaded",
-                                 result.rows_loaded, result.rows_rejected, loaded_at])
+                attempts.setdefault((month, force_id), {})[dataset.table] = result
+                status, reason, may_replace = _judge(result, report, force_id, month, rules)
+                if not may_replace:
+                    if (month, force_id) in failed:
+                        failed[(month, force_id)].reason += "\n" + reason
+                        if status == "refused":
+                            failed[(month, force_id)].status = "refused"
+                    else:
+                        failed[(month, force_id)] = NotLoaded(status, reason)
+                    continue
+                if status == "accepted":
+                    log.warning("%s", reason)
+                log_rows.append({"dataset": dataset.table, "force_id": force_id, "month": month,
+                                 "source_file": item.label, "archive_sha256": batch[month].sha256,
+                                 "status": status, "rows_loaded": result.rows_loaded,
+                                 "rows_rejected": result.rows_rejected, "loaded_at": loaded_at,
+                                 "rows_in": result.rows_in, "reason": reason})
                 summary[month][force_id][dataset.kind] = {
-                    "status": "loaded",
+                    "status": status,
+                    "rows_in": result.rows_in,
                     "rows_loaded": result.rows_loaded,
                     "rows_rejected": result.rows_rejected,
                     "gate_warnings": len(report.warnings),
                 }
         if failed:
-            con.execute("rollback")
+            _rollback(con)
+            for key, not_loaded in failed.items():
+                not_loaded.attempts = attempts.get(key, {})
             return {}, failed
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(log_rows))
-        con.execute(f"insert or replace into raw.load_log values {values}", [v for row in log_rows for v in row])
+        record_loads(con, log_rows)
         con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
+    except BaseException as exc:
+        _rollback(con)
+        if is_out_of_space(exc) and not isinstance(exc, LoadError):
+            raise LoadError(
+                f"police.uk {', '.join(batch)}: the warehouse ran out of disk space while loading "
+                f"({str(exc).splitlines()[0]}). Nothing was loaded and the previous rows are kept; free "
+                "space on the warehouse's disk and rerun."
+            ) from exc
         raise
     return summary, {}
 
@@ -333,7 +444,7 @@ class _PendingMonth:
     fetched: FetchResult
     manifest: ManifestRow | None
     results_dir: Path
-    failures: dict[str, str]
+    failures: dict[str, NotLoaded]
 
 
 def _pending_month(settings: Settings, month: str, run_dir: Path | None) -> _PendingMonth:
@@ -362,11 +473,11 @@ def _prepare_connection(con, pending: list[_PendingMonth]) -> None:
             _record_manifest(con, replace(item.manifest, status=item.fetched.status))
 
 
-def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]]) -> dict[str, dict]:
+def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]], rules: _Rules) -> dict[str, dict]:
     """Load ``todo[month]`` (forces) of every month of ``pending`` in one transaction.
 
-    Each force-month stays all or nothing: one that fails its gate is left out and the rest
-    loaded again (its previous rows are kept). A file DuckDB cannot read fails the whole
+    Each force-month stays all or nothing: one that fails its gate or its checks is left out and
+    the rest loaded again (its previous rows are kept). A file DuckDB cannot read fails the whole
     statement: the batch is then loaded month by month, and a month force by force, to find it
     and keep the others. Failures are added to each month's ``failures``; returns the loaded
     summary per month.
@@ -378,29 +489,62 @@ def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]])
     while any(todo.values()):
         months = [m for m in todo if todo[m]]
         try:
-            loaded, failed = _load_batch(con, {m: by_month[m].fetched for m in months}, todo, results_dirs)
+            loaded, failed = _load_batch(con, {m: by_month[m].fetched for m in months}, todo, results_dirs, rules)
         except LoadError as exc:
+            if is_out_of_space(exc.__cause__ or exc) or "ran out of disk space" in str(exc):
+                raise  # every retry would fail the same way
             if len(months) > 1:
                 log.warning("police.uk %s..%s: batch load failed (%s); loading month by month",
                             months[0], months[-1], exc)
                 for month in months:
-                    summary[month].update(_load_pending(con, [by_month[month]], {month: todo[month]})[month])
+                    summary[month].update(_load_pending(con, [by_month[month]], {month: todo[month]}, rules)[month])
                 break
             month = months[0]
             if len(todo[month]) == 1:
-                by_month[month].failures[todo[month][0]] = f"{todo[month][0]} {month}: {exc}"
+                by_month[month].failures[todo[month][0]] = NotLoaded("refused", f"{todo[month][0]} {month}: {exc}")
                 break
             # A file DuckDB cannot read: load force by force to find it and keep the others.
             log.warning("police.uk %s: batch load failed (%s); loading force by force", month, exc)
             for force_id in todo[month]:
-                summary[month].update(_load_pending(con, [by_month[month]], {month: [force_id]})[month])
+                summary[month].update(_load_pending(con, [by_month[month]], {month: [force_id]}, rules)[month])
             break
         for month, forces_loaded in loaded.items():
             summary[month].update(forces_loaded)
-        for (month, force_id), message in failed.items():
-            by_month[month].failures.setdefault(force_id, message)
+        for (month, force_id), not_loaded in failed.items():
+            by_month[month].failures.setdefault(force_id, not_loaded)
         todo = {m: [f for f in todo[m] if (m, f) not in failed] for m in todo} if failed else {}
     return summary
+
+
+def _record_not_loaded(con, item: _PendingMonth) -> None:
+    """A load-log row for every file of a held or refused force-month: what was tried and why not.
+
+    ``rows_loaded`` is what the partition still holds (the previous rows, kept).
+    """
+    month, rows = item.fetched.month, []
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    files = _month_files(item.fetched, list(item.failures), now)
+    for dataset in DATASETS:
+        for force_id, csv_file in files[dataset.kind]:
+            if csv_file is None:
+                continue
+            not_loaded = item.failures[force_id]
+            attempt = not_loaded.attempts.get(dataset.table)
+            (kept,) = con.execute(
+                f"select count(*) from raw.{dataset.table} where _force_id = ? and _month = ?", [force_id, month]
+            ).fetchall()[0]
+            rows.append({"dataset": dataset.table, "force_id": force_id, "month": month,
+                         "source_file": csv_file.label, "archive_sha256": item.fetched.sha256,
+                         "status": not_loaded.status, "rows_loaded": kept,
+                         "rows_rejected": attempt.rows_rejected if attempt else 0, "loaded_at": now,
+                         "rows_in": attempt.rows_in if attempt else None, "reason": not_loaded.reason[:4000]})
+    con.execute("begin transaction")
+    try:
+        record_loads(con, rows)
+        con.execute("commit")
+    except BaseException:
+        _rollback(con)
+        raise
 
 
 def load(settings: Settings, month: str, run_dir: Path | None = None) -> dict:
@@ -408,10 +552,25 @@ def load(settings: Settings, month: str, run_dir: Path | None = None) -> dict:
 
     Every file's header is checked first; then each dataset is loaded for all forces in one
     statement and gated in-database, all in one transaction. A force whose file is refused
-    (bad header, unreadable, failed gate) keeps its previous rows and is reported; the other
-    forces still load (the month is retried without it). Raises at the end if any force failed.
+    (bad header, broken file, failed gate) or held (rows unaccounted for, too many rejects,
+    far fewer rows than before) keeps its previous rows and is reported; the other forces still
+    load (the month is retried without it). Raises at the end if any force failed.
     """
     return load_months(settings, [month], run_dir=run_dir)[month]
+
+
+def _month_line(month: str, forces: list[str], summary: dict, failures: dict[str, NotLoaded]) -> str:
+    """One plain line: how many force-months loaded, and what happened to the others."""
+    loaded = [f for f in forces if any(d.get("status") in {"loaded", "accepted"} for d in summary.get(f, {}).values())]
+    absent = [f for f in forces if f not in failures and summary.get(f)
+              and all(d.get("status") == "absent" for d in summary[f].values())]
+    held = [f for f in forces if f in failures and failures[f].status == "held"]
+    refused = [f for f in forces if f in failures and failures[f].status == "refused"]
+    parts = [f"{len(loaded)} of {len(forces)} force-months loaded"]
+    for word, names in (("no files in the archive", absent), ("held", held), ("refused", refused)):
+        if names:
+            parts.append(f"{len(names)} {word} ({', '.join(names)})")
+    return f"police_uk {month}: " + "; ".join(parts)
 
 
 def load_months(
@@ -422,12 +581,14 @@ def load_months(
     Up to ``months_per_transaction`` months are loaded per transaction, each dataset in one
     statement over all their files, and gated together; the database is checkpointed once, when
     the connection closes, instead of once per month. The unit of success is still the
-    force-month: one that fails is left out (its previous rows kept) and the rest of its batch
-    loaded again, exactly as :func:`load` does within a month, and the gate results are the same.
-    Raises at the end, naming every force-month not loaded. Returns the summary per month.
+    force-month: one that fails is left out (its previous rows kept, its attempt recorded in
+    ``raw.load_log``) and the rest of its batch loaded again, exactly as :func:`load` does within
+    a month, and the gate results are the same. Raises at the end, naming every force-month not
+    loaded, or a month where no configured force had a file. Returns the summary per month.
     """
     pending = [_pending_month(settings, month, run_dir) for month in months]
     forces = list(settings.police_uk.forces)
+    rules = _Rules.from_settings(settings)
     summary: dict[str, dict] = {}
     with connect(settings) as con:
         _prepare_connection(con, pending)
@@ -435,19 +596,35 @@ def load_months(
         for start in range(0, len(pending), step):
             batch = pending[start:start + step]
             todo = {item.fetched.month: [f for f in forces if f not in item.failures] for item in batch}
-            summary.update(_load_pending(con, batch, todo))
+            summary.update(_load_pending(con, batch, todo, rules))
+        for item in pending:
+            if item.failures:
+                _record_not_loaded(con, item)
     lines = []
     for item in pending:
         month = item.fetched.month
         failures = item.failures
-        for force_id, message in failures.items():
-            log.error("%s %s: not loaded: %s", force_id, month, message)
-        log.info("police_uk %s: %d force-months loaded, %d refused", month, len(summary[month]), len(failures))
+        for force_id in forces:
+            if force_id in failures:
+                log.error("%s", failures[force_id].reason)
+        log.info("%s", _month_line(month, forces, summary[month], failures))
         if failures:
-            failed_lines = [failures[f] for f in forces if f in failures]
+            failed_lines = [failures[f].reason.replace("\n", "\n  ") for f in forces if f in failures]
+            held = [f for f in forces if f in failures and failures[f].status == "held"]
+            hint = (
+                "\nTo load a held force-month anyway, after checking the file: add it to [police_uk] "
+                f"accept_held (e.g. OPCC_POLICE_UK__ACCEPT_HELD={held[0]}:{month}) and rerun; the load log "
+                "records it as 'accepted'." if held else ""
+            )
             lines.append(
                 f"police.uk {month}: {len(failures)} of {len(forces)} force-months were not "
-                "loaded (their previous rows are kept):\n  " + "\n  ".join(failed_lines)
+                "loaded (their previous rows are kept; raw.load_log says why):\n  " + "\n  ".join(failed_lines) + hint
+            )
+        elif forces and all(d.get("status") == "absent" for f in forces for d in summary[month].get(f, {}).values()):
+            lines.append(
+                f"police.uk {month}: the archive {Path(item.fetched.archive).name} holds no file for any "
+                f"configured force ({', '.join(forces)}): nothing was loaded. Check [police_uk] forces "
+                "against the publisher's force ids."
             )
     if lines:
         raise LoadError("\n".join(lines))

@@ -586,7 +586,8 @@ def load(settings: Settings, forces: Sequence[str] | None = None) -> dict[str, A
                 force_id = part.partition if part.dataset.scope == FORCE else ALL
                 month = part.partition if MONTH_PATTERN.match(part.partition) else "current"
                 con.execute(
-                    "insert or replace into raw.load_log values (?, ?, ?, ?, ?, 'loaded', ?, 0, ?)",
+                    "insert or replace into raw.load_log (dataset, force_id, month, source_file, archive_sha256, status, "
+                    "rows_loaded, rows_rejected, loaded_at) values (?, ?, ?, ?, ?, 'loaded', ?, 0, ?)",
                     [part.dataset.table, force_id, month, part.path.name, row.sha256, rows, loaded_at],
                 )
                 summary[f"{part.dataset.name}/{part.partition}"] = rows

@@ -170,8 +170,10 @@ def test_suite_json_loads_and_matches_the_contract(dataset):
     assert columns["kwargs"]["column_list"] == [c.name for c in dataset.columns] + [n for n, _ in LINEAGE_COLUMNS]
 
     def value_set(column: str) -> set[str]:
-        (exp,) = by_type[("expect_column_values_to_be_in_set", column)]
-        return set(exp["kwargs"]["value_set"])
+        # A label list may stand twice: a warning for any unknown label, an error when most are unknown.
+        sets = {frozenset(exp["kwargs"]["value_set"]) for exp in by_type[("expect_column_values_to_be_in_set", column)]}
+        (values,) = sets
+        return set(values)
 
     if dataset is STREET:
         assert value_set("crime_type") == set(CRIME_TYPES) | set(LEGACY_CRIME_TYPES)
@@ -240,7 +242,7 @@ def test_bad_crime_type_fails_naming_the_column_and_value(con, tmp_path):
         check(report)
     message = str(raised.value)
     for text in ("raw.police_uk_street", "_force_id=lancashire", "_month=2024-03", "expect_column_values_to_be_in_set",
-                 "crime_type", "'Burglry' x2", "2 unexpected", "What to do next", str(report.result_path)):
+                 "crime_type", "'Burglry' x2", "2 of 15 rows", "What to do next", str(report.result_path)):
         assert text in message
     assert raised.value.report is report
     assert str(pickle.loads(pickle.dumps(raised.value))) == message
@@ -280,12 +282,25 @@ def test_four_duplicates_in_300_rows_still_pass(con):
     assert report.warnings[0]["unexpected_count"] == 8
 
 
-def test_a_duplicated_file_fails(con):
+def test_many_repeated_crime_ids_are_the_publishers_and_only_warn(con):
+    # Real street files repeat 6-8 % of their Crime IDs, the repeats differing in outcome or place;
+    # a third repeated is still counted, not refused (a file joined to itself is caught from its
+    # bytes by the loader: see test_csv_load).
     rows = [street(i) for i in range(200)]
-    insert(con, STREET, rows + rows[:40])  # 80 of 240 ids repeated
+    insert(con, STREET, rows + [street(i, last_outcome_category="Unable to prosecute suspect") for i in range(40)])
+    report = check(validate_partition(con, STREET.table, PART))
+    assert report.success
+    assert warned(report) == [("expect_column_values_to_be_unique", "crime_id")]
+    assert report.warnings[0]["unexpected_count"] == 80
+
+
+def test_a_new_label_warns_and_a_column_of_unknown_labels_fails(con):
+    insert(con, STREET, clean_street(200) + [street(300, crime_type="Fraud and forgery")])
+    report = check(validate_partition(con, STREET.table, PART))
+    assert report.success and ("expect_column_values_to_be_in_set", "crime_type") in warned(report)
+    insert(con, STREET, [street(i, crime_type="E01025321") for i in range(50)])  # a shifted column
     report = validate_partition(con, STREET.table, PART)
-    assert failed(report) == [("expect_column_values_to_be_unique", "crime_id")]
-    assert report.failures[0]["mostly"] == 0.95
+    assert failed(report) == [("expect_column_values_to_be_in_set", "crime_type")]
 
 
 def test_btp_rows_without_crime_id_are_warnings(con):
