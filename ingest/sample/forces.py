@@ -16,6 +16,10 @@ from dataclasses import dataclass
 # OFFICER_DEFINED_ETHNICITIES: White, Black, Asian, Mixed, Other (Census 2021, rounded).
 DEFAULT_ETHNICITY = (0.93, 0.015, 0.03, 0.017, 0.008)
 WELSH_FORCES = frozenset({"dyfed-powys", "gwent", "north-wales", "south-wales"})
+# Forces whose street files repeat Crime IDs as some real ones do: 6-8 % of non-empty ids appear
+# on more than one row, the rows differing in place, outcome or crime type. The others repeat a
+# handful at most (Lancashire's and Cumbria's real 2018-19 files: none; City of London: 4).
+HIGH_REPEAT_FORCES = frozenset({"kent", "merseyside", "south-yorkshire"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,11 @@ class Force:
     @property
     def lsoa_prefix(self) -> str:
         return "W01" if self.is_welsh else "E01"
+
+    @property
+    def crime_id_repeat_share(self) -> float:
+        """Share of the month's non-empty Crime IDs that stand on more than one street row."""
+        return 0.07 if self.id in HIGH_REPEAT_FORCES else 0.0
 
     @property
     def publishes_outcomes(self) -> bool:

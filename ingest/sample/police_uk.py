@@ -67,7 +67,7 @@ MAX_LAG = 24  # months between a crime and its last outcome event
 POINTS_PER_LSOA = 10  # anonymised map points per LSOA
 CRIMES_PER_LSOA_MONTH = 40  # sets the number of synthetic LSOAs per force
 GEOGRAPHY_SEED = 1_844_674  # geography does not depend on --seed: LSOA codes stay put
-_STREAM_CRIMES, _STREAM_STOP_SEARCH, _STREAM_FORCE = 1, 2, 3
+_STREAM_CRIMES, _STREAM_STOP_SEARCH, _STREAM_FORCE, _STREAM_REPEATS = 1, 2, 3, 4
 _TREND_BASE_MONTH = "2023-01"
 
 # --- vocabularies the contract does not carry -------------------------------------------
@@ -735,6 +735,15 @@ def generate_crimes(force_id: str, month: str, seed: int = 2011, scale: float = 
             dst = candidates[(int(dup_u[k] * len(candidates)) + 7) % len(candidates)]
             words[dst] = words[src]
             ctype[dst] = ctype[src]
+    if force.crime_id_repeat_share and len(candidates) > 50:
+        # Its own stream, so every other force's months stay exactly as they were.
+        extra = _rng(seed, _STREAM_REPEATS, _key(force_id), month_index(month))
+        k = int(force.crime_id_repeat_share / 2 * len(candidates))  # each pair puts two rows' ids in repeats
+        dst = extra.choice(candidates, size=k, replace=False)
+        src = extra.choice(np.setdiff1d(candidates, dst), size=k, replace=False)
+        words[dst] = words[src]
+        same_type = extra.random(k) < 0.8  # most repeats keep the crime type; some do not
+        ctype[dst[same_type]] = ctype[src[same_type]]
     order = np.argsort(point, kind="stable")
     return CrimeMonth(
         force_id=force_id, month=month, crime_type=ctype[order], point=point[order], id_words=words[order],

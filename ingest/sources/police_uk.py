@@ -302,7 +302,7 @@ def _refused_headers(fetched: FetchResult, forces: list[str]) -> dict[str, NotLo
         errors = check_headers([item for _, item in present], _typed_columns(dataset), OLDER_FORMATS)
         for force_id, item in present:
             if item.label in errors and force_id not in refused:
-                refused[force_id] = NotLoaded("refused", f"{force_id} {fetched.month}: {errors[item.label]}")
+                refused[force_id] = NotLoaded("refused", f"{force_id} {fetched.month} refused: {errors[item.label]}")
     return refused
 
 
@@ -501,7 +501,7 @@ def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]],
                 break
             month = months[0]
             if len(todo[month]) == 1:
-                by_month[month].failures[todo[month][0]] = NotLoaded("refused", f"{todo[month][0]} {month}: {exc}")
+                by_month[month].failures[todo[month][0]] = NotLoaded("refused", f"{todo[month][0]} {month} refused: {exc}")
                 break
             # A file DuckDB cannot read: load force by force to find it and keep the others.
             log.warning("police.uk %s: batch load failed (%s); loading force by force", month, exc)

@@ -169,7 +169,7 @@ def test_wrong_header_fails_that_file_and_keeps_previous_rows(republished, first
 
     _republish(root, "2024-07", rename_column)
     police_uk.fetch(settings, "2024-07")
-    with pytest.raises(LoadError, match=r"lancashire 2024-07: 2024-07/2024-07-lancashire-street\.csv: header does not match.*LSOA21 code"):
+    with pytest.raises(LoadError, match=r"lancashire 2024-07 refused: 2024-07/2024-07-lancashire-street\.csv: header does not match.*LSOA21 code"):
         police_uk.load(settings, "2024-07")
     assert _raw_rows(settings, "2024-07") == before
     assert sha256(settings.paths.published) == published_sha
