@@ -2,17 +2,27 @@
 
 The file is built beside the published one and renamed over it, so an analyst who
 has the old file open keeps a consistent view, and the next open sees the new data.
-Only the marts (``evidence.*``) and the lineage tables (``meta.*``) are published;
-table and column documentation travels with them as DuckDB comments.
+Only the marts (``evidence.*``, ``performance.*``) and the lineage tables (``meta.*``) are
+published; table and column documentation travels with them as DuckDB comments (the marts'
+from dbt's yml, the lineage tables' from :data:`META_TABLES` here), so every published table
+and column is described.
+
+The same step writes the exports beside the file (``parquet/``, ``exports/``; see
+``ingest/exports.py``) from the new file, and swaps them in together with it: everything is
+built first, and only when all of it succeeded are the folders and the file renamed into
+place, so a failure leaves the previous publication whole.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ingest import exports
 from ingest.config import Settings
 from ingest.warehouse import open_connection, quote_identifier
 
@@ -24,23 +34,129 @@ log = logging.getLogger(__name__)
 # main schema, where `evidence.<table>` resolves through the catalog name (and the bare
 # table name works too).
 PUBLISHED_SCHEMAS = {"evidence": "main", "performance": "performance"}
-# Where each published number came from: landed files, loads and refused rows.
-LINEAGE_TABLES = {
-    "landing_manifest": ("raw.landing_manifest", "One row per landed source file: its URL, sha256, size and when it was fetched."),
-    "load_log": ("raw.load_log", "One row per dataset, force and month: the file loaded, rows loaded and rows rejected, or 'absent'."),
-    "load_rejects": ("raw.load_rejects", "One row per problem in a refused CSV row: the file, line, column and DuckDB's reason."),
+
+# Where each published number came from: landed files, loads and refused rows, and the publication
+# itself. Published table -> (warehouse table or None, description, {column: description}). Every
+# column is described here: tests/unit/test_exports.py compares this with the raw tables' DDL.
+META_TABLES: dict[str, tuple[str | None, str, dict[str, str]]] = {
+    "landing_manifest": ("raw.landing_manifest", "One row per landed source file: its URL, sha256, size and when it was fetched.", {
+        "source": "The source the file belongs to (police_uk, ons_geography, finance, ...), as in ingest/sources/.",
+        "partition": "The file's partition within its source: the month (YYYY-MM) for police.uk archives, else the vintage, year or survey.",
+        "url": "Where the file was fetched from (user, password and secret-looking query parameters removed).",
+        "path": "Where the landed file is kept on the pipeline's machine.",
+        "sha256": "SHA-256 of the landed file's bytes, to tell a re-issued file from the one loaded before.",
+        "bytes": "Size of the landed file in bytes.",
+        "fetched_at": "When the file was fetched (ISO 8601, UTC), as written in its manifest.",
+        "etag": "The publisher's ETag for the file, used to skip an unchanged download; empty when the publisher sends none.",
+        "last_modified": "The publisher's Last-Modified header for the file; empty when the publisher sends none.",
+        "status": "fetched (downloaded this time) or unchanged (the publisher said it had not changed, so the earlier copy was kept).",
+        "recorded_at": "When the loader copied the manifest into the warehouse (UTC).",
+    }),
+    "load_log": ("raw.load_log", "One row per dataset, force and month: the file loaded, rows loaded and rows rejected, or 'absent'.", {
+        "dataset": "The raw table loaded (police_uk_street, ons_lsoa_lad_lookup, finance_funding, ...).",
+        "force_id": "data.police.uk force id of the partition, or 'all' for a source that is not split by force.",
+        "month": "The partition: YYYY-MM for police.uk, else the partition's values joined by '/' (vintage, financial year, survey, ...).",
+        "source_file": "The file (archive member, sheet or document) the rows came from.",
+        "archive_sha256": "SHA-256 of the landed file the rows came from (see landing_manifest.sha256).",
+        "status": "loaded, or absent when the publisher's archive had no such file (the partition's earlier rows are kept).",
+        "rows_loaded": "Rows inserted for the partition (0 when absent).",
+        "rows_rejected": "Rows DuckDB refused while reading the file; each problem is in load_rejects.",
+        "loaded_at": "When the partition was loaded (UTC); the rows' _loaded_at.",
+        "gate_report": "The page showing this partition's data-quality gate, relative to the folder holding this file "
+                       "(docs/gates/...html#...), written by `make docs`; empty when no gate result was kept.",
+    }),
+    "load_rejects": ("raw.load_rejects", "One row per problem in a refused CSV row: the file, line, column and DuckDB's reason.", {
+        "dataset": "The raw table the row was meant for.",
+        "force_id": "data.police.uk force id of the partition, or 'all'.",
+        "month": "The partition, as in load_log.month.",
+        "source_file": "The file holding the refused row.",
+        "line": "Line number of the refused row in the file.",
+        "column_name": "The column DuckDB could not read, where it names one.",
+        "error_type": "DuckDB's kind of error (CAST, MISSING COLUMNS, TOO MANY COLUMNS, UNQUOTED VALUE, ...).",
+        "error_message": "DuckDB's message for the problem.",
+        "csv_line": "The refused line as it was in the file.",
+        "_loaded_at": "When the load that refused the row ran (UTC).",
+    }),
+    "publication": (None, "When this file was published, and from which warehouse.", {
+        "published_at": "When this file was published (UTC).",
+        "warehouse": "The pipeline's warehouse file the tables were copied from.",
+        "table_count": "Number of marts published (main and performance schemas).",
+    }),
 }
+
+PARQUET_DIR = "parquet"
+EXPORTS_DIR = "exports"
 
 
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _comment_table(con, published_name: str, description: str, columns: dict[str, str]) -> None:
+    """Describe pub.meta.<published_name> and those of its columns that ``columns`` names (a column the
+    warehouse lacks is skipped rather than failing the publication; the tests keep the two in step)."""
+    name = f"pub.meta.{published_name}"
+    con.execute(f"comment on table {name} is {_sql_string(description)}")
+    present = {c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where database_name = 'pub' and schema_name = 'meta' and table_name = ?",
+        [published_name]).fetchall()}
+    for column, text in columns.items():
+        if column in present:
+            con.execute(f"comment on column {name}.{quote_identifier(column)} is {_sql_string(text)}")
+
+
+def gate_reports_table(con, settings: Settings) -> str | None:
+    """A temporary table (dataset, force_id, month, gate_report) of the gate pages `make docs` writes,
+    from the result files under the runs folder; None when there are none."""
+    from ingest.docs_site import gate_report_links
+
+    links = gate_report_links(settings.paths.runs_dir / "gates")
+    if not links:
+        return None
+    con.execute("create or replace temp table gate_reports (dataset varchar, force_id varchar, month varchar, gate_report varchar)")
+    con.executemany("insert into gate_reports values (?, ?, ?, ?)", [(*key, link) for key, link in sorted(links.items())])
+    return "gate_reports"
+
+
+def undocumented(con, database: str) -> list[str]:
+    """Tables and columns of ``database`` without a comment (the published file promises one on each)."""
+    return [row[0] for row in con.execute(
+        """
+        select schema_name || '.' || table_name from duckdb_tables()
+        where database_name = ? and coalesce(trim(comment), '') = ''
+        union all
+        select c.schema_name || '.' || c.table_name || '.' || c.column_name
+        from duckdb_columns() c
+        join duckdb_tables() t using (database_name, schema_name, table_name)
+        where c.database_name = ? and coalesce(trim(c.comment), '') = ''
+        order by 1
+        """,
+        [database, database],
+    ).fetchall()]
+
+
+def _swap_in(built: Path, target: Path) -> None:
+    """Put folder ``built`` at ``target``: the old folder is renamed aside first and deleted after, so
+    the target is missing only between two renames (a directory cannot be renamed over a full one)."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    built.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def publish(settings: Settings) -> Path:
     target = settings.paths.published
-    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.building")
+    building = {name: folder / f".{name}.building" for name in (PARQUET_DIR, EXPORTS_DIR)}
     tmp.unlink(missing_ok=True)
+    for path in building.values():
+        shutil.rmtree(path, ignore_errors=True)
+    started = time.perf_counter()
+    published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     # Read the warehouse through a read-only attach; write the new file beside the published one.
     con = open_connection(Path(":memory:"), memory_limit=settings.duckdb.memory_limit, threads=settings.duckdb.threads)
     try:
@@ -73,22 +189,43 @@ def publish(settings: Settings) -> Path:
                 [schema, table],
             ).fetchall():
                 con.execute(f"comment on column {name}.{quote_identifier(column)} is {_sql_string(column_comment)}")
-        for published_name, (source, description) in LINEAGE_TABLES.items():
-            con.execute(f"create table pub.meta.{published_name} as select * from wh.{source}")
-            con.execute(f"comment on table pub.meta.{published_name} is {_sql_string(description)}")
-        con.execute(
-            "create table pub.meta.publication as select ?::timestamp as published_at, ? as warehouse, ? as table_count",
-            [datetime.now(timezone.utc).replace(tzinfo=None), str(settings.paths.warehouse), len(tables)],
-        )
-        con.execute("comment on table pub.meta.publication is 'When this file was published, and from which warehouse.'")
+        gate_reports = gate_reports_table(con, settings)
+        for published_name, (source, description, columns) in META_TABLES.items():
+            name = f"pub.meta.{published_name}"
+            if published_name == "publication":
+                con.execute(
+                    f"create table {name} as select ?::timestamp as published_at, ? as warehouse, ? as table_count",
+                    [published_at, str(settings.paths.warehouse), len(tables)],
+                )
+            elif published_name == "load_log":
+                # The load log points at each partition's gate page (see docs/gates/ beside this file).
+                join = (f"left join {gate_reports} g using (dataset, force_id, month)" if gate_reports
+                        else "left join (select null::varchar as gate_report) g on false")
+                con.execute(f"create table {name} as select l.*, g.gate_report from wh.{source} l {join}")
+            else:
+                con.execute(f"create table {name} as select * from wh.{source}")
+            _comment_table(con, published_name, description, columns)
+        missing = undocumented(con, "pub")
+        if missing:
+            # Documentation gaps do not hold back the data analysts are waiting for; the tests keep them at 0.
+            log.warning("published without a description: %s", ", ".join(missing))
         con.execute("checkpoint pub")
+        exports.write_parquet(con, "pub", building[PARQUET_DIR])
+        exports.write_workbooks(con, "pub", building[EXPORTS_DIR], published_at, str(target),
+                                previous_dir=folder / EXPORTS_DIR)
         con.execute("detach pub")
         con.execute("detach wh")
     except BaseException:
         tmp.unlink(missing_ok=True)
+        for path in building.values():
+            shutil.rmtree(path, ignore_errors=True)
         raise
     finally:
         con.close()
+    # Everything is built: swap the exports in, then the file (each rename is atomic on its own).
+    for name, path in building.items():
+        _swap_in(path, folder / name)
     os.replace(tmp, target)
-    log.info("published %d tables to %s", len(tables), target)
+    log.info("published %d tables to %s, with %s/ and %s/, in %.1fs", len(tables), target, PARQUET_DIR, EXPORTS_DIR,
+             time.perf_counter() - started)
     return target

@@ -1,0 +1,221 @@
+"""Exports written with each publication, for readers without DuckDB.
+
+* ``parquet/<table>.parquet``: every mart (the published file's ``main`` and ``performance``
+  tables), written by DuckDB itself, so pandas, R (arrow), Power BI and Excel's Power Query
+  read the same rows as the DuckDB file.
+* ``exports/<YYYY>Q<n>-scorecard.xlsx``: per reporting quarter, the scorecard and the tables
+  the National Crime and Policing Measures statement reads, one sheet per table, and a
+  ``notes`` sheet saying where the rows came from, when they were published and what every
+  column means (from the published file's comments).
+
+Both are written into folders beside the published file by :func:`ingest.publish.publish`
+before it swaps anything in, so they always match the DuckDB file they sit beside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ingest.warehouse import quote_identifier
+
+log = logging.getLogger(__name__)
+
+# Schemas of the published file that hold marts (``meta`` is lineage, not a mart).
+MART_SCHEMAS = ("main", "performance")
+
+# The quarter's workbook: (schema, table, sheet, column holding the quarter or None for all rows).
+# Excel limits a sheet name to 31 characters, hence the one shortened name.
+WORKBOOK_TABLES = (
+    ("performance", "fct_measure_assessment", "fct_measure_assessment", "reporting_period"),
+    ("performance", "fct_stop_search_disproportionality", "stop_search_disproportionality", "period_label"),
+    ("performance", "dim_measure", "dim_measure", None),
+)
+QUARTERS_FROM = ("performance", "fct_measure_assessment", "reporting_period")
+WORKBOOK_NAME = "{quarter}-scorecard.xlsx"
+NOTES_SHEET = "notes"
+# Fingerprints of the rows each workbook was written from, kept beside the workbooks: a quarter whose
+# rows, columns and descriptions are unchanged keeps its workbook (writing a national quarter's
+# ~350,000 cells takes seconds, and a new month changes only the newest quarters). Change
+# LAYOUT_VERSION when the workbook's layout changes, so every workbook is written again.
+FINGERPRINTS = ".fingerprints.json"
+LAYOUT_VERSION = 1
+
+
+def mart_tables(con, database: str) -> list[tuple[str, str]]:
+    """(schema, table) of every mart in ``database``, ordered."""
+    return [tuple(r) for r in con.execute(
+        """
+        select schema_name, table_name from duckdb_tables()
+        where database_name = ? and schema_name in (select unnest(?::varchar[]))
+        order by 1, 2
+        """,
+        [database, list(MART_SCHEMAS)],
+    ).fetchall()]
+
+
+def write_parquet(con, database: str, out_dir: Path) -> dict[str, Path]:
+    """One Parquet file per mart of ``database`` in ``out_dir`` (created); returns table -> file."""
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for schema, table in mart_tables(con, database):
+        # One flat folder: analysts point Power BI or pandas at parquet/<table>.parquet. A table name
+        # used in two schemas would overwrite the other's file, so it is refused instead.
+        if table in written:
+            raise RuntimeError(f"mart {table} is in two published schemas; Parquet files are named by table alone")
+        path = out_dir / f"{table}.parquet"
+        con.execute(
+            f"copy (select * from {quote_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(table)}) "
+            f"to '{_sql_path(path)}' (format parquet, compression zstd)"
+        )
+        written[table] = path
+    log.info("wrote %d Parquet files to %s in %.1fs", len(written), out_dir, time.perf_counter() - started)
+    return written
+
+
+def _sql_path(path: Path) -> str:
+    # COPY ... TO takes a literal, not a bound parameter.
+    return str(path).replace("'", "''")
+
+
+def _relation_exists(con, database: str, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
+        [database, schema, table]).fetchone()[0])
+
+
+def _cell(value: Any) -> Any:
+    """A value openpyxl can store: numbers, text, booleans and dates as they are; anything else as text."""
+    if value is None or isinstance(value, (bool, int, float, str, date, datetime)):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def _fingerprints(con, database: str, tables, quarters: list[str], descriptions: dict, source: str) -> dict[str, str]:
+    """Quarter -> a digest of everything its workbook shows: each table's rows (count and an
+    order-free hash), columns and descriptions, and the source named in the notes."""
+    db = quote_identifier(database)
+    per_table = {}
+    for s, t, _, period_column in tables:
+        relation = f"{db}.{quote_identifier(s)}.{quote_identifier(t)}"
+        if period_column:
+            per_table[(s, t)] = {q: [n, str(h)] for q, n, h in con.execute(
+                f"select {quote_identifier(period_column)}, count(*), bit_xor(hash(r)) from {relation} r group by 1").fetchall()}
+        else:
+            n, h = con.execute(f"select count(*), bit_xor(hash(r)) from {relation} r").fetchone()
+            per_table[(s, t)] = {q: [n, str(h)] for q in quarters}
+    return {q: hashlib.sha256(json.dumps(
+        [LAYOUT_VERSION, source] + [[s, t, descriptions[(s, t)], per_table[(s, t)].get(q)] for s, t, _, _ in tables],
+        default=str).encode()).hexdigest() for q in quarters}
+
+
+def _reuse(previous: Path, target: Path) -> None:
+    try:
+        os.link(previous, target)  # the old folder is deleted after the swap; the new one keeps the file
+    except OSError:
+        shutil.copy2(previous, target)
+
+
+def write_workbooks(con, database: str, out_dir: Path, published_at: datetime, source: str,
+                    previous_dir: Path | None = None) -> list[Path]:
+    """One workbook per reporting quarter in ``out_dir`` (created); returns the files written.
+
+    ``source`` is what the notes sheet names as the rows' origin (the published file's path). A
+    workbook in ``previous_dir`` written from the same rows is reused instead of written again."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    schema, table, column = QUARTERS_FROM
+    if not _relation_exists(con, database, schema, table):
+        log.warning("no %s.%s in the published file: no scorecard workbooks", schema, table)
+        return []
+    db = quote_identifier(database)
+    quarters = [q for (q,) in con.execute(
+        f"select distinct {quote_identifier(column)} from {db}.{quote_identifier(schema)}.{quote_identifier(table)} "
+        "order by 1").fetchall()]
+    tables = [t for t in WORKBOOK_TABLES if _relation_exists(con, database, t[0], t[1])]
+    descriptions = {
+        (s, t): (comment, [(c, cc) for c, cc in con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = ? and schema_name = ? "
+            "and table_name = ? order by column_index", [database, s, t]).fetchall()])
+        for s, t, _, _ in tables
+        for (comment,) in con.execute(
+            "select comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
+            [database, s, t]).fetchall()
+    }
+    fingerprints = _fingerprints(con, database, tables, quarters, descriptions, source)
+    previous = {}
+    if previous_dir is not None and (previous_dir / FINGERPRINTS).exists():
+        try:
+            previous = json.loads((previous_dir / FINGERPRINTS).read_text(encoding="utf-8"))
+        except ValueError:
+            previous = {}
+    bold = Font(bold=True)
+    written, reused = [], 0
+    for quarter in quarters:
+        path = out_dir / WORKBOOK_NAME.format(quarter=quarter)
+        if previous.get(quarter) == fingerprints[quarter] and (previous_dir / path.name).exists():
+            _reuse(previous_dir / path.name, path)
+            written.append(path)
+            reused += 1
+            continue
+        # write-only: rows are streamed to the file instead of held as cell objects (a national
+        # scorecard is ~7,000 rows x 50 columns a quarter)
+        book = Workbook(write_only=True)
+        counts = {}
+        for s, t, sheet_name, period_column in tables:
+            sheet = book.create_sheet(sheet_name)
+            sql = f"select * from {db}.{quote_identifier(s)}.{quote_identifier(t)}"
+            params: list = []
+            if period_column:
+                sql += f" where {quote_identifier(period_column)} = ?"
+                params.append(quarter)
+            cursor = con.execute(sql + " order by all", params)
+            names = [d[0] for d in cursor.description]
+            sheet.freeze_panes = "A2"
+            sheet.append([_bold(WriteOnlyCell(sheet, value=n), bold) for n in names])
+            rows = cursor.fetchall()
+            for row in rows:
+                sheet.append([_cell(v) for v in row])
+            counts[(s, t)] = len(rows)
+        notes = book.create_sheet(NOTES_SHEET)
+        notes.append([_bold(WriteOnlyCell(notes, value=f"Scorecard for {quarter}"), bold)])
+        notes.append(["source", source])
+        notes.append(["published_at (UTC)", published_at])
+        notes.append(["", "The publication that wrote this workbook; later publications with the same rows keep it."])
+        notes.append(["quarter", quarter])
+        notes.append([])
+        notes.append([_bold(WriteOnlyCell(notes, value=h), bold) for h in ("sheet", "table", "rows", "filter", "description")])
+        for s, t, sheet_name, period_column in tables:
+            notes.append([sheet_name, f"{s}.{t}", counts[(s, t)],
+                          f"{period_column} = '{quarter}'" if period_column else "all rows", descriptions[(s, t)][0]])
+        notes.append([])
+        notes.append([_bold(WriteOnlyCell(notes, value=h), bold) for h in ("sheet", "column", "description")])
+        for s, t, sheet_name, _ in tables:
+            for name, comment in descriptions[(s, t)][1]:
+                notes.append([sheet_name, name, comment])
+        book.save(path)
+        written.append(path)
+    (out_dir / FINGERPRINTS).write_text(json.dumps(fingerprints, indent=1, sort_keys=True), encoding="utf-8")
+    log.info("scorecard workbooks in %s: %d written, %d unchanged, in %.1fs", out_dir, len(written) - reused, reused,
+             time.perf_counter() - started)
+    return written
+
+
+def _bold(cell, font):
+    cell.font = font
+    return cell
