@@ -57,10 +57,12 @@ def test_every_real_row_is_loaded_or_rejected(tmp_path, real_police_uk, month, f
         for csv_file in sorted((real_police_uk / month).glob("*.csv")):
             force, kind = police_uk.parse_member_name(csv_file.name)
             dataset = next(d for d in police_uk.DATASETS if d.kind == kind)
-            loaded, rejected = con.execute(
-                "select rows_loaded, rows_rejected from raw.load_log where dataset = ? and force_id = ? and month = ?",
+            loaded, rejected, rows_in, status = con.execute(
+                "select rows_loaded, rows_rejected, rows_in, status from raw.load_log "
+                "where dataset = ? and force_id = ? and month = ?",
                 [dataset.table, force, month],
             ).fetchall()[0]
+            assert status == "loaded" and rows_in == _data_rows(csv_file), csv_file.name  # counted from the bytes
             in_table = con.execute(
                 f"select count(*) from raw.{dataset.table} where _force_id = ? and _month = ?", [force, month]
             ).fetchall()[0][0]
