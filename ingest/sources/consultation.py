@@ -21,8 +21,23 @@ None of it reaches the warehouse:
   ``consultation_priorities``).
 
 The priorities question comes ranked (``Priority 1`` … ``Priority 3``) or multi-select (one
-``Priorities`` cell, choices joined by ``;``); either is taken, and every choice must be one of
-the seed's labels (a survey whose options changed is refused naming the answer and the lines).
+``Priorities`` cell, choices joined by ``;``); either is taken.
+
+Every structured column accepts only its code list: the district one of the force area's districts
+(the file entry's ``districts``, or the ONS lookup already loaded: ``raw.ons_lad_csp_pfa_lookup``),
+age, sex, ethnic group and disability the answers of seed ``consultation_weighting_categories``,
+priorities the labels of seed ``consultation_priorities``, collector and confidence the answers the
+raw table's suite allows, the completion time a date. A cell holding anything else (a postcode, a
+phone number, a name and address typed into District) refuses the whole export, naming the column
+and the line numbers and never the value: it may be personal data, and errors and logs are kept.
+Refusing rather than blanking the cell is deliberate: a questionnaire whose options changed would
+otherwise become "not answered" on every row and bias the weights silently, and the raw table's gate
+already refuses an answer outside its set; the survey's previous rows are kept until the export is
+corrected.
+
+The pseudonymisation key must be at least 16 bytes of at least 8 different byte values, wherever it
+comes from (environment, Airflow connection, demo key): a short or repetitive key is refused,
+naming where it came from and never the key.
 
 The same small surface as every source: ``files_for`` / ``is_published`` / ``fetch`` (land the
 export, skipped when unchanged) / ``load`` (derive, replace the survey's partition of
@@ -59,9 +74,17 @@ log = logging.getLogger(__name__)
 
 SOURCE = "consultation"
 PRIORITIES_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "consultation_priorities.csv"
+WEIGHTING_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "consultation_weighting_categories.csv"
+FORCE_AREAS_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "police_force_areas.csv"
+SUITE = PROJECT_ROOT / "expectations" / "raw_consultation_responses.json"
 DEFAULT_KEY_ENV = "OPCC_CONSULTATION_KEY"
 MIN_KEY_BYTES = 16
-MAX_PROBLEMS_SHOWN = 20
+MIN_KEY_DISTINCT_BYTES = 8  # "aaaaaaaaaaaaaaaa" is 16 bytes and no secret
+MAX_LINES_SHOWN = 10
+# Answer columns whose code list is seed consultation_weighting_categories (its `variable`).
+WEIGHTING_ROLES = ("age_band", "sex", "ethnic_group", "disability")
+# Answer columns no seed lists: their code list is the value set the raw table's suite allows.
+SUITE_ROLES = ("mode", "confidence")
 PSEUDONYM_HEX = 32  # 128 bits of the HMAC: collisions are out of reach for any survey
 RANKED_CHOICES = 3
 MULTI_SELECT_SEPARATOR = re.compile(r"\s*[;|]\s*")
@@ -142,32 +165,42 @@ def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
 # --------------------------------------------------------------------------- personal data
 
 
+def check_key(value: bytes, where: str) -> bytes:
+    """A key fit to pseudonymise with: long enough and not a repeated character. ``where`` names its
+    source for the error; the key itself is never quoted."""
+    if len(value) < MIN_KEY_BYTES or len(set(value)) < MIN_KEY_DISTINCT_BYTES:
+        raise PseudonymisationKeyMissing(
+            f"consultation: the pseudonymisation key from {where} is refused: it has {len(value)} bytes of "
+            f"{len(set(value))} different values, and a key needs at least {MIN_KEY_BYTES} bytes of at least "
+            f"{MIN_KEY_DISTINCT_BYTES} different values. Use a random secret, e.g. "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`. The export was not loaded.")
+    return value
+
+
 def pseudonymisation_key(section: dict[str, Any], environ: dict[str, str] | None = None) -> bytes:
-    """The HMAC key: from the environment variable the section names; the demo key only if configured."""
+    """The HMAC key: from the environment variable the section names, else the Airflow connection it
+    names, else (the demo only) the configured demo key; each checked by ``check_key``."""
     environ = os.environ if environ is None else environ
     variable = str(section.get("pseudonymisation_key_env", DEFAULT_KEY_ENV))
     value = environ.get(variable, "")
     if value:
-        if len(value.encode()) < MIN_KEY_BYTES:
-            raise PseudonymisationKeyMissing(
-                f"{variable} is set but shorter than {MIN_KEY_BYTES} bytes; use a random secret, e.g. "
-                "`python -c 'import secrets; print(secrets.token_hex(32))'`")
-        return value.encode()
+        return check_key(value.encode(), f"the environment variable {variable}")
     conn_id = section.get("pseudonymisation_key_conn_id")
     if conn_id:
         value = _airflow_connection_password(str(conn_id))
         if value:
-            return value.encode()
+            return check_key(value.encode(), f"the password of Airflow connection {str(conn_id)!r}")
     demo = section.get("demo_pseudonymisation_key")
     if demo:
+        key = check_key(str(demo).encode(), "[consultation] demo_pseudonymisation_key in the configuration")
         log.warning("consultation: using the demo pseudonymisation key from the configuration; set %s for real data",
                     variable)
-        return str(demo).encode()
+        return key
     raise PseudonymisationKeyMissing(
         f"consultation: no pseudonymisation key. Set the environment variable {variable} to a random secret "
-        "(at least 16 bytes), or store it as the password of an Airflow connection and name it in [consultation] "
-        "pseudonymisation_key_conn_id; keep it: the same key gives the same respondent keys on reload. "
-        "The export was not loaded."
+        f"(at least {MIN_KEY_BYTES} bytes), or store it as the password of an Airflow connection and name it in "
+        "[consultation] pseudonymisation_key_conn_id; keep it: the same key gives the same respondent keys on "
+        "reload. The export was not loaded."
     )
 
 
@@ -197,6 +230,86 @@ def priority_options() -> dict[str, tuple[str, tuple[str, ...]]]:
             for r in csv.DictReader(handle)}
 
 
+def _normal(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+@lru_cache(maxsize=1)
+def priority_labels() -> dict[str, str]:
+    """Normalised option label → the label as seed ``consultation_priorities`` spells it."""
+    with PRIORITIES_SEED.open(newline="", encoding="utf-8") as handle:
+        return {_normal(r["priority_label"]): " ".join(r["priority_label"].split()) for r in csv.DictReader(handle)}
+
+
+@lru_cache(maxsize=1)
+def answer_options() -> dict[str, dict[str, str]]:
+    """Answer column → {normalised answer: the answer as the code list spells it}.
+
+    Age, sex, ethnic group and disability from seed ``consultation_weighting_categories`` (the answers
+    weighting maps); collector and confidence from the raw table's suite (no seed lists them).
+    """
+    import json
+
+    options: dict[str, dict[str, str]] = {role: {} for role in (*WEIGHTING_ROLES, *SUITE_ROLES)}
+    with WEIGHTING_SEED.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["variable"] in options:
+                options[row["variable"]][_normal(row["answer"])] = row["answer"].strip()
+    suite = json.loads(SUITE.read_text(encoding="utf-8"))
+    for expectation in suite["expectations"]:
+        column = expectation.get("kwargs", {}).get("column")
+        if expectation.get("type") == "expect_column_values_to_be_in_set" and column in SUITE_ROLES:
+            options[column].update({_normal(v): v for v in expectation["kwargs"]["value_set"]})
+    empty = [role for role, answers in options.items() if not answers]
+    if empty:
+        raise ConsultationError(f"no code list for {empty}: expected them in {WEIGHTING_SEED.name} "
+                                f"(variable column) or as an in-set expectation of {SUITE.name}")
+    return options
+
+
+@lru_cache(maxsize=1)
+def _force_pfa_codes() -> dict[str, tuple[str, ...]]:
+    """data.police.uk force id → its police force area codes (seed ``police_force_areas``)."""
+    codes: dict[str, list[str]] = {}
+    with FORCE_AREAS_SEED.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            codes.setdefault(row["force_id"], []).append(row["pfa_code"])
+    return {force: tuple(values) for force, values in codes.items()}
+
+
+def force_districts(con: "duckdb.DuckDBPyConnection", force_id: str,
+                    configured: Any = None, label: str = "") -> tuple[dict[str, str], str]:
+    """The districts a respondent of ``force_id`` may choose ({normalised: name}) and where the list came from.
+
+    The file entry's ``districts`` when configured (a questionnaire listing older or merged names);
+    otherwise every vintage's district names (English and Welsh) of the force's areas in the ONS
+    lookup already loaded (``raw.ons_lad_csp_pfa_lookup``).
+    """
+    if configured:
+        if not isinstance(configured, (list, tuple)) or not all(isinstance(d, str) and d.strip() for d in configured):
+            raise ConsultationError(f"{label}: [[consultation.files]] districts must be a list of district names")
+        return {_normal(d): d.strip() for d in configured}, "the file's `districts` in [[consultation.files]]"
+    import duckdb
+
+    codes = list(_force_pfa_codes().get(force_id, ()))
+    names: list[tuple[str | None, str | None]] = []
+    if codes:
+        try:
+            names = con.execute(
+                "select distinct lad_name, lad_name_welsh from raw.ons_lad_csp_pfa_lookup "
+                "where pfa_code in (select unnest(?::varchar[]))", [codes]).fetchall()
+        except duckdb.CatalogException:
+            names = []  # the geography is not loaded yet: the clear error below
+    districts = {_normal(n): n.strip() for pair in names for n in pair if n and n.strip()}
+    if not districts:
+        raise ConsultationError(
+            f"{label}: no list of {force_id}'s districts to check the District answers against: load the ONS "
+            "geography first (DAG reference_geography_population; raw.ons_lad_csp_pfa_lookup), or list the "
+            "questionnaire's districts as `districts = [...]` in this file's [[consultation.files]] entry. "
+            "Nothing was loaded.")
+    return districts, f"the ONS lookup of the {force_id} force area (raw.ons_lad_csp_pfa_lookup)"
+
+
 @lru_cache(maxsize=1)
 def _theme_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     patterns = []
@@ -212,15 +325,18 @@ def comment_themes(text: str) -> list[str]:
     return sorted(priority_id for priority_id, pattern in _theme_patterns() if pattern.search(text))
 
 
-def _completed_date(text: str) -> str:
+def _completed_date(text: str) -> str | None:
+    """The day as YYYY-MM-DD ("" when blank; None when the cell is not a date)."""
     text = text.strip()
+    if not text:
+        return ""
     for layout in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y",
                    "%Y-%m-%d"):
         try:
             return datetime.strptime(text, layout).date().isoformat()
         except ValueError:
             continue
-    return text  # left as is: DuckDB's clean refuses the row with the value and a reason
+    return None  # not a date: the caller refuses the export by line (the text may be personal data)
 
 
 # --------------------------------------------------------------------------- derive
@@ -234,8 +350,38 @@ class Derived:
         self.refused: list[tuple[int, str]] = []  # (line, reason): content never kept, it may be personal data
 
 
-def derive(export_path: Path, label: str, survey: str, key: bytes) -> Derived:
-    """Read the export and keep only derived, non-identifying fields (see the module notes)."""
+class _Problems:
+    """Cells outside their column's code list: column → (why, lines). Never the values."""
+
+    def __init__(self, header: list[str], positions: dict[str, int]) -> None:
+        self.header, self.positions = header, positions
+        self.found: dict[str, tuple[str, list[int]]] = {}
+
+    def add(self, role: str, why: str, line: int) -> None:
+        column = self.header[self.positions[role]]
+        lines = self.found.setdefault(column, (why, []))[1]
+        if not lines or lines[-1] != line:  # one multi-select cell with two bad choices is one cell
+            lines.append(line)
+
+    def message(self, label: str) -> str:
+        cells = sum(len(lines) for _, lines in self.found.values())
+        shown = []
+        for column, (why, lines) in self.found.items():
+            listed = ", ".join(map(str, lines[:MAX_LINES_SHOWN]))
+            more = f" … ({len(lines)} lines in all)" if len(lines) > MAX_LINES_SHOWN else ""
+            shown.append(f"{column} ({why}) on line{'s' if len(lines) > 1 else ''} {listed}{more}")
+        return (f"{label}: {cells} cell(s) hold something that is not one of their column's answers (values not "
+                "shown: a respondent may have typed personal data into them): " + "; ".join(shown) + ". Nothing "
+                "was loaded. Correct or clear those cells in the export (in the survey tool, then export again) "
+                "and load again; if the questionnaire's options changed, add them to the list named.")
+
+
+def derive(export_path: Path, label: str, survey: str, key: bytes, *, districts: dict[str, str],
+           districts_from: str = "the configured districts") -> Derived:
+    """Read the export and keep only derived, non-identifying fields (see the module notes).
+
+    ``districts`` is the force area's code list ({normalised name: name}, see ``force_districts``).
+    """
     # The export as landed gets the text check every other file gets (the derived CSV is ours):
     # a cp1252 byte or a NUL far down the file is refused naming its line, not met mid-derive.
     check_text_file(export_path, label)
@@ -250,9 +396,21 @@ def derive(export_path: Path, label: str, survey: str, key: bytes) -> Derived:
     if ranked and "priorities_selected" in positions:
         raise rl.HeaderError(f"{label}: both ranked (Priority 1…) and multi-select (Priorities) columns; export one "
                              "layout. Nothing was loaded.")
-    options = priority_options()
-    unknown: dict[str, list[int]] = {}
+    labels = priority_labels()
+    answers = answer_options()
+    problems = _Problems(list(header), positions)
     derived = Derived()
+
+    def coded(role: str, text: str, code_list: dict[str, str], why: str, line: int) -> str:
+        """The answer as its code list spells it; "" when blank; a problem (and "") otherwise."""
+        if not text:
+            return ""
+        answer = code_list.get(_normal(text))
+        if answer is None:
+            problems.add(role, why, line)
+            return ""
+        return answer
+
     with export_path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         for _ in range(header_line + 1):
@@ -266,31 +424,43 @@ def derive(export_path: Path, label: str, survey: str, key: bytes) -> Derived:
                                               "was refused and its content not kept (it may hold personal data)"))
                 continue
             value = {role: cells[i].strip() for role, i in positions.items()}
-            choices = ([value[c] for c in ranked] if ranked
-                       else [c for c in MULTI_SELECT_SEPARATOR.split(value["priorities_selected"]) if c])
-            for choice in choices:
-                if choice and " ".join(choice.split()).lower() not in options:
-                    unknown.setdefault(choice, []).append(line)
+            district = coded("district", value["district"], districts, f"not a district in {districts_from}", line)
+            if not value["district"]:
+                problems.add("district", "blank: weighting is by district", line)
+            row_answers = {role: coded(role, value[role], answers[role], _why(role), line)
+                           for role in (*WEIGHTING_ROLES, *SUITE_ROLES)}
+            completed = _completed_date(value["completed"])
+            if completed is None:
+                problems.add("completed", "not a date", line)
+            why = "not an option in seed consultation_priorities"
+            if ranked:
+                ranked_cells = [coded(f"priority_{i}", value.get(f"priority_{i}", ""), labels, why, line)
+                                if f"priority_{i}" in positions else "" for i in range(1, RANKED_CHOICES + 1)]
+                selected = ""
+            else:
+                ranked_cells = [""] * RANKED_CHOICES
+                choices = [coded("priorities_selected", c, labels, why, line)
+                           for c in MULTI_SELECT_SEPARATOR.split(value["priorities_selected"]) if c]
+                selected = "; ".join(c for c in choices if c)
             comment = value.get("drop:comments", "")
-            ranked_cells = [value.get(f"priority_{i}", "") for i in range(1, RANKED_CHOICES + 1)]
             derived.rows.append([
                 pseudonymise(key, survey, value["respondent_id"]) if value["respondent_id"] else "",
-                value["mode"], _completed_date(value["completed"]), value["district"], value["age_band"],
-                value["sex"], value["ethnic_group"], value["disability"], *ranked_cells,
-                "" if ranked else "; ".join(choices), value["confidence"],
+                row_answers["mode"], completed or "", district, row_answers["age_band"],
+                row_answers["sex"], row_answers["ethnic_group"], row_answers["disability"], *ranked_cells,
+                selected, row_answers["confidence"],
                 "true" if comment else "false", ";".join(comment_themes(comment)) if comment else "",
             ])
-    if unknown:
-        shown = [f"{answer!r} on lines {', '.join(map(str, lines[:5]))}{' …' if len(lines) > 5 else ''}"
-                 for answer, lines in list(unknown.items())[:MAX_PROBLEMS_SHOWN]]
-        raise ConsultationError(
-            f"{label}: {len(unknown)} priority answer(s) are not options of the survey (seed "
-            "consultation_priorities): " + "; ".join(shown) + ". Nothing was loaded. If the survey's options "
-            "changed, add them to dbt_project/seeds/consultation_priorities.csv (with their CSP theme and plan "
-            "objective) and load again.")
+    if problems.found:
+        raise ConsultationError(problems.message(label))
     if not derived.rows:
         raise ConsultationError(f"{label}: the export has a header but no responses; nothing to load")
     return derived
+
+
+def _why(role: str) -> str:
+    if role in WEIGHTING_ROLES:
+        return f"not an answer in seed {WEIGHTING_SEED.stem}"
+    return f"not an answer the suite {SUITE.relative_to(PROJECT_ROOT)} allows"
 
 
 def _write_derived(path: Path, derived: Derived) -> None:
@@ -332,9 +502,16 @@ def _partition(file: rl.SourceFile, label: str) -> dict[str, str]:
 
 
 def load_export(con: "duckdb.DuckDBPyConnection", export_path: Path, *, partition: dict[str, str], key: bytes,
-                source_file: str, file_sha256: str, results_dir: Path | None = None) -> rl.LoadResult:
-    """Derive, then replace the survey's partition, gate and log it (one transaction), then record refusals."""
-    derived = derive(export_path, source_file, partition["_survey"], key)
+                source_file: str, file_sha256: str, results_dir: Path | None = None,
+                districts: Any = None) -> rl.LoadResult:
+    """Derive, then replace the survey's partition, gate and log it (one transaction), then record refusals.
+
+    ``districts``: the questionnaire's district names when configured; otherwise the force area's
+    districts in the loaded ONS lookup (``force_districts``).
+    """
+    code_list, districts_from = force_districts(con, partition["_force_id"], districts, source_file)
+    derived = derive(export_path, source_file, partition["_survey"], key, districts=code_list,
+                     districts_from=districts_from)
     with tempfile.TemporaryDirectory(prefix="opcc-consultation-") as folder:
         path = Path(folder) / "responses.csv"
         _write_derived(path, derived)
@@ -377,6 +554,7 @@ def load(settings: "Settings", year: int | None = None, run_dir: Path | None = N
             return rl.LoadResult(table=RESPONSES.table, partition=partition, source_file=unit.source_file,
                                  rows_loaded=0, rows_rejected=0, raw_rows=kept, notes_lines=0)
         return load_export(con, Path(unit.csv_path), partition=partition, key=key,
-                           source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir)
+                           source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir,
+                           districts=landed.file.options.get("districts"))
 
     return rl.load_landed(settings, SOURCE, files_for(settings, year), load_unit, ensure_raw_tables, run_dir)
