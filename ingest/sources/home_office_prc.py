@@ -90,7 +90,7 @@ PFA_QUARTERLY = Contract(
     columns=(_FINANCIAL_YEAR, _FINANCIAL_QUARTER, _FORCE_NAME, *_OFFENCE_COLUMNS),
     partition=("_financial_year",),
     header_starts_with=("Financial Year",),
-    other_layouts=(("the CSP-level table (it has a CSP column); configure it as dataset csp_quarterly",
+    other_layouts=(("the CSP-level table (it has a CSP Name column; configure it as dataset csp_quarterly)",
                     r"(?i)(?:^|,)\s*(?:CSP\s*Name|Community\s*Safety\s*Partnership(?:\s*Name)?)\s*(?:,|$)"),),
 )
 QUARTERLY = (CSP_QUARTERLY, PFA_QUARTERLY)  # one partition per financial year
@@ -195,14 +195,19 @@ def files_for(settings: "Settings", quarter: str | None = None) -> list[rl.Sourc
                 entry = {"dataset": rule["dataset"], "name": url.rsplit("/", 1)[-1], "url": url,
                          **{k: v for k, v in rule.items() if k not in {"dataset", "link_pattern"}}}
                 files.append(rl.SourceFile.from_config(SOURCE, entry, f"[{SOURCE}] discover"))
+    files = with_year_sheets(files)
+    log.info("%s files for %s: %s", SOURCE, quarter or "now", [f.name for f in files])
+    return files
+
+
+def with_year_sheets(files: list[rl.SourceFile]) -> list[rl.SourceFile]:
+    """A CSP or PFA workbook with no sheets configured loads every financial-year sheet (not Notes)."""
     quarterly = {c.dataset for c in QUARTERLY}
-    files = [
+    return [
         dataclasses.replace(f, sheet_pattern=DEFAULT_SHEET_PATTERN)
         if f.dataset in quarterly and f.is_spreadsheet and not (f.sheets or f.sheet_pattern) else f
         for f in files
     ]
-    log.info("%s files for %s: %s", SOURCE, quarter or "now", [f.name for f in files])
-    return files
 
 
 def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
@@ -216,7 +221,7 @@ def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
 
 def fetch(settings: "Settings", quarter: str | None = None, files: list[rl.SourceFile] | None = None) -> list[dict]:
     """Land every file; a multi-year CSP or PFA CSV is split into one CSV per financial year."""
-    files = files if files is not None else files_for(settings, quarter)
+    files = with_year_sheets(files) if files is not None else files_for(settings, quarter)
     landed = rl.fetch_files(files, settings.paths.landing_dir, _section(settings))
     quarterly = {c.dataset for c in QUARTERLY}
     for item in landed:

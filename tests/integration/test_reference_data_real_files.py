@@ -8,6 +8,7 @@ gives the same rows, and a file whose columns changed is refused by name.
 from __future__ import annotations
 
 import csv
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,6 +169,25 @@ def test_force_level_rolling_year_table(settings, loaded):
                            "and offence = 'Homicide' and period_end_date = date '2018-12-31'") == [(21,)]
     # 25 small negative totals are real adjustments: a warning, not a refusal
     assert loaded[ROLLING_YEAR]["gate_warnings"] == 1
+
+
+def test_the_publishers_slashed_dates_give_the_same_rows(settings, loaded, tmp_path):
+    # This copy writes 12 months ending as 31-03-2003 (re-saved); the publisher's own is 31/03/2003.
+    real = (HOME_OFFICE / ROLLING_YEAR).read_bytes()
+    slashed, changed = re.subn(rb"(?m)^(\d\d)-(\d\d)-(\d{4}),", rb"\1/\2/\3,", real)
+    assert changed == 46469
+    path = tmp_path / ROLLING_YEAR
+    path.write_bytes(slashed)
+    with duckdb.connect() as con:  # a scratch database: the module's warehouse keeps its one edition
+        home_office_prc.ensure_raw_tables(con)
+        result = rl.load_file(con, home_office_prc.PFA_ROLLING_YEAR, path, partition={"_edition": "2018-12"},
+                              source_file=ROLLING_YEAR, file_sha256="0" * 64)
+        assert (result.rows_loaded, result.rows_rejected) == (46469, 0)
+        con.execute("attach ? as loaded (read_only)", [str(settings.paths.warehouse)])
+        columns = "period_end_date, pfa_name, region, offence, offence_count"
+        for a, b in (("raw", "loaded.raw"), ("loaded.raw", "raw")):
+            assert con.execute(f"select count(*) from (select {columns} from {a}.home_office_prc_pfa_rolling_year "
+                               f"except all select {columns} from {b}.home_office_prc_pfa_rolling_year)").fetchall() == [(0,)]
 
 
 def test_reloading_gives_the_same_rows_and_an_unchanged_file_is_not_fetched_again(settings, loaded):

@@ -53,6 +53,13 @@ def warehouse(tmp_path_factory) -> Path:
     fetched = home_office_prc.fetch(settings, files=[file])
     loaded = home_office_prc.load(settings, names=[f["file"] for f in fetched])
     assert {v["partition"] for v in loaded.values()} == {"2022/23", "2023/24"}
+    # The PFA table (ODS only, as published), named for this window like the real prc-pfa-mar2013-onwards-….ods
+    (pfa_path,) = (root / "var/sample/home_office_prc").glob("prc-pfa-mar2023-onwards-tables-*.ods")
+    pfa = home_office_prc.rl.SourceFile("home_office_prc", "pfa_quarterly", pfa_path.name, f"file://{pfa_path}")
+    fetched = home_office_prc.fetch(settings, files=[pfa])
+    loaded = home_office_prc.load(settings, names=[f["file"] for f in fetched])
+    assert {(v["table"], v["partition"], v["rows_rejected"]) for v in loaded.values()} == \
+        {("home_office_prc_pfa_quarterly", "2022/23", 0), ("home_office_prc_pfa_quarterly", "2023/24", 0)}
     print(f"sample generated and loaded in {time.perf_counter() - started:.1f}s")
 
     with pytest.MonkeyPatch.context() as env:
@@ -63,6 +70,7 @@ def warehouse(tmp_path_factory) -> Path:
             "--target-path", str(root / "target"), "--log-path", str(root / "logs"), "--quiet",
             "--indirect-selection", "cautious", "--select", "+dim_geography", "+fct_population",
             "+fct_recorded_crime_quarterly", "+fct_crime_reconciliation_quarterly", "+dim_force",
+            "stg_home_office__prc_pfa_quarterly",
         ])
     failed = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
               if str(r.status) not in ("success", "pass", "warn")]
@@ -104,3 +112,25 @@ def test_the_reconciliation_flags_the_one_over_recorded_quarter(warehouse):
     statuses = dict(query(warehouse, "select reconciliation_status, count(*) from evidence.fct_crime_reconciliation_quarterly "
                                      "group by 1"))
     assert set(statuses) == {"within_tolerance", "gap_over_tolerance"}
+
+
+def test_the_pfa_table_is_the_csps_summed_and_keeps_its_non_territorial_rows_flagged(warehouse):
+    flags = query(warehouse, "select force_name, bool_and(is_territorial_force), bool_and(is_national_fraud_body), "
+                             "count(distinct (financial_year, financial_quarter)) from staging.stg_home_office__prc_pfa_quarterly "
+                             "group by 1 order by 1")
+    assert flags == [("Action Fraud", False, True, 2), ("British Transport Police", False, False, 2),
+                     ("CIFAS", False, True, 2), ("Lancashire", True, False, 2), ("UK Finance", False, True, 2),
+                     ("West Midlands", True, False, 2)]
+    # each force's quarter and offence code: the force-level count is the sum of its CSPs' counts
+    assert query(warehouse, """
+        select count(*) from (
+            select financial_year, financial_quarter, force_name, offence_code, sum(offence_count) as n
+            from staging.stg_home_office__prc_csp_quarterly group by all
+        ) c full join (
+            select financial_year, financial_quarter, force_name, offence_code, offence_count as n
+            from staging.stg_home_office__prc_pfa_quarterly where is_territorial_force
+        ) p using (financial_year, financial_quarter, force_name, offence_code)
+        where c.n is distinct from p.n
+    """) == [(0,)]
+    assert query(warehouse, "select count(*) from staging.stg_home_office__prc_pfa_quarterly "
+                            "where published_offence_subgroup = 'Homicide'") > [(0,)]

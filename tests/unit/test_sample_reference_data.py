@@ -141,6 +141,35 @@ def test_home_office_tables_match_the_police_uk_sample_and_keep_their_quirks(tmp
     assert rolling[1].startswith(b"31-12-2023,Lancashire,North West,")
 
 
+def test_the_pfa_table_sums_the_csps_and_adds_the_non_territorial_rows(tmp_path):
+    from collections import Counter
+
+    from ingest.reference_load import spreadsheet_sheet_names, spreadsheet_sheet_to_csv
+
+    pytest.importorskip("python_calamine", reason="python-calamine is not installed (ODS/XLSX reader)")
+    summary = home_office_prc.generate(tmp_path, ["lancashire"], "2023-01", "2023-12", scale=0.05)
+    assert summary["pfa_ods"] == "prc-pfa-mar2023-onwards-tables-290424.ods"  # the real name's shape
+    path = tmp_path / summary["pfa_ods"]
+    assert spreadsheet_sheet_names(path) == ["Notes", "2022_23", "2023_24"]
+    pfa = [r for sheet in ("2022_23", "2023_24")
+           for r in rows(spreadsheet_sheet_to_csv(path, sheet, tmp_path / f"{sheet}.csv"))[1:]]
+    assert rows(tmp_path / "2023_24.csv")[0] == home_office_prc.PFA_HEADER
+    assert len(pfa) == summary["pfa_rows"]
+    quarters = {(r[0], r[1]) for r in pfa}
+    assert quarters == {("2022/23", "4"), ("2023/24", "1"), ("2023/24", "2"), ("2023/24", "3")}
+    for quarter in quarters:  # every quarter has the bodies that are not force areas
+        names = {r[2] for r in pfa if (r[0], r[1]) == quarter}
+        assert names == {"Lancashire", "British Transport Police", "Action Fraud", "CIFAS", "UK Finance"}
+    assert all(r[4] == "Fraud offences" and r[5] == f"Fraud: {r[2]}" for r in pfa if r[2] in {"Action Fraud", "CIFAS",
+                                                                                                "UK Finance"})
+    # a force's row is the sum of its CSPs' rows (Unassigned included), code by code
+    csp = Counter()
+    for r in rows(tmp_path / summary["csv"])[1:]:
+        csp[(r[0], r[1], r[2], r[7])] += int(r[8])
+    assert Counter({(r[0], r[1], r[2], r[6]): int(r[7]) for r in pfa if r[2] == "Lancashire"}) == csp
+    assert any(r[4] == "Theft Offences" for r in pfa if r[0] == "2022/23")  # the older labels, as in the CSP table
+
+
 def test_recorded_crime_is_police_uk_crime_plus_a_little(tmp_path):
     from ingest.sample.police_uk import generate_crimes, month_range
     from ingest.sources.police_uk_contract import CRIME_TYPES
