@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - install, generate the sample archive, run the DAGs through Airflow, publish, print headlines
 #   make test   - install and run the whole offline test suite
+#   make docs   - rebuild published/docs/ (dbt docs site, gate result pages) from the published file
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -17,11 +18,12 @@ export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv demo test test-services services-deps bench airflow-init sample lock clean
+.PHONY: help venv demo docs test test-services services-deps bench airflow-init sample lock clean
 
 help:
 	@echo "make demo   - run the pipeline end to end on the bundled sample data (offline)"
 	@echo "make test   - run the offline test suite"
+	@echo "make docs   - documentation beside the published file (published/docs/index.html)"
 	@echo "make bench  - national-scale benchmark (not part of make test)"
 
 venv: $(STAMP)
@@ -47,7 +49,13 @@ airflow-init: venv
 demo: venv sample airflow-init
 	$(DEMO_ENV) $(PY) -m ingest.run_local
 	$(DEMO_ENV) $(PY) -m ingest.report
+	$(DEMO_ENV) $(PY) -m ingest.docs_site
 	$(DEMO_ENV) $(PY) -m ingest.demo headlines
+
+# The dbt docs site and the gate result pages, written to published/docs/ (the demo's paths;
+# elsewhere run `python -m ingest.docs_site` with the deployment's OPCC_CONFIG).
+docs: venv
+	$(DEMO_ENV) $(PY) -m ingest.docs_site
 
 # PostgreSQL server binaries for the real-services test (Debian's package; no cluster is started here).
 services-deps:
