@@ -308,7 +308,7 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
 
 def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
     contract = CONTRACTS[unit.dataset]
-    if contract in QUARTERLY:
+    if unit.dataset in {c.dataset for c in QUARTERLY}:
         header, _ = rl.read_header(Path(unit.csv_path), contract, unit.source_file)
         refuse_ambiguous_header(header, contract, unit.source_file)
         if unit.sheet is None:

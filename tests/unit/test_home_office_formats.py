@@ -147,10 +147,15 @@ def test_an_ambiguous_file_is_refused_at_load_and_nothing_is_loaded(settings, tm
         dataclasses.replace(c, pattern=r"Offence\s*(?:Sub)?\s*-?\s*group") if c.name == "offence_subgroup" else c
         for c in CSP_QUARTERLY.columns))
     monkeypatch.setitem(home_office_prc.CONTRACTS, "csp_quarterly", loose)
-    path = tmp_path / "prc-csp-1112-1415-tables.csv"
+    path = tmp_path / "prc-csp-1112-1415-tables.csv"  # refused at fetch, where a CSV edition is split by year
     path.write_bytes(csv_bytes(CURRENT, [csp_row("2011/12", 1, "Lancashire", "Preston", "46", 10)]))
     with pytest.raises(rl.HeaderError, match=r"ambiguous header .*'Offence Group' would be both offence_group"):
         fetch_and_load(settings, "csp_quarterly", path)
+    path = tmp_path / "prc-csp-mar21-sep25-tables-290126.ods"  # refused at load, sheet by sheet
+    path.write_bytes(ods_bytes([("2024_25", [CURRENT, csp_row("2024/25", 1, "Lancashire", "Preston", "46", 10)])]))
+    with pytest.raises(rl.LoadError, match=r"ods!2024_25: ambiguous header .*'Offence Group' would be both offence_group"):
+        fetch_and_load(settings, "csp_quarterly", path)
+    assert query(settings, "select count(*) from raw.home_office_prc_csp") == [(0,)]
 
 
 # --------------------------------------------------------------------------- the CSP tables, vintage by vintage
