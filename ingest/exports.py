@@ -195,7 +195,8 @@ def write_workbooks(con, database: str, out_dir: Path, published_at: datetime, s
         notes = book.create_sheet(NOTES_SHEET)
         notes.append([_bold(WriteOnlyCell(notes, value=f"Scorecard for {quarter}"), bold)])
         notes.append(["source", source])
-        notes.append(["published_at (UTC)", published_at])
+        # to the second: Excel keeps milliseconds at most, so the exact value could not be shown anyway
+        notes.append(["published_at (UTC)", published_at.replace(microsecond=0)])
         notes.append(["", "The publication that wrote this workbook; later publications with the same rows keep it."])
         notes.append(["quarter", quarter])
         notes.append([])

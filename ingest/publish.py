@@ -58,10 +58,15 @@ META_TABLES: dict[str, tuple[str | None, str, dict[str, str]]] = {
         "month": "The partition: YYYY-MM for police.uk, else the partition's values joined by '/' (vintage, financial year, survey, ...).",
         "source_file": "The file (archive member, sheet or document) the rows came from.",
         "archive_sha256": "SHA-256 of the landed file the rows came from (see landing_manifest.sha256).",
-        "status": "loaded, or absent when the publisher's archive had no such file (the partition's earlier rows are kept).",
-        "rows_loaded": "Rows inserted for the partition (0 when absent).",
+        "status": "loaded; accepted (loaded although held, because [police_uk] accept_held names it); absent (the publisher's "
+                  "archive had no such file); held (the rows do not add up: not loaded) or refused (a broken file or a "
+                  "failed gate: not loaded). Unless loaded or accepted, the partition's earlier rows are kept.",
+        "rows_loaded": "Rows the partition holds after this attempt (the earlier rows when it was absent, held or refused).",
         "rows_rejected": "Rows DuckDB refused while reading the file; each problem is in load_rejects.",
-        "loaded_at": "When the partition was loaded (UTC); the rows' _loaded_at.",
+        "loaded_at": "When the partition was loaded or tried (UTC); the loaded rows' _loaded_at.",
+        "rows_in": "Records in the file, counted from its bytes, so every row is accounted for as loaded or rejected; "
+                   "empty where the loader does not count them.",
+        "reason": "Why the partition was held, refused or accepted; empty when it loaded cleanly.",
         "gate_report": "The page showing this partition's data-quality gate, relative to the folder holding this file "
                        "(docs/gates/...html#...), written by `make docs`; empty when no gate result was kept.",
     }),
