@@ -1,0 +1,113 @@
+"""The gate result pages of the documentation (ingest/docs_site.py build_gate_pages), from result files
+written by both gate engines: the in-database one (police.uk) and GX through pandas (the rest)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest import docs_site, gates
+from ingest.sources.police_uk_contract import STREET
+from tests.unit.test_gates import clean_street, insert, new_db, street
+
+MONTH = "2024-03"
+
+
+def _west_midlands(row: list) -> list:
+    row = list(row)
+    row[len(STREET.columns)] = "west-midlands"  # the first lineage column is _force_id
+    return row
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    """Gate results as the loaders keep them: a police.uk month (one clean force with a repeated Crime ID,
+    one with an unknown crime type) through the in-database engine, and one partition through GX."""
+    root = tmp_path_factory.mktemp("runs") / "gates"
+    con = new_db()
+    lancashire = clean_street() + [street(1)]  # crime 1 twice: a warning
+    west_midlands = [_west_midlands(r) for r in clean_street()] + [_west_midlands(street(99, crime_type="Jaywalking"))]
+    insert(con, STREET, lancashire + west_midlands)
+    reports = gates.validate_partitions(con, STREET.table, [{"_force_id": "lancashire", "_month": MONTH},
+                                                             {"_force_id": "west-midlands", "_month": MONTH}])
+    for report in reports:
+        gates.write_report(root / "police_uk" / MONTH, report)
+    gates.validate_partition(con, STREET.table, {"_force_id": "lancashire", "_month": MONTH}, results_dir=root / "recheck")
+    (root / "recheck" / "not_a_result.json").write_text("{", encoding="utf-8")
+    con.close()
+    return root
+
+
+@pytest.fixture(scope="module")
+def pages(runs, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("docs") / "gates"
+    docs_site.build_gate_pages(runs, out)
+    return out
+
+
+def _rows(page: str, anchor: str) -> list[tuple[str, str, str, str]]:
+    """(expectation, column, result, detail) of each row in the section with id ``anchor``."""
+    section = page.split(f'id="{anchor}"', 1)[1].split("<h2", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr><td>.*?</tr>", section, re.S):
+        cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        rows.append((cells[1], cells[2], cells[7], cells[8]))
+    return rows
+
+
+def test_a_page_per_run_and_an_index(pages):
+    assert sorted(p.relative_to(pages).as_posix() for p in pages.rglob("*.html")) == [
+        "index.html", "police_uk/2024-03.html", "recheck.html"]
+    index = (pages / "index.html").read_text()
+    assert 'href="police_uk/2024-03.html"' in index and 'href="recheck.html"' in index
+    # the month had a failed partition, the recheck an unreadable file: both show as failed
+    assert re.search(r'police_uk/2024-03</a></td><td><span class="failed">failed</span></td><td>2</td><td>1</td><td>[1-9]</td>', index)
+    assert re.search(r'recheck</a></td><td><span class="failed">failed</span></td><td>1</td><td>0</td>', index)
+
+
+def test_every_expectation_of_the_suite_is_listed_with_its_result(pages):
+    page = (pages / "police_uk" / "2024-03.html").read_text()
+    suite = json.loads((gates.expectations_dir() / "raw_police_uk_street.json").read_text())["expectations"]
+    failed = _rows(page, f"police_uk_street__west-midlands__{MONTH}")
+    assert len(failed) == len(suite)
+    assert [(t, c) for t, c, result, _ in failed if result == "failed"] == [("expect_column_values_to_be_in_set", "crime_type")]
+    assert "Jaywalking" in next(d for t, c, r, d in failed if r == "failed")
+    assert "FAILED: not loaded" in page
+    clean = _rows(page, f"police_uk_street__lancashire__{MONTH}")
+    assert len(clean) == len(suite)
+    assert [(t, c, r) for t, c, r, _ in clean if r != "passed"] == [("expect_column_values_to_be_unique", "crime_id", "warning")]
+
+
+def test_gx_results_show_observed_values_and_an_unreadable_file_is_named(pages):
+    page = (pages / "recheck.html").read_text()
+    rows = _rows(page, f"police_uk_street__lancashire__{MONTH}")
+    columns = next(d for t, c, r, d in rows if t == "expect_table_columns_to_match_ordered_list")
+    assert columns.startswith('observed ["crime_id", "month"')
+    assert "not_a_result.json" in page and "not a readable gate result" in page
+
+
+def test_pages_load_nothing_from_the_network(pages):
+    for path in pages.rglob("*.html"):
+        text = path.read_text()
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text, re.I), path
+        assert "@import" not in text and "url(" not in text
+
+
+def test_load_log_keys_point_at_each_partitions_section(runs, pages):
+    links = docs_site.gate_report_links(runs)
+    link = links[("police_uk_street", "west-midlands", MONTH)]
+    assert link == f"docs/gates/police_uk/{MONTH}.html#police_uk_street__west-midlands__{MONTH}"
+    page, anchor = link.removeprefix("docs/gates/").split("#")
+    assert f'id="{anchor}"' in (pages / page).read_text()
+
+
+def test_load_keys_follow_the_loaders_partitions():
+    # police.uk and finance: the force apart; the consultation and reference data: 'all' and every value
+    assert docs_site._load_keys({"table": "finance_funding", "partition": {"_force_id": "lancashire", "_plan_year": "2025/26"}}) == [
+        ("finance_funding", "all", "lancashire/2025/26"), ("finance_funding", "lancashire", "2025/26")]
+    assert docs_site._load_keys({"table": "ons_lsoa_lad_lookup", "partition": {"_lsoa_vintage": "2021", "_lad_vintage": "2023"}}) == [
+        ("ons_lsoa_lad_lookup", "all", "2021/2023")]
