@@ -11,7 +11,7 @@
 * ``docs/index.html``: where to start.
 
 Why not Great Expectations' own Data Docs for the gates: most results (every police.uk
-partition) come from the in-database engine (``ingest/gates.py``), which keeps the suite's
+partition) come from the in-database engine (``ingest/raw/gate``), which keeps the suite's
 findings rather than a GX validation result, so GX has nothing to render for them; and GX's
 page template loads Bootstrap, jQuery, Vega and Font Awesome from eight CDN hosts, so an
 offline reader gets an unstyled page that tries the network. These pages are built from the
@@ -102,10 +102,10 @@ def gate_report_links(gates_dir: Path) -> dict[tuple[str, str, str], str]:
 
 
 def _condition(kwargs: dict) -> str | None:
-    from ingest.gates import _condition_text  # the same text the findings carry
+    from ingest.raw.gate.findings import condition_text  # the same text the findings carry
 
     condition = kwargs.get("row_condition")
-    return _condition_text(condition) if condition is not None else None
+    return condition_text(condition) if condition is not None else None
 
 
 def _expectation_key(kind: str, column: str | None, condition: str | None) -> tuple:
@@ -120,7 +120,7 @@ def _short_json(value: Any, limit: int = 160) -> str:
 def _validation_rows(result: dict, suites_dir: Path) -> tuple[list[dict], str | None]:
     """One row per expectation of the result's suite with its outcome, then any finding the current
     suite no longer has; and a note when the suite file cannot be read."""
-    from ingest.gates import Finding
+    from ingest.raw.gate import Finding
 
     gate = result["opcc_gate"]
     findings = [("failed", f) for f in gate.get("failures") or []] + [("warning", f) for f in gate.get("warnings") or []]
@@ -196,7 +196,7 @@ def _run_page(run: str, files: list[Path], suites_dir: Path, up: str) -> tuple[s
         summary["warnings"] += len(gate.get("warnings") or [])
         rows, note = _validation_rows(result, suites_dir)
         partition = ", ".join(f"{k}={v}" for k, v in (gate.get("partition") or {}).items())
-        engine = result.get("engine") or "Great Expectations (pandas)"
+        engine = result.get("engine") or "Great Expectations"
         verdict = '<span class="passed">passed</span>' if gate.get("success") else '<span class="failed">FAILED: not loaded</span>'
         table_rows = "\n".join(
             f'<tr><td>{_e(r["number"])}</td><td><code>{_e(r["type"])}</code></td><td>{_e(r["column"])}</td>'
@@ -222,7 +222,7 @@ def _run_page(run: str, files: list[Path], suites_dir: Path, up: str) -> tuple[s
 
 def build_gate_pages(gates_dir: Path, out_dir: Path, suites_dir: Path | None = None) -> Path:
     """A page per run of the results under ``gates_dir``, and ``index.html``, in ``out_dir``."""
-    from ingest.gates import expectations_dir
+    from ingest.raw.gate import expectations_dir
 
     suites_dir = suites_dir or expectations_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -338,14 +338,15 @@ def _index_page(settings: Settings, published_at: Any, gates: bool) -> str:
     parquet = sorted((published.parent / "parquet").glob("*.parquet"))
     body = (
         "<h1>OPCC evidence base: documentation</h1>\n"
-        f"<p>For <code>{_e(published.name)}</code>, published {_e(published_at)} UTC.</p>\n<ul>\n"
+        f"<p>For <code>{_e(published.name)}</code>, published {published_at:%Y-%m-%d %H:%M:%S} UTC.</p>\n<ul>\n"
         f'<li><a href="{DBT_PAGE}">Models and lineage</a>: every table with its description, columns and tests, '
         "and which reports read what (dbt docs; open the graph with the button at the bottom right).</li>\n"
         + (f'<li><a href="{GATES_DIR}/index.html">Data-quality gates</a>: every check made on the data as it was '
            "loaded, and its result.</li>\n" if gates else "")
-        + f"<li>Parquet files, one per table: <code>../parquet/</code> ({len(parquet)} files).</li>\n"
-        + f"<li>Scorecard workbooks, one per quarter: <code>../exports/</code> "
-          f"({', '.join(_e(p.name) for p in exports) or 'none yet'}).</li>\n</ul>\n")
+        + f'<li>Parquet files, one per table, in <a href="../parquet/">../parquet/</a> ({len(parquet)} files).</li>\n'
+        + "<li>Scorecard workbooks, one per quarter: "
+        + (", ".join(f'<a href="../exports/{_e(p.name)}">{_e(p.name)}</a>' for p in exports) or "none yet")
+        + ".</li>\n</ul>\n")
     return _document("OPCC evidence base: documentation", body)
 
 

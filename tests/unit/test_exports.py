@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from ingest import exports, publish
 from ingest.config import load_settings
-from ingest.gates import GateReport, write_report
+from ingest.raw.gate import GateReport, write_report
 from ingest.warehouse import connect
 
 QUARTERS = ("2024Q1", "2024Q2")

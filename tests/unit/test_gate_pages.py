@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest import docs_site, gates
+from ingest import docs_site
+from ingest.raw import gate as gates
+from tests.gx_reference import validate_partition
 from ingest.sources.police_uk_contract import STREET
 from tests.unit.test_gates import clean_street, insert, new_db, street
 
@@ -36,7 +38,7 @@ def runs(tmp_path_factory) -> Path:
                                                              {"_force_id": "west-midlands", "_month": MONTH}])
     for report in reports:
         gates.write_report(root / "police_uk" / MONTH, report)
-    gates.validate_partition(con, STREET.table, {"_force_id": "lancashire", "_month": MONTH}, results_dir=root / "recheck")
+    validate_partition(con, STREET.table, {"_force_id": "lancashire", "_month": MONTH}, results_dir=root / "recheck")
     (root / "recheck" / "not_a_result.json").write_text("{", encoding="utf-8")
     con.close()
     return root
