@@ -11,14 +11,15 @@
     summarised again from every raw row, and one left with no rows is deleted by a post-hook.
 -#}
 
-{#- The months (`YYYY-MM`) of `raw_relation` loaded after the model's watermark, as a list. -#}
-{% macro police_uk_changed_month_list(raw_relation, model_name=none) %}
+{#- The months (`YYYY-MM`) of a police.uk staging view (`stg_police_uk__*`) loaded after the model's
+    watermark, as a list. -#}
+{% macro police_uk_changed_month_list(staging_relation, model_name=none) %}
     {% if not execute %}
         {{ return([]) }}
     {% endif %}
     {% set found = run_query(
-        "select distinct _month from " ~ raw_relation
-        ~ " where _loaded_at > " ~ police_uk_watermark(model_name) ~ " order by 1"
+        "select distinct source_month from " ~ staging_relation
+        ~ " where loaded_at > " ~ police_uk_watermark(model_name) ~ " order by 1"
     ) %}
     {{ return(found.columns[0].values() | list) }}
 {% endmacro %}
@@ -66,8 +67,8 @@
     new row, and delete+insert only replaces the buckets the new rows fall in: such stale rows
     (built before this run, spanning a month just reloaded) are deleted here. After a month never
     seen before no older row spans it, and nothing is deleted. -#}
-{% macro police_uk_delete_stale_summaries(raw_relation, first_column, last_column) %}
-    {% set changed_months = police_uk_changed_month_list(raw_relation) %}
+{% macro police_uk_delete_stale_summaries(staging_relation, first_column, last_column) %}
+    {% set changed_months = police_uk_changed_month_list(staging_relation) %}
     {% if is_incremental() and changed_months %}
         delete from {{ this }}
         where built_at < {{ police_uk_run_started_at() }}

@@ -43,31 +43,20 @@
 {%- endmacro %}
 
 
-{#- Months (`YYYY-MM`) of `raw_relation` loaded after the model's watermark, as a list of SQL
-    literals (`'2025-09', '2025-10'`; `null` when there is none). Looked up when the model runs
-    and written into its SQL as constants, so DuckDB prunes row groups by month (zone maps)
-    instead of evaluating a subquery against every row of history. -#}
-{% macro police_uk_changed_months(raw_relation, model_name=none) -%}
-    {%- if execute -%}
-        {%- set found = run_query(
-            "select distinct _month from " ~ raw_relation
-            ~ " where _loaded_at > " ~ police_uk_watermark(model_name) ~ " order by 1"
-        ) -%}
-        {%- set months = found.columns[0].values() | list -%}
-        {%- if months -%}
-            {%- for month in months -%}'{{ month }}'{{ ", " if not loop.last }}{%- endfor -%}
-        {%- else -%}
-            null
-        {%- endif -%}
-    {%- else -%}
-        null
-    {%- endif -%}
+{#- Months (`YYYY-MM`) of a police.uk staging view (`stg_police_uk__*`, passed as `ref()`) whose rows
+    were loaded after the model's watermark, as a list of SQL literals (`'2025-09', '2025-10'`;
+    `null` when there is none). Looked up when the model runs and written into its SQL as
+    constants, so DuckDB prunes row groups by month (zone maps) instead of evaluating a subquery
+    against every row of history; the view's `source_month` and `loaded_at` are the raw table's
+    `_month` and `_loaded_at`, and DuckDB pushes the filter through the view into the raw scan. -#}
+{% macro police_uk_changed_months(staging_relation, model_name=none) -%}
+    {{ police_uk_month_literals(police_uk_changed_month_list(staging_relation, model_name)) }}
 {%- endmacro %}
 
 
-{#- The same months as a one-column relation (`_month`), for joins and unions. -#}
-{% macro police_uk_changed_months_relation(raw_relation, model_name=none) -%}
-    select unnest([{{ police_uk_changed_months(raw_relation, model_name) }}]::varchar[]) as _month
+{#- The same months as a one-column relation (`source_month`), for joins and unions. -#}
+{% macro police_uk_changed_months_relation(staging_relation, model_name=none) -%}
+    select unnest([{{ police_uk_changed_months(staging_relation, model_name) }}]::varchar[]) as source_month
 {%- endmacro %}
 
 

@@ -6,9 +6,9 @@
     model opts in with `meta: {police_uk_test_scope: ...}` in its config:
 
       * `built_this_run`: rows whose `built_at` is this run's start (per-crime tables);
-      * `months_loaded`: months of `raw.police_uk_<police_uk_source>` loaded after the model's
-        watermark (which on-run-end advances only after the tests, so these are the months the
-        model just rebuilt), in `month_start`;
+      * `months_loaded`: months of the staging view `police_uk_staging` (`stg_police_uk__*`) loaded
+        after the model's watermark (which on-run-end advances only after the tests, so these are
+        the months the model just rebuilt), in `month_start`;
       * `cohort_months_rebuilt`: the cohort months holding a crime int_outcomes__crime_cohort
         rewrote since the model last built, plus its street months loaded since, in `month_start`.
 
@@ -49,13 +49,13 @@
     {% if scope == 'built_this_run' %}
         {{ return('built_at >= ' ~ police_uk_run_started_at()) }}
     {% elif scope == 'months_loaded' %}
-        {% set raw_relation = source('police_uk', tested.config.meta['police_uk_source']) %}
-        {% set months = police_uk_changed_month_list(raw_relation, model_name) %}
+        {% set staging_relation = police_uk_model_relation(tested.config.meta['police_uk_staging']) %}
+        {% set months = police_uk_changed_month_list(staging_relation, model_name) %}
         {{ return(police_uk_month_start_predicate(months)) }}
     {% elif scope == 'cohort_months_rebuilt' %}
         {% set cohort = graph.nodes['model.' ~ project_name ~ '.int_outcomes__crime_cohort'] %}
         {% set cohort_relation = adapter.get_relation(cohort.database, cohort.schema, cohort.alias or cohort.name) %}
-        {% set months = police_uk_changed_month_list(source('police_uk', 'street'), model_name) %}
+        {% set months = police_uk_changed_month_list(police_uk_model_relation('stg_police_uk__street_crimes'), model_name) %}
         {% if cohort_relation is not none %}
             {% set rebuilt = run_query(
                 "select distinct strftime(cohort_month_start, '%Y-%m') from " ~ cohort_relation
@@ -66,6 +66,14 @@
         {{ return(police_uk_month_start_predicate(months)) }}
     {% endif %}
     {{ return('') }}
+{% endmacro %}
+
+
+{#- The relation of a model of this project, by name, from the graph (a test's context can only
+    `ref()` the model it tests). -#}
+{% macro police_uk_model_relation(model_name) %}
+    {% set node = graph.nodes['model.' ~ project_name ~ '.' ~ model_name] %}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias or node.name)) }}
 {% endmacro %}
 
 

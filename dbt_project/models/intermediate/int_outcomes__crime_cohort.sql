@@ -13,13 +13,17 @@
     on_schema_change='fail',
     tags=['police_uk_incremental'],
     meta={'police_uk_test_scope': 'built_this_run'},
-    post_hook="{{ police_uk_delete_stale_summaries(source('police_uk', 'street'), 'cohort_month_start', 'last_street_month_start') }}",
+    post_hook="{{ police_uk_delete_stale_summaries(ref('int_crime__street_crimes_with_outcome_group'), 'cohort_month_start', 'last_street_month_start') }}",
 ) }}
 
+-- The months loaded since this model's last build are looked up in the street rows it reads and,
+-- for outcomes, in the staging view (DuckDB pushes the filter through both views into the raw scan).
+-- depends_on: {{ ref('stg_police_uk__outcomes') }}
+
 {% if is_incremental() %}
-    {% set changed_street_months = police_uk_changed_month_list(source('police_uk', 'street')) %}
+    {% set changed_street_months = police_uk_changed_month_list(ref('int_crime__street_crimes_with_outcome_group')) %}
     {% set street_months_are_unseen = police_uk_months_are_unseen(changed_street_months, this, 'last_street_month_start') %}
-    {% set changed_outcome_months = police_uk_changed_month_list(source('police_uk', 'outcomes')) %}
+    {% set changed_outcome_months = police_uk_changed_month_list(ref('stg_police_uk__outcomes')) %}
     {% set outcome_months_are_unseen = police_uk_months_are_unseen(changed_outcome_months, this, 'latest_outcome_event_month_start') %}
 {% endif %}
 

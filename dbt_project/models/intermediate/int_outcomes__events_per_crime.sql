@@ -9,11 +9,11 @@
     on_schema_change='fail',
     tags=['police_uk_incremental'],
     meta={'police_uk_test_scope': 'built_this_run'},
-    post_hook="{{ police_uk_delete_stale_summaries(source('police_uk', 'outcomes'), 'first_outcome_month_start', 'latest_outcome_event_month_start') }}",
+    post_hook="{{ police_uk_delete_stale_summaries(ref('stg_police_uk__outcomes'), 'first_outcome_month_start', 'latest_outcome_event_month_start') }}",
 ) }}
 
 {% if is_incremental() %}
-    {% set changed_months = police_uk_changed_month_list(source('police_uk', 'outcomes')) %}
+    {% set changed_months = police_uk_changed_month_list(ref('stg_police_uk__outcomes')) %}
     {% set months_are_unseen = police_uk_months_are_unseen(changed_months, this, 'latest_outcome_event_month_start') %}
 {% endif %}
 

@@ -6,7 +6,7 @@
     unique_key='month_start',
     on_schema_change='fail',
     tags=['police_uk_incremental'],
-    meta={'police_uk_test_scope': 'months_loaded', 'police_uk_source': 'street'},
+    meta={'police_uk_test_scope': 'months_loaded', 'police_uk_staging': 'stg_police_uk__street_crimes'},
 ) }}
 
 with
@@ -21,7 +21,7 @@ street_crimes_to_count as (
 
     select * from street_crimes
     {% if is_incremental() %}
-    where source_month in ({{ police_uk_changed_months(source('police_uk', 'street')) }})
+    where source_month in ({{ police_uk_changed_months(ref('stg_police_uk__street_crimes')) }})
     {% endif %}
 
 ),

@@ -10,6 +10,9 @@
     meta={'police_uk_test_scope': 'cohort_months_rebuilt'},
 ) }}
 
+-- The street months loaded since this model's last build are looked up in the staging view.
+-- depends_on: {{ ref('stg_police_uk__street_crimes') }}
+
 with
 
 crime_cohort as (
@@ -25,8 +28,8 @@ cohort_months_to_build as (
     select distinct cohort_month_start as month_start from crime_cohort
     where built_at > {{ police_uk_last_built_at() }}
     union
-    select cast(_month || '-01' as date)
-    from ({{ police_uk_changed_months_relation(source('police_uk', 'street')) }})
+    select cast(source_month || '-01' as date)
+    from ({{ police_uk_changed_months_relation(ref('stg_police_uk__street_crimes')) }})
 
 ),
 
