@@ -6,12 +6,6 @@ revenue_budget as (
 
 ),
 
-plans as (
-
-    select * from {{ ref('stg_finance__plans') }}
-
-),
-
 budget_lines as (
 
     select * from {{ ref('finance_budget_lines') }}
@@ -34,41 +28,29 @@ with_line as (
 
 ),
 
-year_totals as (
+with_plan_year as (
 
-    select * from {{ ref('int_finance__net_revenue_budget') }}
+    -- the plan's is_latest_plan and the year's totals (macros/finance_plan_year.sql); every line
+    -- is in its year's totals, which are summed from the same lines
+    {{ finance_with_plan_year('with_line') }}
 
 ),
 
 with_totals as (
 
     select
-        with_line.*,
-        year_totals.gross_expenditure_gbp,
-        year_totals.net_revenue_budget_gbp,
+        *,
         case
-            when not with_line.is_income and year_totals.gross_expenditure_gbp > 0
-                then with_line.amount_gbp / year_totals.gross_expenditure_gbp
-        end as share_of_gross_expenditure,
-        plans.is_latest_plan
-    from with_line
-    inner join year_totals
-        on with_line.force_id = year_totals.force_id
-        and with_line.plan_first_year = year_totals.plan_first_year
-        and with_line.financial_year = year_totals.financial_year
-    inner join plans
-        on with_line.force_id = plans.force_id
-        and with_line.plan_first_year = plans.plan_first_year
+            when not is_income and gross_expenditure_gbp > 0 then amount_gbp / gross_expenditure_gbp
+        end as share_of_gross_expenditure
+    from with_plan_year
 
 ),
 
 final as (
 
     select
-        cast(force_id as varchar) as force_id,
-        cast(plan_first_year as varchar) as plan_first_year,
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_year_start as integer) as financial_year_start,
+        {{ finance_plan_year_key_columns() }},
         cast(budget_line as varchar) as budget_line,
         cast(line_group as varchar) as line_group,
         cast(is_income as boolean) as is_income,

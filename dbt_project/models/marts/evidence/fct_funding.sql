@@ -6,21 +6,9 @@ funding as (
 
 ),
 
-plans as (
-
-    select * from {{ ref('stg_finance__plans') }}
-
-),
-
 settlement as (
 
     select * from {{ ref('stg_finance__police_grant') }}
-
-),
-
-net_budgets as (
-
-    select * from {{ ref('int_finance__net_revenue_budget') }}
 
 ),
 
@@ -38,34 +26,29 @@ with_totals as (
 
 ),
 
+with_plan_year as (
+
+    -- the plan's is_latest_plan and the year's net revenue budget (macros/finance_plan_year.sql)
+    {{ finance_with_plan_year('with_totals') }}
+
+),
+
 joined as (
 
     select
-        with_totals.*,
-        net_budgets.net_revenue_budget_gbp,
-        settlement.grant_gbp as settlement_police_grant_gbp,
-        plans.is_latest_plan
-    from with_totals
-    inner join plans
-        on with_totals.force_id = plans.force_id
-        and with_totals.plan_first_year = plans.plan_first_year
-    left join net_budgets
-        on with_totals.force_id = net_budgets.force_id
-        and with_totals.plan_first_year = net_budgets.plan_first_year
-        and with_totals.financial_year = net_budgets.financial_year
+        with_plan_year.*,
+        settlement.grant_gbp as settlement_police_grant_gbp
+    from with_plan_year
     left join settlement
-        on with_totals.force_id = settlement.force_id
-        and with_totals.financial_year = settlement.financial_year
+        on with_plan_year.force_id = settlement.force_id
+        and with_plan_year.financial_year = settlement.financial_year
 
 ),
 
 final as (
 
     select
-        cast(force_id as varchar) as force_id,
-        cast(plan_first_year as varchar) as plan_first_year,
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_year_start as integer) as financial_year_start,
+        {{ finance_plan_year_key_columns() }},
         cast(police_grant_gbp as decimal(18, 2)) as police_grant_gbp,
         cast(precept_gbp as decimal(18, 2)) as precept_gbp,
         cast(other_grants_gbp as decimal(18, 2)) as other_grants_gbp,

@@ -6,18 +6,6 @@ savings_plan as (
 
 ),
 
-plans as (
-
-    select * from {{ ref('stg_finance__plans') }}
-
-),
-
-net_budgets as (
-
-    select * from {{ ref('int_finance__net_revenue_budget') }}
-
-),
-
 with_gap as (
 
     select
@@ -34,30 +22,17 @@ with_gap as (
 
 ),
 
-joined as (
+with_plan_year as (
 
-    select
-        with_gap.*,
-        net_budgets.net_revenue_budget_gbp,
-        plans.is_latest_plan
-    from with_gap
-    inner join plans
-        on with_gap.force_id = plans.force_id
-        and with_gap.plan_first_year = plans.plan_first_year
-    left join net_budgets
-        on with_gap.force_id = net_budgets.force_id
-        and with_gap.plan_first_year = net_budgets.plan_first_year
-        and with_gap.financial_year = net_budgets.financial_year
+    -- the plan's is_latest_plan and the year's net revenue budget (macros/finance_plan_year.sql)
+    {{ finance_with_plan_year('with_gap') }}
 
 ),
 
 final as (
 
     select
-        cast(force_id as varchar) as force_id,
-        cast(plan_first_year as varchar) as plan_first_year,
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_year_start as integer) as financial_year_start,
+        {{ finance_plan_year_key_columns() }},
         cast(plan_year_number as integer) as plan_year_number,
         cast(savings_required_gbp as decimal(18, 2)) as savings_required_gbp,
         cast(savings_identified_gbp as decimal(18, 2)) as savings_identified_gbp,
@@ -69,7 +44,7 @@ final as (
         cast(net_revenue_budget_gbp as decimal(18, 2)) as net_revenue_budget_gbp,
         cast(savings_required_gbp / nullif(net_revenue_budget_gbp, 0) as double) as savings_required_share_of_net_budget,
         cast(is_latest_plan as boolean) as is_latest_plan
-    from joined
+    from with_plan_year
 
 )
 

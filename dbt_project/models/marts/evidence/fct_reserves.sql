@@ -6,18 +6,6 @@ reserves as (
 
 ),
 
-plans as (
-
-    select * from {{ ref('stg_finance__plans') }}
-
-),
-
-net_budgets as (
-
-    select * from {{ ref('int_finance__net_revenue_budget') }}
-
-),
-
 year_totals as (
 
     select
@@ -31,37 +19,32 @@ year_totals as (
 
 ),
 
+with_plan_year as (
+
+    -- the plan's is_latest_plan and the year's net revenue budget (macros/finance_plan_year.sql)
+    {{ finance_with_plan_year('reserves') }}
+
+),
+
 joined as (
 
     select
-        reserves.*,
-        reserves.closing_balance_gbp - reserves.opening_balance_gbp as net_movement_gbp,
+        with_plan_year.*,
+        with_plan_year.closing_balance_gbp - with_plan_year.opening_balance_gbp as net_movement_gbp,
         year_totals.total_closing_reserves_gbp,
-        year_totals.general_closing_reserves_gbp,
-        net_budgets.net_revenue_budget_gbp,
-        plans.is_latest_plan
-    from reserves
-    inner join plans
-        on reserves.force_id = plans.force_id
-        and reserves.plan_first_year = plans.plan_first_year
+        year_totals.general_closing_reserves_gbp
+    from with_plan_year
     inner join year_totals
-        on reserves.force_id = year_totals.force_id
-        and reserves.plan_first_year = year_totals.plan_first_year
-        and reserves.financial_year = year_totals.financial_year
-    left join net_budgets
-        on reserves.force_id = net_budgets.force_id
-        and reserves.plan_first_year = net_budgets.plan_first_year
-        and reserves.financial_year = net_budgets.financial_year
+        on with_plan_year.force_id = year_totals.force_id
+        and with_plan_year.plan_first_year = year_totals.plan_first_year
+        and with_plan_year.financial_year = year_totals.financial_year
 
 ),
 
 final as (
 
     select
-        cast(force_id as varchar) as force_id,
-        cast(plan_first_year as varchar) as plan_first_year,
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_year_start as integer) as financial_year_start,
+        {{ finance_plan_year_key_columns() }},
         cast(reserve_name as varchar) as reserve_name,
         cast(reserve_type as varchar) as reserve_type,
         cast(is_general_reserve as boolean) as is_general_reserve,

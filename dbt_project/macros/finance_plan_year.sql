@@ -1,0 +1,36 @@
+{#-
+    The context every finance mart states its figures in, joined once here: each row of `relation`
+    (keyed by `force_id`, `plan_first_year`, `financial_year`) with
+
+      * `is_latest_plan` of its plan (stg_finance__plans; a row of a plan not listed there is
+        dropped), and
+      * the year's `gross_expenditure_gbp` and `net_revenue_budget_gbp` in that plan
+        (int_finance__net_revenue_budget; null for a year with no budget lines),
+
+    so a share of the net budget is computed from the same figure in fct_budget, fct_funding,
+    fct_reserves and fct_mtfp_savings. Used as the body of a CTE: `with_plan_year as ({{ ... }})`.
+-#}
+{% macro finance_with_plan_year(relation) %}
+    select
+        {{ relation }}.*,
+        net_budgets.gross_expenditure_gbp,
+        net_budgets.net_revenue_budget_gbp,
+        plans.is_latest_plan
+    from {{ relation }}
+    inner join {{ ref('stg_finance__plans') }} as plans
+        on {{ relation }}.force_id = plans.force_id
+        and {{ relation }}.plan_first_year = plans.plan_first_year
+    left join {{ ref('int_finance__net_revenue_budget') }} as net_budgets
+        on {{ relation }}.force_id = net_budgets.force_id
+        and {{ relation }}.plan_first_year = net_budgets.plan_first_year
+        and {{ relation }}.financial_year = net_budgets.financial_year
+{% endmacro %}
+
+
+{#- The plan-year key as every finance mart publishes it (the first columns of its contract). -#}
+{% macro finance_plan_year_key_columns() -%}
+        cast(force_id as varchar) as force_id,
+        cast(plan_first_year as varchar) as plan_first_year,
+        cast(financial_year as varchar) as financial_year,
+        cast(financial_year_start as integer) as financial_year_start
+{%- endmacro %}
