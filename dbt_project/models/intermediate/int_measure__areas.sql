@@ -1,38 +1,27 @@
--- The areas measures are reported for, with their names: forces (dim_force) and community safety
--- partnerships (dim_geography, when it can be read).
-{%- set geography = plan_relation('dim_geography') %}
-
+-- The areas measures are reported for, with their names: forces (the police_forces seed, as in
+-- dim_force) and community safety partnerships (the ONS lookups, int_geography__lsoa, as in
+-- dim_geography).
 with
 
 forces as (
 
-    select * from {{ ref('dim_force') }}
+    select * from {{ ref('police_forces') }}
 
 ),
 
-{% if geography.relation is not none -%}
 geography as (
 
-    select * from {{ geography.relation }}
+    select * from {{ ref('int_geography__lsoa') }}
 
 ),
-{%- else -%}
-geography as (
-
-    -- {{ geography.reason }}
-    select cast(null as varchar) as csp_code, cast(null as varchar) as csp_name, cast(null as varchar) as force_id
-    where false
-
-),
-{%- endif %}
 
 force_areas as (
 
     select
         'force' as area_type,
-        force_id as area_code,
-        force_name as area_name,
-        force_id
+        cast(force_id as varchar) as area_code,
+        cast(force_name as varchar) as area_name,
+        cast(force_id as varchar) as force_id
     from forces
 
 ),
