@@ -155,7 +155,8 @@ def step_bare(months: list[str]) -> dict:
 
 def step_ingest(months: list[str], fresh: bool) -> dict:
     """The platform's load: header checks, typed multi-file load, rejects, lineage, load log, in-database gates."""
-    from ingest import csv_load, gates
+    from ingest import csv_load
+    from ingest.raw import gate
     from ingest.sources import police_uk
 
     settings = _settings()
@@ -174,7 +175,7 @@ def step_ingest(months: list[str], fresh: bool) -> dict:
         return wrapper
 
     police_uk.replace_partitions = timed(csv_load.replace_partitions, "load_seconds")
-    gates.validate_partitions = timed(gates.validate_partitions, "gate_seconds")
+    gate.validate_partitions = timed(gate.validate_partitions, "gate_seconds")
     # A backfill goes through load_months (one connection, several months per transaction); a
     # single new month through load, as the monthly DAG runs it.
     if len(months) == 1:

@@ -631,61 +631,13 @@ class ReferenceGateFailed(LoadError):
 def gate_partition(
     con: "duckdb.DuckDBPyConnection", table: str, partition: dict[str, str], results_dir: Path | None = None
 ) -> Any:
-    """Validate one partition of ``raw.<table>`` with ``expectations/raw_<table>.json``.
+    """Gate one partition of ``raw.<table>`` with ``expectations/raw_<table>.json`` (the one engine,
+    :mod:`ingest.raw.gate`); raise :class:`ReferenceGateFailed` naming what failed."""
+    from ingest.raw import gate
 
-    The same validation as :func:`ingest.gates.validate_partition`, for any partition keys
-    (that function takes exactly ``_force_id`` and ``_month``). It uses the gates module's
-    shared GX runtime and finding format so that reports read the same.
-    """
-    # TODO(integrator): generalise gates.validate_partition to any partition keys; this then
-    # becomes a call to it. Kept here so ingest/gates.py (not ours) is unchanged.
-    from ingest import gates
-
-    quote_identifier(table)
-    keys = [quote_identifier(k) for k in partition]
-    suite_name = f"raw_{table}"
-    suite = gates.load_suite(suite_name)
-    runtime = gates._runtime()  # noqa: SLF001 - one GX context per process, shared with police.uk gates
-    started = time.perf_counter()
-    where = " and ".join(f"{k} = ?" for k in keys)
-    df = con.execute(f"select * from raw.{table} where {where}", list(partition.values())).df()
-    with gates._LOCK:  # noqa: SLF001
-        batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": df})
-        result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20})
-    failures: list[dict] = []
-    warnings: list[dict] = []
-    for item in result.results:
-        if item.success and not gates._raised(item):  # noqa: SLF001
-            continue
-        finding = gates._finding(item, df)  # noqa: SLF001
-        (failures if finding["severity"] == "error" else warnings).append(finding)
-    report = gates.GateReport(
-        table=table, partition=dict(partition), success=not failures, row_count=int(len(df)),
-        failures=failures, warnings=warnings, suite_name=suite_name,
-        source_file=str(df["_source_file"].iloc[0]) if len(df) else None,
-        expectations_evaluated=len(result.results), seconds=time.perf_counter() - started,
-    )
-    if results_dir is not None:
-        results_dir.mkdir(parents=True, exist_ok=True)
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", partition_label(partition))
-        path = results_dir / f"{table}__{safe}.json"
-        payload = result.to_json_dict()
-        payload["opcc_gate"] = report.to_dict()
-        path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-        report.result_path = path
-    if failures:
-        lines = [f"Data-quality gate failed for raw.{table} {partition_label(partition)} ({len(df)} rows) "
-                 f"from {report.source_file}: {len(failures)} error-severity expectation(s) of {suite_name} not met."]
-        for number, failure in enumerate(failures, 1):
-            lines.append(f"  {number}. {gates.Finding(failure)}")
-            if failure.get("why"):
-                lines.append(f"     why it matters: {failure['why']}")
-        lines.append(
-            "The load was rolled back: the partition keeps its previous rows. Compare the sample values with "
-            f"the file; if the publisher changed labels or layout on purpose, update the contract, "
-            f"expectations/{suite_name}.json and the staging model together."
-        )
-        raise ReferenceGateFailed("\n".join(lines))
+    (report,) = gate.validate_partitions(con, table, [dict(partition)], results_dir=results_dir)
+    if not report.success:
+        raise ReferenceGateFailed(str(gate.GateFailed(report)))
     return report
 
 

@@ -328,11 +328,11 @@ def _rollback(con) -> None:
 
 def _judge(result: LoadResult, report, force_id: str, month: str, rules: _Rules) -> tuple[str, str | None, bool]:
     """(status, reason, may replace the partition) for one file's load and gate."""
-    from ingest import gates
+    from ingest.raw import gate
 
     found = problems(result, rules.limits)
     if not report.success:
-        found.append(Problem("refused", str(gates.GateFailed(report))))
+        found.append(Problem("refused", str(gate.GateFailed(report))))
     blocking = [p for p in found if not (p.acceptable and (force_id, month) in rules.accepted)]
     if blocking:
         status = "refused" if any(p.status == "refused" for p in blocking) else "held"
@@ -355,7 +355,7 @@ def _load_batch(
     pairs are returned, so the caller can load the others without them.
     Returns the loaded summary per month (force -> dataset -> status and counts).
     """
-    from ingest import gates
+    from ingest.raw import gate
 
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     files = {month: _month_files(batch[month], forces[month], loaded_at) for month in batch}
@@ -383,13 +383,13 @@ def _load_batch(
             results = replace_partitions(
                 con, table=dataset.table, columns=_typed_columns(dataset), files=[item for _, _, item in present]
             )
-            reports = gates.validate_partitions(
+            reports = gate.validate_partitions(
                 con, dataset.table, [{"_force_id": f, "_month": m} for m, f, _ in present]
             )
             for report in reports:
                 results_dir = results_dirs.get(report.partition["_month"])
                 if results_dir is not None:
-                    report.result_path = gates.write_report(results_dir, report)
+                    report.result_path = gate.write_report(results_dir, report)
             for month in batch:
                 _log_warnings(dataset.table, month, [r for r in reports if r.partition["_month"] == month])
             for (month, force_id, item), report in zip(present, reports):

@@ -1,4 +1,4 @@
-"""The data-quality gate (ingest/gates.py) and the raw police.uk suites (expectations/*.json).
+"""The data-quality gate (ingest/raw/gate) and the raw police.uk suites (expectations/*.json).
 
 Tiny in-memory DuckDB partitions built by hand, then every real published file under
 shared/data/police_uk loaded the way the loader does and gated: real files must pass, and
@@ -23,8 +23,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import gates
-from ingest.gates import GateFailed, GateReport, check, validate_partition
+from ingest.raw import gate as gates
+from ingest.raw.gate import GateFailed, GateReport, check
+from tests import gx_reference
+from tests.gx_reference import validate_partition  # GX itself: the reference the engine must match
 from ingest.sources.police_uk_contract import (
     AGE_RANGES,
     CRIME_TYPES,
@@ -190,7 +192,7 @@ def test_suite_json_loads_and_matches_the_contract(dataset):
 
 def test_gates_module_imports_no_heavy_modules():
     code = (
-        "import sys, ingest.gates\n"
+        "import sys, ingest.raw.gate\n"
         "print(','.join(m for m in ('duckdb', 'pandas', 'great_expectations') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
@@ -204,7 +206,7 @@ def test_expectations_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(gates.EXPECTATIONS_ENV, str(tmp_path))
     assert gates.expectations_dir() == tmp_path
     with pytest.raises(FileNotFoundError, match="raw_police_uk_street"):
-        gates.load_suite("raw_police_uk_street")
+        gx_reference.load_suite("raw_police_uk_street")
 
 
 # --------------------------------------------------------------------------- hand-made partitions
@@ -387,10 +389,15 @@ def test_table_names_are_validated(con, table):
 def test_unknown_table_and_bad_partition_are_refused(con):
     with pytest.raises(ValueError, match="does not exist"):
         validate_partition(con, "police_uk_nothing", PART)
-    with pytest.raises(ValueError, match="partition"):
-        validate_partition(con, STREET.table, {"_force_id": FORCE})
-    with pytest.raises(ValueError, match="partition"):
-        validate_partition(con, STREET.table, {**PART, "extra": "1"})
+    # A partition is any set of the table's lineage columns (a force-month here, a vintage for an ONS
+    # lookup): something else is refused by both engines.
+    for engine in (validate_partition, lambda c, t, p: gates.validate_partitions(c, t, [p])):
+        with pytest.raises(ValueError, match="partition"):
+            engine(con, STREET.table, {**PART, "extra": "1"})
+        with pytest.raises(ValueError, match="partition"):
+            engine(con, STREET.table, {**PART, "_not_a_column": "1"})
+        with pytest.raises(ValueError, match="partition"):
+            engine(con, STREET.table, {"_force_id": ""})
 
 
 def test_suite_without_severity_is_refused(con, tmp_path, monkeypatch):
@@ -409,10 +416,10 @@ def test_gx_context_and_suites_are_reused_and_gx_info_logs_are_quiet(con, caplog
         validate_partition(con, STREET.table, PART)
     assert not [r for r in caplog.records if r.name.startswith("great_expectations") and r.levelno < logging.WARNING]
     assert logging.getLogger("great_expectations._docs_decorators").getEffectiveLevel() >= logging.WARNING
-    runtime, suite = gates._runtime(), gates.load_suite("raw_police_uk_street")
+    runtime, suite = gx_reference.runtime(), gx_reference.load_suite("raw_police_uk_street")
     for _ in range(3):
         validate_partition(con, STREET.table, PART)
-    assert gates._runtime() is runtime and gates.load_suite("raw_police_uk_street") is suite
+    assert gx_reference.runtime() is runtime and gx_reference.load_suite("raw_police_uk_street") is suite
 
 
 def test_15k_row_partition_validates_in_seconds(con, capsys):
@@ -629,3 +636,62 @@ def test_real_files_get_the_same_verdict_in_database(real_reports):
                 assert _comparable(report) == _comparable(real_reports[name]), name
     finally:
         con.close()
+
+
+# --------------------------------------------------------------------------- any partition keys, every type
+#
+# Reference tables are partitioned by other lineage columns (a vintage, a financial year) and their
+# suites use expectation types police.uk's do not: both engines must agree on those too.
+
+REFERENCE_SUITE = {
+    "name": "raw_gate_parity",
+    "expectations": [
+        {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["lad_code", "csp_code"]},
+         "meta": {"severity": "error", "why": "one row per district and partnership"}},
+        {"type": "expect_column_values_to_not_match_regex", "kwargs": {"column": "lad_name", "regex": "Ã"},
+         "meta": {"severity": "warning", "why": "double-encoded Welsh is repaired at load"}},
+        {"type": "expect_column_unique_value_count_to_be_between",
+         "kwargs": {"column": "csp_code", "min_value": 1, "max_value": 3},
+         "meta": {"severity": "error", "why": "a handful of partnerships"}},
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "lad_code", "regex": "^[EW]0[6-9]"},
+         "meta": {"severity": "error", "why": "district codes"}},
+    ],
+}
+
+
+@pytest.fixture
+def reference_con(tmp_path, monkeypatch):
+    suites = tmp_path / "expectations"
+    suites.mkdir()
+    (suites / "raw_gate_parity.json").write_text(json.dumps(REFERENCE_SUITE))
+    monkeypatch.setenv(gates.EXPECTATIONS_ENV, str(suites))
+    con = duckdb.connect()
+    con.execute("create schema raw; create table raw.gate_parity (lad_code varchar, lad_name varchar, "
+                "csp_code varchar, _vintage varchar, _source_file varchar)")
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("rows, verdict", [
+    ([("E06000001", "Hartlepool", "E22000001"), ("E06000002", "Middlesbrough", "E22000002")], True),
+    ([("E06000001", "Hartlepool", "E22000001"), ("E06000001", "Hartlepool", "E22000001"),
+      ("W06000001", "Ynys MÃ´n", "W22000001"), (None, None, None), (None, None, None),
+      ("X1", "Nowhere", "E22000003"), ("E06000004", "Stockton", "E22000004")], False),
+])
+def test_both_engines_agree_on_any_partition_keys_and_the_reference_types(reference_con, rows, verdict):
+    for vintage in ("2023", "2019"):  # the other vintage must not be read
+        other = [("E06000009", "x", "E22000009")] * 3 if vintage == "2019" else []  # repeats, elsewhere
+        reference_con.executemany("insert into raw.gate_parity values (?, ?, ?, ?, 'file.csv')",
+                                  [(*r, vintage) for r in rows + other])
+    part = {"_vintage": "2023"}
+    gx_report = validate_partition(reference_con, "gate_parity", part, suite_name="raw_gate_parity")
+    (sql_report,) = gates.validate_partitions(reference_con, "gate_parity", [part], suite_name="raw_gate_parity")
+    assert sql_report.success is gx_report.success is verdict
+    assert sql_report.row_count == gx_report.row_count == len(rows)
+    assert sql_report.partition == {"_vintage": "2023"}
+    assert _comparable(sql_report) == _comparable(gx_report), (sql_report.summary(), gx_report.summary())
+    if not verdict:
+        failed_types = {f["expectation"] for f in sql_report.failures}
+        assert failed_types == {"expect_compound_columns_to_be_unique", "expect_column_unique_value_count_to_be_between",
+                                "expect_column_values_to_match_regex"}
+        assert [w["expectation"] for w in sql_report.warnings] == ["expect_column_values_to_not_match_regex"]

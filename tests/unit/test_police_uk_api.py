@@ -215,3 +215,12 @@ def test_the_demo_configuration_works_offline():
     settings = load_settings(environ={"OPCC_CONFIG": "config/demo.toml"})
     assert settings.police_uk.api_url == ""
     assert load_settings(environ={}).police_uk.api_url == "https://data.police.uk/api"
+
+
+@pytest.mark.parametrize("dataset", police_uk_api.DATASETS, ids=lambda d: d.name)
+def test_each_api_table_has_the_suite_its_declaration_implies(dataset):
+    # One declaration: the suite file is generated from it (police_uk_api.suite) and must not drift.
+    path = Path(__file__).resolve().parents[2] / "expectations" / f"raw_{dataset.table}.json"
+    assert json.loads(path.read_text()) == police_uk_api.suite(dataset), (
+        f"{path.name} differs from its declaration: regenerate it with "
+        "police_uk_api.suite() (see the module docstring)")
