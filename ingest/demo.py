@@ -117,6 +117,9 @@ def headlines(settings: Settings) -> list[str]:
                 f"({share:.1f}%, 95% interval {low:.1f}–{high:.1f}%); {confident:.1f}% ({c_low:.1f}–{c_high:.1f}%) "
                 "have confidence in the police"
             )
+    docs = path.parent / "docs" / "index.html"
+    if docs.exists():  # built by the evidence build after each publish
+        lines.append(f"Documentation (dbt docs, gate results, exports): {docs}")
     return lines
 
 

@@ -354,7 +354,7 @@ def build(settings: Settings) -> Path:
     """Rebuild ``<published folder>/docs/`` and return its index page."""
     import duckdb
 
-    from ingest.publish import _swap_in
+    from ingest.publish import swap_in
 
     published = settings.paths.published
     if not published.exists():
@@ -373,7 +373,7 @@ def build(settings: Settings) -> Path:
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    _swap_in(building, target)
+    swap_in(building, target)
     log.info("documentation built in %.1fs: %s", time.perf_counter() - started, target / "index.html")
     return target / "index.html"
 

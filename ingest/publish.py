@@ -140,7 +140,7 @@ def undocumented(con, database: str) -> list[str]:
     ).fetchall()]
 
 
-def _swap_in(built: Path, target: Path) -> None:
+def swap_in(built: Path, target: Path) -> None:
     """Put folder ``built`` at ``target``: the old folder is renamed aside first and deleted after, so
     the target is missing only between two renames (a directory cannot be renamed over a full one)."""
     old = target.with_name(f".{target.name}.old")
@@ -229,7 +229,7 @@ def publish(settings: Settings) -> Path:
         con.close()
     # Everything is built: swap the exports in, then the file (each rename is atomic on its own).
     for name, path in building.items():
-        _swap_in(path, folder / name)
+        swap_in(path, folder / name)
     os.replace(tmp, target)
     log.info("published %d tables to %s, with %s/ and %s/, in %.1fs", len(tables), target, PARQUET_DIR, EXPORTS_DIR,
              time.perf_counter() - started)
