@@ -6,8 +6,12 @@ from datetime import date
 
 import pytest
 
-from ingest import report
-from ingest.report import Quarter, ReportError, format_value, measure_sentences, replace_directory
+from ingest.report.charts import CONCERN, confidence_chart, consultation_priorities_chart, spc_chart
+from ingest.report.context import consultation_alignment, consultation_context
+from ingest.report.data import ReportData
+from ingest.report.output import REPORT_FILE, check_rendered, environment, render, replace_directory
+from ingest.report.quarter import Quarter, ReportError
+from ingest.report.wording import format_value, measure_sentences
 
 BURGLARY = {"measure_id": "burglary", "measure_name": "Burglary", "unit": "count", "statistic": "count",
             "baseline_rule": "same_period_last_year", "polarity": "lower_is_better"}
@@ -74,14 +78,14 @@ def _points():
 
 
 def test_the_spc_chart_is_inline_svg_marking_special_causes_and_repeatable():
-    svg = report.spc_chart(_points(), unit="count", target=15, title="Burglary", chart_id="chart-burglary",
-                           assessed_start=date(2025, 1, 1))
-    again = report.spc_chart(_points(), unit="count", target=15, title="Burglary", chart_id="chart-burglary",
-                             assessed_start=date(2025, 1, 1))
+    svg = spc_chart(_points(), unit="count", target=15, title="Burglary", chart_id="chart-burglary",
+                    assessed_start=date(2025, 1, 1))
+    again = spc_chart(_points(), unit="count", target=15, title="Burglary", chart_id="chart-burglary",
+                      assessed_start=date(2025, 1, 1))
     assert svg == again  # no clock, no random ids
     assert svg.startswith("<svg") and 'aria-labelledby="chart-burglary-title"' in svg
     assert ' width="' not in svg.split(">", 1)[0]  # scales with the page
-    assert report.CONCERN in svg  # the special-cause point is coloured
+    assert CONCERN in svg  # the special-cause point is coloured
     assert ">mean<" in svg and ">limits<" in svg and ">target<" in svg
 
 
@@ -102,18 +106,18 @@ def test_a_report_folder_is_replaced_whole(tmp_path):
 
 def test_the_report_gate_refuses_a_report_missing_a_measure(tmp_path):
     (tmp_path / "charts").mkdir()
-    (tmp_path / report.REPORT_FILE).write_text('<article id="measure-burglary"></article><figure data-chart="chart-x">')
-    data = report.ReportData(
+    (tmp_path / REPORT_FILE).write_text('<article id="measure-burglary"></article><figure data-chart="chart-x">')
+    data = ReportData(
         quarter=Quarter(2025, 3), force_id="lancashire", force_name="Lancashire", published_at=None,
         measures=[{"measure_id": "burglary"}, {"measure_id": "robbery"}], scorecard={}, csp_rows=[], spc={},
         history={}, disproportionality=[], peel=([], None), finance={}, csp_matrix=([], None),
         reconciliation=([], None), sources=([], None), loads=([], None), rejects=([], None))
     with pytest.raises(ReportError, match="lacks measure\\(s\\) robbery"):
-        report.check_rendered(tmp_path, data)
-    (tmp_path / report.REPORT_FILE).write_text('<article id="measure-burglary"></article><article id="measure-robbery">'
-                                               '<figure data-chart="chart-x">')
+        check_rendered(tmp_path, data)
+    (tmp_path / REPORT_FILE).write_text('<article id="measure-burglary"></article><article id="measure-robbery">'
+                                        '<figure data-chart="chart-x">')
     with pytest.raises(ReportError, match="chart chart-x was not written"):
-        report.check_rendered(tmp_path, data)
+        check_rendered(tmp_path, data)
 
 
 def test_a_missing_published_file_or_performance_schema_is_explained(tmp_path):
@@ -123,12 +127,12 @@ def test_a_missing_published_file_or_performance_schema_is_explained(tmp_path):
 
     settings = load_settings()
     with pytest.raises(ReportError, match="does not exist"):
-        report.render(settings, "2025Q3", published=tmp_path / "missing.duckdb", out_dir=tmp_path)
+        render(settings, "2025Q3", published=tmp_path / "missing.duckdb", out_dir=tmp_path)
     published = tmp_path / "evidence.duckdb"
     with duckdb.connect(str(published)) as con:
         con.execute("create table dim_force (force_id varchar, force_name varchar)")
     with pytest.raises(ReportError, match="PUBLISHED_SCHEMAS must map performance -> performance"):
-        report.render(settings, "2025Q3", published=published, out_dir=tmp_path / "reports")
+        render(settings, "2025Q3", published=published, out_dir=tmp_path / "reports")
     assert not (tmp_path / "reports" / "2025Q3").exists()
 
 
@@ -163,7 +167,7 @@ def test_consultation_priorities_line_up_with_the_csp_matrix_and_the_plan():
         {"csp_name": "Preston Community Safety Partnership", "theme": "road_safety", "is_priority": False, "is_mentioned": True},
     ]
     objectives = [{"objective_id": "tackle_crime", "objective": "Tackle crime and reoffending"}]
-    lines = {(r["area_name"], r["priority_id"]): r for r in report.consultation_alignment(_consultation_rows(), matrix, objectives)}
+    lines = {(r["area_name"], r["priority_id"]): r for r in consultation_alignment(_consultation_rows(), matrix, objectives)}
     assert lines["Preston", "asb"]["csp"] == "priority"  # 'Preston Community Safety Partnership' is Preston's CSP
     assert lines["Preston", "road_safety"]["csp"] == "mentioned"
     assert lines["Preston", "visible_policing"]["csp"] == "no theme"
@@ -171,34 +175,47 @@ def test_consultation_priorities_line_up_with_the_csp_matrix_and_the_plan():
     assert lines["Lancashire Constabulary", "asb"]["csp"] == "force area"
     assert lines["Preston", "asb"]["objective"] == "Tackle crime and reoffending"
     assert lines["Preston", "visible_policing"]["objective"] == "efficient_service"  # no name published: the id
-    assert report.consultation_alignment(_consultation_rows(), matrix, objectives, top=1) == [
+    assert consultation_alignment(_consultation_rows(), matrix, objectives, top=1) == [
         lines["Lancashire Constabulary", "asb"], lines["Preston", "asb"], lines["Ribble Valley", "road_safety"]]
 
 
 def test_consultation_charts_are_svg_naming_districts_and_marking_small_samples():
-    svg = report.consultation_priorities_chart(_consultation_rows(), chart_id="chart-consultation-priorities",
-                                              title="Top priorities")
+    svg = consultation_priorities_chart(_consultation_rows(), chart_id="chart-consultation-priorities",
+                                        title="Top priorities")
     assert svg.startswith("<svg") and "Preston" in svg and "Ribble Valley †" in svg and "Preston †" not in svg
     assert "Lancashire Constabulary (all)" in svg and ">45<" in svg.replace(" ", "")
-    assert svg == report.consultation_priorities_chart(_consultation_rows(), chart_id="chart-consultation-priorities",
-                                                       title="Top priorities")  # repeatable
+    assert svg == consultation_priorities_chart(_consultation_rows(), chart_id="chart-consultation-priorities",
+                                                title="Top priorities")  # repeatable
     confidence = [
         {"area_type": "force_area", "area_name": "Lancashire Constabulary", "weighted_share_confident": 0.52,
          "ci_lower_95": 0.49, "ci_upper_95": 0.55, "is_small_group": False, "is_low_effective_sample": False},
         {"area_type": "district", "area_name": "Burnley", "weighted_share_confident": 0.40, "ci_lower_95": 0.21,
          "ci_upper_95": 0.62, "is_small_group": True, "is_low_effective_sample": True},
     ]
-    svg = report.confidence_chart(confidence, chart_id="chart-consultation-confidence", title="Confidence")
+    svg = confidence_chart(confidence, chart_id="chart-consultation-confidence", title="Confidence")
     assert "Burnley †" in svg and "Lancashire Constabulary" in svg and "95% interval" in svg
 
 
 def test_the_consultation_section_says_when_no_survey_is_loaded():
-    data = report.ReportData(
+    data = ReportData(
         quarter=Quarter(2025, 3), force_id="lancashire", force_name="Lancashire", published_at=None, measures=[],
         scorecard={}, csp_rows=[], spc={}, history={}, disproportionality=[], peel=([], None), finance={},
         csp_matrix=([], None), reconciliation=([], None), sources=([], None), loads=([], None), rejects=([], None),
         consultation={"survey": ([], "evidence.fct_consultation_priorities is not in the published file")})
     charts: dict[str, str] = {}
-    context = report.consultation_context(data, charts)
-    html = report._environment().get_template("_consultation.html.j2").render(consultation=context, charts=charts)
+    context = consultation_context(data, charts)
+    html = environment().get_template("_consultation.html.j2").render(consultation=context, charts=charts)
     assert charts == {} and "Data gap." in html and "fct_consultation_priorities is not in the published file" in html
+
+
+def test_the_package_keeps_the_entry_points_the_dag_and_the_makefile_use():
+    import subprocess
+    import sys
+
+    import ingest.report as package
+
+    # dags/quarterly_report.py imports these from the package; the Makefile runs `python -m ingest.report`.
+    assert package.render is render and package.Quarter is Quarter
+    assert callable(package.check_quarter_published) and issubclass(package.ReportNotReady, ReportError)
+    result = subprocess.run([sys.executable, "-m", "ingest.report", "--help"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("usage:") and "--quarter" in result.stdout and "performance_report.html" in result.stdout

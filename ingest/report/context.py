@@ -1,0 +1,202 @@
+"""What the templates are given: the plan's measures grouped by objective with their sentences,
+badges and charts, the statutory statement's national priorities, the consultation section, and
+the scorecard's rows. Built from ReportData alone, so it needs no database."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ingest.report.charts import (bar_chart, confidence_chart, consultation_priorities_chart,
+                                  disproportionality_chart, heatmap_chart, spc_chart)
+from ingest.report.data import ReportData
+from ingest.report.wording import STATUS_BADGES, STATUSES, measure_sentences, slug
+
+# The order of the Specified Information Order's national priorities in the statutory statement.
+NATIONAL_PRIORITY_ORDER = ("homicide", "serious_violence", "drugs_county_lines", "neighbourhood_crime",
+                           "cyber_crime", "victim_satisfaction")
+
+
+def _dbt_var(name: str, default: Any) -> Any:
+    # The statistical settings are dbt vars (dbt_project.yml), where the marts read them: the report
+    # states the values its figures were computed with, not a copy that could differ.
+    from ingest.measures import dbt_vars
+
+    return dbt_vars().get(name, default)
+
+
+def _measure_chart(data: ReportData, measure: dict[str, Any], row: dict[str, Any], *, chart_id: str,
+                   title: str) -> str | None:
+    """The measure's chart: its XmR chart by month where it has a monthly series, else its values by
+    quarter or year, else (a disproportionality measure) each group against White; none for a gap."""
+    if row.get("value") is None:
+        return None
+    measure_id = measure["measure_id"]
+    if data.spc.get(measure_id):
+        return spc_chart(data.spc[measure_id], unit=measure["unit"], target=measure.get("target_value"),
+                         title=f"{title}: by month", chart_id=chart_id, assessed_start=row.get("assessed_period_start"))
+    if data.history.get(measure_id):
+        kind = "by year" if measure["period_grain"] == "year" else "by quarter"
+        return bar_chart(data.history[measure_id], unit=measure["unit"], title=f"{title}: {kind}", chart_id=chart_id)
+    groups = [r for r in data.disproportionality if r["measure_id"] == measure_id]
+    if measure["statistic"] == "disproportionality" and groups:
+        return disproportionality_chart(groups, chart_id=chart_id,
+                                        title=f"{title}: twelve months to {data.quarter.last_month}")
+    return None
+
+
+def _objectives(data: ReportData, charts: dict[str, str]) -> list[dict[str, Any]]:
+    """The plan's objectives in order, each with its measures' rows, sentences, badges and charts
+    (the charts also added to ``charts``). A measure the marts did not assess is a data gap."""
+    shift_points = int(_dbt_var("spc_shift_points", 7))
+    objectives: list[dict[str, Any]] = []
+    for measure in data.measures:
+        row = data.scorecard.get(measure["measure_id"]) or {"status": "data gap", "value": None,
+                                                            "data_gap_reason": "not assessed for this force"}
+        if not objectives or objectives[-1]["objective_id"] != measure["objective_id"]:
+            objectives.append({"objective_id": measure["objective_id"], "objective": measure["objective"], "items": []})
+        chart_id = f"chart-{slug(measure['measure_id'])}"
+        title = f"{measure['measure_name']}, {data.force_name}"
+        chart = _measure_chart(data, measure, row, chart_id=chart_id, title=title)
+        if chart:
+            charts[chart_id] = chart
+        objectives[-1]["items"].append({
+            "measure": measure, "row": row, "chart_id": chart_id if chart else None, "chart": chart,
+            "chart_title": title, "sentences": measure_sentences(row, measure, shift_points=shift_points),
+            "badge": STATUS_BADGES.get(row.get("status"), STATUS_BADGES["data gap"]),
+            "csp_rows": [r for r in data.csp_rows if r["measure_id"] == measure["measure_id"]],
+        })
+    return objectives
+
+
+def _national(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The statutory statement: each national priority's measures, the national measure first."""
+    national = []
+    for priority in NATIONAL_PRIORITY_ORDER:
+        items = [i for o in objectives for i in o["items"] if i["measure"].get("national_priority") == priority]
+        if not items:
+            continue
+        items.sort(key=lambda i: (not i["measure"]["is_national"], i["measure"]["measure_order"]))
+        national.append({"priority": priority, "name": items[0]["measure"]["national_priority_name"], "items": items})
+    return national
+
+
+def _tiles(data: ReportData, count: int = 4) -> list[dict[str, Any]]:
+    """The summary's headline figures: national measures first, then the plan's order."""
+    by_id = {m["measure_id"]: m for m in data.measures}
+    headline_ids = [m["measure_id"] for m in data.measures if m["is_national"]] + list(by_id)
+    tiles = []
+    for measure_id in dict.fromkeys(headline_ids):
+        row = data.scorecard.get(measure_id)
+        if row and row.get("value") is not None and len(tiles) < count:
+            tiles.append({"measure": by_id[measure_id], "row": row, "badge": STATUS_BADGES[row["status"]]})
+    return tiles
+
+
+def build_context(data: ReportData) -> tuple[dict[str, Any], dict[str, str]]:
+    """The template's context, and the charts (file stem -> SVG)."""
+    charts: dict[str, str] = {}
+    objectives = _objectives(data, charts)
+    counts = {status: sum(1 for o in objectives for i in o["items"] if i["row"].get("status") == status) for status in STATUSES}
+    csp_measures = [m for m in data.measures if any(r["measure_id"] == m["measure_id"] for r in data.csp_rows)]
+    csp_table: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in data.csp_rows:
+        csp_table.setdefault(r["area_name"], {})[r["measure_id"]] = r
+    if data.csp_matrix[0]:
+        charts["chart-csp-priorities"] = heatmap_chart(data.csp_matrix[0], chart_id="chart-csp-priorities",
+                                                      title=f"CSP strategic assessments: priorities by theme, {data.force_name}")
+    consultation = consultation_context(data, charts)
+    parameters = {name: _dbt_var(name, default) for name, default in (
+        ("spc_limit_multiplier", 2.66), ("spc_min_points", 15), ("spc_baseline_points", 0), ("spc_shift_points", 7),
+        ("spc_trend_points", 7), ("spc_near_limit_sigma", 2), ("significance_level", 0.05),
+        ("poisson_exact_max_total", 200))}
+    context = {
+        "data": data, "quarter": data.quarter, "objectives": objectives, "counts": counts,
+        "national": _national(objectives), "tiles": _tiles(data), "csp_measures": csp_measures,
+        "csp_table": csp_table, "parameters": parameters, "badges": STATUS_BADGES, "statuses": STATUSES,
+        "charts": charts, "published_at": data.published_at,
+        "title": f"Police and Crime Plan: performance report, {data.quarter.words}", "consultation": consultation,
+    }
+    return context, charts
+
+
+def consultation_context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]:
+    """The consultation section: its charts (added to ``charts``), the alignment table and the notes."""
+    survey, note = data.consultation.get("survey", ([], "No public consultation is loaded for this force."))
+    if not survey:
+        return {"survey_id": None, "note": note}
+    priorities, priorities_note = data.consultation.get("priorities", ([], None))
+    confidence, weighting, groups, objectives = (data.consultation.get(name, ([], None))[0]
+                                                 for name in ("confidence", "weighting", "groups", "objectives"))
+    survey_id = survey[0]["survey_id"]
+    if priorities:
+        charts["chart-consultation-priorities"] = consultation_priorities_chart(
+            priorities, chart_id="chart-consultation-priorities",
+            title=f"Public consultation {survey_id}: % choosing each priority (weighted), top three outlined")
+    if confidence:
+        charts["chart-consultation-confidence"] = confidence_chart(
+            confidence, chart_id="chart-consultation-confidence",
+            title=f"Public consultation {survey_id}: confidence in the police by district")
+    force_rows = [r for r in priorities if r["area_type"] == "force_area"]
+    return {
+        "survey_id": survey_id, "note": priorities_note,
+        "force_top": [r for r in force_rows if r["priority_rank"] <= 5],
+        "alignment": consultation_alignment(priorities, data.csp_matrix[0], objectives),
+        "has_csp_matrix": bool(data.csp_matrix[0]),
+        "groups": groups, "weighting": weighting,
+        "respondents": sum(w["respondent_count"] for w in weighting),
+        "flagged_districts": [w["lad_name"] for w in weighting if w["is_small_group"] or w["is_low_effective_sample"]],
+        "min_group_respondents": _dbt_var("consultation_min_group_respondents", 30),
+        "min_effective_sample_size": _dbt_var("consultation_min_effective_sample_size", 50),
+        "trim_cap": weighting[0]["trim_cap"] if weighting else _dbt_var("consultation_trim_cap", 5),
+    }
+
+
+def _csp_key(name: str | None) -> str:
+    """'Preston Community Safety Partnership', 'Preston CSP' and 'Preston' all give 'preston'."""
+    text = (name or "").lower().replace("&", " and ")
+    text = re.sub(r"\b(community safety partnership|csp)\b", " ", text)
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def consultation_alignment(priorities: list[dict[str, Any]], matrix: list[dict[str, Any]],
+                           objectives: list[dict[str, Any]], top: int = 3) -> list[dict[str, Any]]:
+    """Each district's top priorities beside its CSP's assessment and the plan's objective.
+
+    ``csp`` is what the district's CSP strategic assessment says of the priority's theme:
+    ``priority``, ``mentioned``, ``not mentioned``, ``no theme`` (the priority has no CSP theme,
+    e.g. visible policing) or ``no assessment`` (none loaded for the CSP).
+    """
+    themes: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in matrix:
+        themes.setdefault(_csp_key(row["csp_name"]), {})[row["theme"]] = row
+    objective_names = {o["objective_id"]: o["objective"] for o in objectives}
+    lines = []
+    for r in priorities:
+        if r["priority_rank"] > top:
+            continue
+        assessed = themes.get(_csp_key(r.get("csp_name"))) or themes.get(_csp_key(r["area_name"]))
+        if r["area_type"] == "force_area":
+            csp = "force area"
+        elif not r.get("csp_theme"):
+            csp = "no theme"
+        elif assessed is None:
+            csp = "no assessment"
+        else:
+            theme = assessed.get(r["csp_theme"])
+            csp = ("priority" if theme and theme["is_priority"] else "mentioned" if theme and theme["is_mentioned"]
+                   else "not mentioned")
+        lines.append({**r, "csp": csp,
+                      "objective": objective_names.get(r.get("plan_objective_id"), r.get("plan_objective_id") or "–")})
+    return lines
+
+
+def scorecard_rows(data: ReportData) -> list[dict[str, Any]]:
+    columns = ("reporting_period", "area_type", "area_code", "area_name", "objective", "measure_id", "measure_name",
+               "unit", "polarity", "is_national", "national_priority", "assessed_period_label", "value",
+               "value_lower_95", "value_upper_95", "baseline_periods", "baseline_value", "change_value", "change_ratio",
+               "test_name", "p_value", "is_significant", "spc_variation", "spc_rules", "target_value", "meets_target",
+               "msg_rank", "msg_forces_with_data", "status", "data_gap_reason")
+    rows = list(data.scorecard.values()) + data.csp_rows
+    rows.sort(key=lambda r: (r["area_type"] != "force", r.get("area_name") or "", r["objective_order"], r["measure_order"]))
+    return [{c: r.get(c) for c in columns} for r in rows]
