@@ -11,8 +11,13 @@ polarity — with one message per problem that names the file and line::
 
 The marts a measure may read (their period and area columns, and the columns a measure may
 sum or filter on) are the ``plan_measure_marts`` block of ``dbt_project/dbt_project.yml``'s
-``vars``: the dbt models read the same block, so the check and the build agree. dbt checks
-the same rules again when it builds (``int_measure__plan``), naming the same line.
+``vars``: the dbt models read the same block, so the check and the build agree.
+
+The rules dbt applies when it builds (``plan_measure_problems`` in
+``dbt_project/macros/plan_measures.sql``, called by ``int_measure__plan``) are not repeated
+here: this check runs that macro itself, on the file's rows, so the two cannot drift. The rules
+below are the ones the macro does not have (identifiers, numbers, national priorities,
+ranking, filter values, objective names); a rule dbt should enforce too belongs in the macro.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import argparse
 import csv
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +41,11 @@ COLUMNS = (
     "filter", "statistic", "unit", "polarity", "geography", "frequency", "baseline_rule", "target",
     "comparator", "maturity_months", "national", "national_priority", "data_gap_reason", "description",
 )
-STATISTICS = {
-    # statistic: the units it may be shown in
-    "count": {"count"},
-    "rate_per_1000_population": {"per_1000_residents"},
-    "proportion": {"percent"},
-    "ratio": {"percent", "ratio"},
-    "total": {"count", "gbp"},
-    "disproportionality": {"ratio"},
-}
+PLAN_MACROS = DBT_PROJECT_DIR / "macros" / "plan_measures.sql"
+# Only for the rules the macro does not hold: which statistics take a denominator column of their
+# own, and which are comparable across forces of different sizes.
 NEEDS_DENOMINATOR = {"proportion", "ratio"}
 RANKABLE = {"rate_per_1000_population", "proportion", "disproportionality"}
-POLARITIES = ("lower_is_better", "higher_is_better", "neutral")
-GEOGRAPHIES = ("force", "csp")
-FREQUENCIES = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
-BASELINE_RULES = ("same_period_last_year", "mean_previous_3_years", "previous_period")
-COMPARATORS = ("none", "msg")
 # The six National Crime and Policing Measures (Specified Information Order, as amended 2021).
 NATIONAL_PRIORITIES = {
     "homicide": "Reduce murder and other homicide",
@@ -61,7 +55,6 @@ NATIONAL_PRIORITIES = {
     "cyber_crime": "Tackle cyber crime",
     "victim_satisfaction": "Improve satisfaction among victims, with a particular focus on victims of domestic abuse",
 }
-ROWS = "rows"  # numerator/denominator: count the mart's rows
 BOOLEAN_VALUES = {"true", "false"}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -173,14 +166,68 @@ def _allowed_values(mart: Mart, column: str, seeds_dir: Path) -> set[str] | None
     return None
 
 
-def _one_of(value: str, allowed, what: str) -> str | None:
-    if value not in allowed:
-        return f"unknown {what} {value!r} (expected one of: {', '.join(allowed)})"
-    return None
+class _MacroReturn(Exception):
+    """dbt's ``return()``: ends the macro with a value (dbt implements it the same way)."""
+
+    def __init__(self, value: Any):
+        super().__init__()
+        self.value = value
+
+
+def _raise_return(value: Any) -> None:
+    raise _MacroReturn(value)
+
+
+def dbt_macros(path: Path, variables: dict[str, Any]) -> dict[str, Any]:
+    """The macros of a dbt macro file as Python callables, run as dbt runs them: each macro on its
+    own, calling the file's other macros by name, ``return()`` giving the value and ``var()``
+    reading ``variables``. Only what the plan's macros use is provided (no ``ref``, no adapter)."""
+    from jinja2 import nodes
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(extensions=["jinja2.ext.do"])
+    callables: dict[str, Any] = {}
+    scope = {"return": _raise_return, "var": lambda name, default=None: variables.get(name, default)}
+
+    def bind(name: str, template) -> None:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                getattr(template.module, name)(*args, **kwargs)
+            except _MacroReturn as returned:
+                return returned.value
+            return None
+
+        callables[name] = call
+
+    # One template per macro, as dbt compiles them: a macro then finds the others through the
+    # shared scope (where each is wrapped to catch its own return) rather than as its siblings.
+    for macro in env.parse(path.read_text(encoding="utf-8")).find_all(nodes.Macro):
+        code = env.compile(nodes.Template([macro], lineno=1), name=macro.name, filename=str(path))
+        bind(macro.name, env.template_class.from_code(env, code, scope))
+    scope.update(callables)  # before any template's module is made, so each sees them all
+    return callables
+
+
+def _macro_problems(rows: list[dict[str, Any]], registry: dict[str, Any]) -> dict[int, list[str]]:
+    """dbt's checks of the plan (``plan_measure_problems``) on ``rows``, by line, each without the
+    place the macro names (dbt always names the shipped seed; this may be a draft)."""
+    macros = dbt_macros(PLAN_MACROS, {**dbt_vars(), "plan_measure_marts": registry})
+    problems: dict[int, list[str]] = {}
+    for problem in macros["plan_measure_problems"](rows) or []:
+        where = re.match(r"^.*? line (\d+): measure .*?: (.*)$", problem, re.S)
+        line, text = (int(where[1]), where[2]) if where else (0, problem)
+        problems.setdefault(line, []).append(text)
+    return problems
+
+
+def _macro_row(row: dict[str, str], line: int) -> dict[str, Any]:
+    """A row of the file as dbt's seed gives it to the macro: trimmed, an empty field NULL."""
+    return {**{key: (value or "").strip() or None for key, value in row.items()}, "source_line": line}
 
 
 def _check_row(row: dict[str, str], marts: dict[str, Mart], seeds_dir: Path) -> tuple[list[str], Measure | None]:
-    """Problems with one row (without the line prefix), and the measure when there are none."""
+    """Problems with one row that dbt's macro does not check (without the line prefix), and the
+    measure when there are none. The macro's problems are found by ``_macro_problems``."""
     problems: list[str] = []
     get = lambda key: (row.get(key) or "").strip()  # noqa: E731
 
@@ -191,23 +238,8 @@ def _check_row(row: dict[str, str], marts: dict[str, Mart], seeds_dir: Path) -> 
         if not get(key):
             problems.append(f"{key} is empty")
 
-    statistic, unit = get("statistic"), get("unit")
-    for problem in (
-        _one_of(statistic, list(STATISTICS), "statistic"),
-        _one_of(get("polarity"), POLARITIES, "polarity"),
-        _one_of(get("frequency"), list(FREQUENCIES), "frequency"),
-        _one_of(get("baseline_rule"), BASELINE_RULES, "baseline_rule"),
-        _one_of(get("comparator"), COMPARATORS, "comparator"),
-    ):
-        if problem:
-            problems.append(problem)
-    if statistic in STATISTICS and unit not in STATISTICS[statistic]:
-        problems.append(f"unit {unit!r} does not fit statistic {statistic!r} (expected one of: {', '.join(sorted(STATISTICS[statistic]))})")
-
+    statistic = get("statistic")
     geographies = tuple(g.strip() for g in get("geography").split("|") if g.strip())
-    for geography in geographies:
-        if geography not in GEOGRAPHIES:
-            problems.append(f"unknown geography {geography!r} (expected force, or force|csp)")
     if "force" not in geographies:
         problems.append("geography must include force")
 
@@ -234,38 +266,15 @@ def _check_row(row: dict[str, str], marts: dict[str, Mart], seeds_dir: Path) -> 
     mart_name = get("mart")
     mart = marts.get(mart_name) if mart_name else None
     filters: list = []
-    if not mart_name:
-        if not get("data_gap_reason"):
-            problems.append("no mart: say why in data_gap_reason (the measure is reported as a data gap)")
-    elif mart is None:
-        problems.append(f"unknown mart {mart_name!r} (known: {', '.join(marts)}; a new mart is added to "
-                        "vars.plan_measure_marts in dbt_project/dbt_project.yml)")
-    else:
-        if FREQUENCIES.get(get("frequency")) not in (None, mart.grain):
-            problems.append(f"frequency {get('frequency')!r} does not match {mart_name}, which is by {mart.grain}")
-        for key in ("numerator", "denominator"):
-            column = get(key)
-            if column and column != ROWS and column not in mart.columns:
-                problems.append(f"unknown {key} column {column!r} in {mart_name} (known: {', '.join(mart.columns)}, or rows)")
-        if not get("numerator"):
-            problems.append("numerator is empty: name the column to add up (or rows)")
-        if statistic in NEEDS_DENOMINATOR and not get("denominator"):
-            problems.append(f"a {statistic} needs a denominator column")
-        if statistic in STATISTICS and statistic not in NEEDS_DENOMINATOR and get("denominator"):
+    if mart is not None:
+        if statistic not in NEEDS_DENOMINATOR and get("denominator"):
             problems.append(f"a {statistic} has no denominator column (found {get('denominator')!r})")
-        if "csp" in geographies and not (mart.csp or mart.lsoa):
-            problems.append(f"geography csp: {mart_name} has no CSP or LSOA column")
         try:
             filters = parse_filter(get("filter"))
         except ValueError as exc:
             problems.append(str(exc))
         for column, _op, values in filters:
-            if column not in mart.columns:
-                problems.append(f"unknown filter column {column!r} in {mart_name} (known: {', '.join(mart.columns)})")
-                continue
-            if not values:
-                problems.append(f"filter on {column!r} has no values")
-            allowed = _allowed_values(mart, column, seeds_dir)
+            allowed = _allowed_values(mart, column, seeds_dir) if column in mart.columns else None
             for value in values:
                 if allowed is not None and value not in allowed:
                     problems.append(f"unknown value {value!r} for {column} in the filter (known: {', '.join(sorted(allowed))})")
@@ -280,7 +289,7 @@ def _check_row(row: dict[str, str], marts: dict[str, Mart], seeds_dir: Path) -> 
     return [], Measure(
         line=0, objective_id=get("objective_id"), objective=get("objective"), measure_id=get("measure_id"),
         measure_name=get("measure_name"), mart=mart_name or None, numerator=get("numerator") or None,
-        denominator=get("denominator") or None, filters=tuple(filters), statistic=statistic, unit=unit,
+        denominator=get("denominator") or None, filters=tuple(filters), statistic=statistic, unit=get("unit"),
         polarity=get("polarity"), geographies=geographies, frequency=get("frequency"),
         baseline_rule=get("baseline_rule"), target=float(target) if target else None,
         comparator=get("comparator"), maturity_months=int(maturity), national=national == "true",
@@ -301,10 +310,8 @@ def load_plan(path: Path = PLAN_FILE, marts: dict[str, Mart] | None = None) -> l
     marts = load_marts() if marts is None else marts
     where = _display(path)
     seeds_dir = DBT_PROJECT_DIR / "seeds"
-    problems: list[str] = []
-    measures: list[Measure] = []
-    first_line: dict[str, int] = {}
-    objective_names: dict[str, tuple[str, int]] = {}
+    problems: list[tuple[int, str]] = []  # (line, message): reported in the file's order
+    rows: list[tuple[int, dict[str, str]]] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -322,31 +329,36 @@ def load_plan(path: Path = PLAN_FILE, marts: dict[str, Mart] | None = None) -> l
         for values in reader:
             line, start = start, reader.line_num + 1
             if line != reader.line_num:
-                problems.append(f"{where} line {line}: a field spans lines {line}-{reader.line_num}; keep each measure on one line")
+                problems.append((line, f"{where} line {line}: a field spans lines {line}-{reader.line_num}; keep each measure on one line"))
                 continue
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
-                problems.append(f"{where} line {line}: {len(values)} fields, expected {len(header)} (a comma in a text needs quotes)")
+                problems.append((line, f"{where} line {line}: {len(values)} fields, expected {len(header)} (a comma in a text needs quotes)"))
                 continue
-            row = dict(zip(header, values))
-            row_problems, measure = _check_row(row, marts, seeds_dir)
-            measure_id = (row.get("measure_id") or "").strip()
-            if measure_id in first_line:
-                row_problems.append(f"measure_id {measure_id!r} is already used on line {first_line[measure_id]}")
-            else:
-                first_line[measure_id] = line
-            objective_id, objective = (row.get("objective_id") or "").strip(), (row.get("objective") or "").strip()
-            if objective_id in objective_names and objective_names[objective_id][0] != objective:
-                name, at = objective_names[objective_id]
-                row_problems.append(f"objective {objective_id!r} is named {objective!r} here but {name!r} on line {at}")
-            objective_names.setdefault(objective_id, (objective, line))
-            if row_problems:
-                problems += [f"{where} line {line}: measure {measure_id or '?'}: {p}" for p in row_problems]
-            elif measure is not None:
-                measures.append(_with_line(measure, line))
+            rows.append((line, dict(zip(header, values))))
+
+    registry = {name: asdict(mart) for name, mart in marts.items()}
+    dbt_problems = _macro_problems([_macro_row(row, line) for line, row in rows], registry)
+    measures: list[Measure] = []
+    objective_names: dict[str, tuple[str, int]] = {}
+    for line, row in rows:
+        row_problems, measure = _check_row(row, marts, seeds_dir)
+        row_problems = dbt_problems.pop(line, []) + row_problems
+        objective_id, objective = (row.get("objective_id") or "").strip(), (row.get("objective") or "").strip()
+        if objective_id in objective_names and objective_names[objective_id][0] != objective:
+            name, at = objective_names[objective_id]
+            row_problems.append(f"objective {objective_id!r} is named {objective!r} here but {name!r} on line {at}")
+        objective_names.setdefault(objective_id, (objective, line))
+        measure_id = (row.get("measure_id") or "").strip()
+        if row_problems:
+            problems += [(line, f"{where} line {line}: measure {measure_id or '?'}: {p}") for p in row_problems]
+        elif measure is not None:
+            measures.append(_with_line(measure, line))
+    # A problem the macro did not place on a line of ours is still a problem: say it as dbt does.
+    problems += [(line, f"{where}: {p}") for line, texts in dbt_problems.items() for p in texts]
     if problems:
-        raise PlanError(problems)
+        raise PlanError([message for _, message in sorted(problems, key=lambda item: item[0])])
     if not measures:
         raise PlanError([f"{where}: no measures"])
     return measures

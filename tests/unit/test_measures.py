@@ -90,7 +90,7 @@ def test_a_misspelt_filter_value_is_refused(tmp_path):
 
 def test_a_repeated_measure_id_names_the_first_line(tmp_path):
     problems = _problems(tmp_path, GOOD_ROW, {**GOOD_ROW, "measure_name": "Burglary again"})
-    assert any("line 3: measure burglary: measure_id 'burglary' is already used on line 2" in p for p in problems)
+    assert any("line 3: measure burglary: measure_id is already used on line 2" in p for p in problems)
 
 
 def test_rules_that_keep_a_measure_honest(tmp_path):
@@ -110,6 +110,24 @@ def test_rules_that_keep_a_measure_honest(tmp_path):
     assert "line 4: measure disp: a disproportionality measure filters on exactly one ethnic group other than White" in text
     assert "line 5: measure rate: a proportion needs a denominator column" in text
     assert "line 6: measure nat: a national measure (national=true) needs its national_priority" in text
+
+
+def test_the_check_runs_the_rules_dbt_runs(tmp_path, monkeypatch):
+    # One set of rules: the check runs dbt's macro, so a rule added there is applied here too,
+    # and its problems name the file checked (a draft), not the shipped seed dbt names.
+    macros = (measures.DBT_PROJECT_DIR / "macros" / "plan_measures.sql").read_text()
+    rule = "{%- for row in rows -%}"
+    assert rule in macros
+    edited = tmp_path / "plan_measures.sql"
+    edited.write_text(macros.replace(rule, rule + (
+        "{%- if row.measure_name == 'Burglary' -%}{%- do problems.append('seeds/plan_measures.csv line ' ~ "
+        "row.source_line ~ ': measure ' ~ row.measure_id ~ ': a new rule refuses it') -%}{%- endif -%}"), 1))
+    monkeypatch.setattr(measures, "PLAN_MACROS", edited)
+    draft = tmp_path / "draft"
+    draft.mkdir()
+    with pytest.raises(PlanError) as caught:
+        load_plan(_plan_file(draft, GOOD_ROW))
+    assert caught.value.problems == [f"{draft / 'plan_measures.csv'} line 2: measure burglary: a new rule refuses it"]
 
 
 def test_a_bad_header_or_a_field_across_lines_is_refused(tmp_path):
