@@ -155,7 +155,7 @@ def step_bare(months: list[str]) -> dict:
 
 def step_ingest(months: list[str], fresh: bool) -> dict:
     """The platform's load: header checks, typed multi-file load, rejects, lineage, load log, in-database gates."""
-    from ingest import csv_load
+    from ingest.raw import load as csv_load
     from ingest.raw import gate
     from ingest.sources import police_uk
 

@@ -73,18 +73,13 @@ def write_parquet(con, database: str, out_dir: Path) -> dict[str, Path]:
         if table in written:
             raise RuntimeError(f"mart {table} is in two published schemas; Parquet files are named by table alone")
         path = out_dir / f"{table}.parquet"
-        con.execute(
-            f"copy (select * from {quote_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(table)}) "
-            f"to '{_sql_path(path)}' (format parquet, compression zstd)"
-        )
+        # The relation API takes the path as a value: nothing from the file system is quoted into SQL.
+        con.sql(
+            f"select * from {quote_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(table)}"
+        ).write_parquet(str(path), compression="zstd")
         written[table] = path
     log.info("wrote %d Parquet files to %s in %.1fs", len(written), out_dir, time.perf_counter() - started)
     return written
-
-
-def _sql_path(path: Path) -> str:
-    # COPY ... TO takes a literal, not a bound parameter.
-    return str(path).replace("'", "''")
 
 
 def _relation_exists(con, database: str, schema: str, table: str) -> bool:

@@ -23,9 +23,6 @@ from ingest.report.output import REPORT_FILE, STATEMENT_FILE, check_rendered, en
 from ingest.report.quarter import Quarter, ReportError, ReportNotReady
 from ingest.report.wording import format_change, format_p, format_value, measure_sentences, ordinal, period_words
 
-# tests/integration/test_consultation.py still calls the environment by its old private name.
-_environment = environment
-
 __all__ = [
     "CONCERN", "REPORT_FILE", "STATEMENT_FILE", "Quarter", "ReportData", "ReportError", "ReportNotReady",
     "bar_chart", "build_context", "check_quarter_published", "check_rendered", "confidence_chart",

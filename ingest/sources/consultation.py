@@ -60,10 +60,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest import reference_load as rl
+from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.landing import check_text_file
-from ingest.reference_load import Clean, Column, Contract
+from ingest.raw.landing import check_text_file
+from ingest.raw import Clean, Column, Contract
 
 if TYPE_CHECKING:
     import duckdb
@@ -149,7 +149,7 @@ RESPONSES = Contract(
 CONTRACTS: dict[str, Contract] = {"responses": RESPONSES}
 
 
-class ConsultationError(rl.LoadError):
+class ConsultationError(raw.LoadError):
     """The export breaks a rule of the consultation source; nothing was loaded from it."""
 
 
@@ -159,7 +159,7 @@ class PseudonymisationKeyMissing(ConsultationError):
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
     """Create this source's raw table (and the shared ones) if they do not exist."""
-    rl.ensure_tables(con, CONTRACTS.values())
+    raw.ensure_tables(con, CONTRACTS.values())
 
 
 # --------------------------------------------------------------------------- personal data
@@ -385,16 +385,16 @@ def derive(export_path: Path, label: str, survey: str, key: bytes, *, districts:
     # The export as landed gets the text check every other file gets (the derived CSV is ours):
     # a cp1252 byte or a NUL far down the file is refused naming its line, not met mid-derive.
     check_text_file(export_path, label)
-    header, header_line = rl.read_header(export_path, EXPORT, label)
-    match = rl.match_header(header, EXPORT, label, header_line)
+    header, header_line = raw.read_header(export_path, EXPORT, label)
+    match = raw.match_header(header, EXPORT, label, header_line)
     positions = match.positions()
     ranked = [f"priority_{i}" for i in range(1, RANKED_CHOICES + 1) if f"priority_{i}" in positions]
     if not ranked and "priorities_selected" not in positions:
-        raise rl.HeaderError(
+        raise raw.HeaderError(
             f"{label}: no priorities question: expected ranked columns (Priority 1, Priority 2, Priority 3) or one "
             f"multi-select column (Priorities). Found: {header}. Nothing was loaded.")
     if ranked and "priorities_selected" in positions:
-        raise rl.HeaderError(f"{label}: both ranked (Priority 1…) and multi-select (Priorities) columns; export one "
+        raise raw.HeaderError(f"{label}: both ranked (Priority 1…) and multi-select (Priorities) columns; export one "
                              "layout. Nothing was loaded.")
     labels = priority_labels()
     answers = answer_options()
@@ -477,23 +477,23 @@ def _section(settings: "Settings") -> dict[str, Any]:
     return settings.source(SOURCE)
 
 
-def files_for(settings: "Settings", year: int | None = None) -> list[rl.SourceFile]:
+def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
     """The configured exports (of ``year`` or earlier when given)."""
-    return rl.configured_files(_section(settings), SOURCE, ["responses"], year)
+    return raw.configured_files(_section(settings), SOURCE, ["responses"], year)
 
 
-def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
-    from ingest.landing import is_published as published
+def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
+    from ingest.raw.landing import is_published as published
 
     return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 60)))
 
 
 def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
     """Land each export (skipped when unchanged; not there yet: logged and skipped)."""
-    return rl.fetch_summary(rl.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
+    return raw.fetch_summary(raw.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
 
 
-def _partition(file: rl.SourceFile, label: str) -> dict[str, str]:
+def _partition(file: raw.SourceFile, label: str) -> dict[str, str]:
     survey, force = file.options.get("survey"), file.options.get("force")
     if not survey or not force:
         raise ConsultationError(f"{label}: configure `survey` (e.g. \"lancashire-2025\") and `force` (the "
@@ -503,7 +503,7 @@ def _partition(file: rl.SourceFile, label: str) -> dict[str, str]:
 
 def load_export(con: "duckdb.DuckDBPyConnection", export_path: Path, *, partition: dict[str, str], key: bytes,
                 source_file: str, file_sha256: str, results_dir: Path | None = None,
-                districts: Any = None) -> rl.LoadResult:
+                districts: Any = None) -> raw.LoadResult:
     """Derive, then replace the survey's partition, gate and log it (one transaction), then record refusals.
 
     ``districts``: the questionnaire's district names when configured; otherwise the force area's
@@ -515,13 +515,13 @@ def load_export(con: "duckdb.DuckDBPyConnection", export_path: Path, *, partitio
     with tempfile.TemporaryDirectory(prefix="opcc-consultation-") as folder:
         path = Path(folder) / "responses.csv"
         _write_derived(path, derived)
-        result = rl.load_file(con, RESPONSES, path, partition=partition, source_file=source_file,
+        result = raw.load_file(con, RESPONSES, path, partition=partition, source_file=source_file,
                               file_sha256=file_sha256, results_dir=results_dir)
     if derived.refused:
         loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
         con.executemany(
             "insert into raw.load_rejects values (?, ?, ?, ?, ?, null, 'CELL_COUNT', ?, null, ?)",
-            [[RESPONSES.table, rl.ALL_FORCES, result.label, source_file, line, reason, loaded_at]
+            [[RESPONSES.table, raw.ALL_FORCES, result.label, source_file, line, reason, loaded_at]
              for line, reason in derived.refused],
         )
         log.warning("%s: %d rows refused (wrong number of cells); see raw.load_rejects", source_file,
@@ -545,16 +545,21 @@ def load(settings: "Settings", year: int | None = None, run_dir: Path | None = N
     section = _section(settings)
     key = pseudonymisation_key(section)  # before anything is read: no key, no load
 
-    def load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+    def load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
         partition = _partition(landed.file, unit.source_file)
         kept = _already_loaded(con, partition, landed.sha256)
         if kept:
             log.info("%s: unchanged since its last load (sha256 %s…); its %d rows are kept", unit.source_file,
                      landed.sha256[:12], kept)
-            return rl.LoadResult(table=RESPONSES.table, partition=partition, source_file=unit.source_file,
+            return raw.LoadResult(table=RESPONSES.table, partition=partition, source_file=unit.source_file,
                                  rows_loaded=0, rows_rejected=0, raw_rows=kept, notes_lines=0)
         return load_export(con, Path(unit.csv_path), partition=partition, key=key,
                            source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir,
                            districts=landed.file.options.get("districts"))
 
-    return rl.load_landed(settings, SOURCE, files_for(settings, year), load_unit, ensure_raw_tables, run_dir)
+    with raw.LoadRun(settings, SOURCE, run_dir) as run:
+        ensure_raw_tables(run.con)
+        for landed, unit in run.units(files_for(settings, year)):
+            with run.attempt(unit):
+                run.loaded(unit, load_unit(run.con, landed, unit, run.results_dir))
+    return run.summary

@@ -37,8 +37,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest import reference_load as rl
-from ingest.reference_load import Column, Contract
+from ingest import raw
+from ingest.raw import Column, Contract
 
 if TYPE_CHECKING:
     import duckdb
@@ -77,17 +77,17 @@ PAGES = Contract(
 CONTRACTS: dict[str, Contract] = {PAGES.dataset: PAGES}
 
 
-class DocumentRefused(rl.LoadError):
+class DocumentRefused(raw.LoadError):
     """A document cannot be read as text; nothing from it (or its CSP-year) was loaded."""
 
 
-class RegisterError(rl.LoadError):
+class RegisterError(raw.LoadError):
     """The register of documents breaks its template."""
 
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
     """Create this source's raw table (and the shared ones) if they do not exist."""
-    rl.ensure_tables(con, CONTRACTS.values())
+    raw.ensure_tables(con, CONTRACTS.values())
 
 
 def csp_key(name: str) -> str:
@@ -255,13 +255,13 @@ class _HtmlText(html.parser.HTMLParser):
 
 def html_pages(path: Path, label: str) -> list[str]:
     """The visible text of an HTML page, as page 1 (scripts, styles and the head left out)."""
-    raw = path.read_bytes()
-    declared = re.search(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", raw[:4096], flags=re.I)
+    data = path.read_bytes()
+    declared = re.search(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", data[:4096], flags=re.I)
     encoding = declared.group(1).decode("ascii") if declared else "utf-8"
     try:
-        text = raw.decode(encoding, errors="replace")
+        text = data.decode(encoding, errors="replace")
     except LookupError:
-        text = raw.decode("utf-8", errors="replace")
+        text = data.decode("utf-8", errors="replace")
     parser = _HtmlText()
     parser.feed(text)
     parser.close()
@@ -362,7 +362,7 @@ def _landing(settings: "Settings") -> Path:
 
 
 def land_register(settings: "Settings") -> Path:
-    from ingest.landing import fetch_to_landing
+    from ingest.raw.landing import fetch_to_landing
 
     section = _section(settings)
     target = _landing(settings) / "register.csv"
@@ -376,7 +376,7 @@ def files_for(settings: "Settings", year: int | None = None) -> list[Document]:
 
     Lands the register first (skipped when unchanged); a register not there yet means nothing to fetch.
     """
-    from ingest.landing import NotPublished
+    from ingest.raw.landing import NotPublished
 
     try:
         register = land_register(settings)
@@ -389,7 +389,7 @@ def files_for(settings: "Settings", year: int | None = None) -> list[Document]:
 
 
 def is_published(settings: "Settings", document: Document) -> bool:
-    from ingest.landing import is_published as published
+    from ingest.raw.landing import is_published as published
 
     return published(document.url, timeout=float(_section(settings).get("http_timeout_seconds", 60)))
 
@@ -432,7 +432,7 @@ def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
     A document that cannot be read is logged as an error and its CSP-year recorded as refused
     (the load reports it); fetching raises only for what a retry can fix (the network).
     """
-    from ingest.landing import NotPublished, fetch_to_landing
+    from ingest.raw.landing import NotPublished, fetch_to_landing
 
     section = _section(settings)
     documents = files_for(settings, year)
@@ -481,7 +481,7 @@ def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
 
 
 def _record_manifests(con: "duckdb.DuckDBPyConnection", settings: "Settings", unit: Unit) -> None:
-    from ingest.landing import ManifestRow
+    from ingest.raw.landing import ManifestRow
 
     for document in unit.documents:
         row = ManifestRow.read(_landing(settings) / "files" / document["name"])
@@ -518,15 +518,15 @@ def load(settings: "Settings", year: int | None = None, run_dir: Path | None = N
             documents = ", ".join(d["name"] for d in unit.documents)
             sha = ",".join(d["sha256"] for d in unit.documents)
             try:
-                result = rl.load_file(con, PAGES, Path(unit.csv_path or ""), partition=unit.partition,
+                result = raw.load_file(con, PAGES, Path(unit.csv_path or ""), partition=unit.partition,
                                       source_file=documents, file_sha256=sha, results_dir=results_dir)
-            except rl.LoadError as exc:
+            except raw.LoadError as exc:
                 failures.append(f"{label}: {exc}")
                 continue
             summary[label] = {"status": "loaded", "documents": documents, "pages": result.rows_loaded,
                               "rows_rejected": result.rows_rejected}
     log.info("%s loaded: %s", SOURCE, json.dumps(summary))
     if failures:
-        raise rl.LoadError(f"{SOURCE}: {len(failures)} CSP assessment(s) not loaded (their previous rows are kept):\n  "
+        raise raw.LoadError(f"{SOURCE}: {len(failures)} CSP assessment(s) not loaded (their previous rows are kept):\n  "
                            + "\n  ".join(failures))
     return summary

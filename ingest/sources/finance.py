@@ -37,9 +37,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ingest import reference_load as rl
+from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.reference_load import Clean, Column, Contract
+from ingest.raw import Clean, Column, Contract
 from ingest.warehouse import quote_identifier
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ RECIPIENT_TYPES = (
 FINANCIAL_YEARS = tuple(f"{y}/{(y + 1) % 100:02d}" for y in range(2015, 2036))
 
 
-class WorkbookRefused(rl.LoadError):
+class WorkbookRefused(raw.LoadError):
     """The workbook breaks the template; nothing was loaded from it and the previous plan is kept."""
 
 
@@ -243,7 +243,7 @@ def lists() -> dict[str, tuple[str, ...]]:
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
     """Create this source's raw tables (and the shared ones) if they do not exist."""
-    rl.ensure_tables(con, CONTRACTS.values())
+    raw.ensure_tables(con, CONTRACTS.values())
 
 
 def financial_year_label(text: str) -> str | None:
@@ -415,8 +415,8 @@ def _read_table(spec: SheetSpec, values_ws, formulas_ws, problems: _Problems) ->
     records = []
     seen: dict[tuple, int] = {}
     for row in range(2, values_ws.max_row + 1):
-        raw = [values_ws.cell(row=row, column=c + 1).value for c in range(width)]
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw) and not any(
+        cells = [values_ws.cell(row=row, column=c + 1).value for c in range(width)]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells) and not any(
             values_ws.cell(row=row, column=c + 1).data_type == "e" for c in range(width)
         ):
             continue
@@ -543,39 +543,39 @@ def _section(settings: "Settings") -> dict[str, Any]:
     return settings.source(SOURCE)
 
 
-def files_for(settings: "Settings", year: int | None = None) -> list[rl.SourceFile]:
+def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
     """The configured settlement tables and workbooks whose ``year`` (first year) is ``year`` or earlier."""
-    return rl.configured_files(_section(settings), SOURCE, FILE_DATASETS, year)
+    return raw.configured_files(_section(settings), SOURCE, FILE_DATASETS, year)
 
 
-def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
-    from ingest.landing import is_published as published
+def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
+    from ingest.raw.landing import is_published as published
 
     return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 60)))
 
 
-def _land_workbook(file: rl.SourceFile, landing_root: Path, section: dict[str, Any]) -> rl.Landed:
+def _land_workbook(file: raw.SourceFile, landing_root: Path, section: dict[str, Any]) -> raw.Landed:
     """Land a workbook as published; it is read (and checked) by the load, not converted here."""
-    from ingest.landing import fetch_to_landing
+    from ingest.raw.landing import fetch_to_landing
 
-    target = rl.landing_dir(landing_root, SOURCE) / "files" / file.name
+    target = raw.landing_dir(landing_root, SOURCE) / "files" / file.name
     row = fetch_to_landing(file.url, target, source=SOURCE, partition=f"{file.dataset}/{file.name}",
                            max_bytes=int(section.get("max_file_bytes", 50_000_000)),
                            timeout=float(section.get("http_timeout_seconds", 60)))
     # The unit's "csv_path" is the workbook itself: it becomes CSVs only once checked, in the load.
-    landed = rl.Landed(file=file, path=str(target), sha256=row.sha256, status=row.status,
-                       units=[rl.Unit(file.dataset, str(target), file.name)])
-    rl.write_units(landing_root, landed)
+    landed = raw.Landed(file=file, path=str(target), sha256=row.sha256, status=row.status,
+                       units=[raw.Unit(file.dataset, str(target), file.name)])
+    raw.write_units(landing_root, landed)
     return landed
 
 
 def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
     """Land every file for the year (unchanged: skipped; not there yet: logged and skipped)."""
-    from ingest.landing import NotPublished
+    from ingest.raw.landing import NotPublished
 
     section = _section(settings)
     files = files_for(settings, year)
-    landed = rl.fetch_files([f for f in files if f.dataset == POLICE_GRANT.dataset], settings.paths.landing_dir, section)
+    landed = raw.fetch_files([f for f in files if f.dataset == POLICE_GRANT.dataset], settings.paths.landing_dir, section)
     for file in files:
         if file.dataset != "finance_plan":
             continue
@@ -583,7 +583,7 @@ def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
             landed.append(_land_workbook(file, settings.paths.landing_dir, section))
         except NotPublished as exc:
             log.warning("%s: not published (%s); skipped", file.name, exc)
-    return rl.fetch_summary(landed)
+    return raw.fetch_summary(landed)
 
 
 # --------------------------------------------------------------------------- load
@@ -605,7 +605,7 @@ def _write_csv(spec: SheetSpec, rows: Iterable[dict[str, Any]], path: Path) -> P
     return path
 
 
-def _load_plan(con: "duckdb.DuckDBPyConnection", landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+def _load_plan(con: "duckdb.DuckDBPyConnection", landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
     """Check the workbook, then replace the plan's partition of every finance table in one transaction."""
     plan = read_workbook(Path(unit.csv_path), unit.source_file)
     out_dir = Path(landed.path).parent.parent / "extracted" / landed.file.name  # <landing>/finance/extracted/<name>
@@ -633,7 +633,7 @@ def _load_plan(con: "duckdb.DuckDBPyConnection", landed: rl.Landed, unit: rl.Uni
                     [plan.force_id, plan.plan_year, f"{unit.source_file}!{spec.sheet}", landed.sha256, loaded_at,
                      str(csv_path)],
                 )
-                rl.gate_partition(con, contract.table, partition, results_dir=results_dir)
+                raw.gate_partition(con, contract.table, partition, results_dir=results_dir)
             con.execute(
                 "insert or replace into raw.load_log (dataset, force_id, month, source_file, archive_sha256, status, "
                 "rows_loaded, rows_rejected, loaded_at) values (?, ?, ?, ?, ?, 'loaded', ?, 0, ?)",
@@ -647,11 +647,11 @@ def _load_plan(con: "duckdb.DuckDBPyConnection", landed: rl.Landed, unit: rl.Uni
         raise
     log.info("finance plan %s (%s, %s): %d rows in %d tables in %.1fs", unit.source_file, plan.force_id,
              plan.plan_year, rows_total, len(SHEETS), time.perf_counter() - started)
-    return rl.LoadResult(table="finance_*", partition=partition, source_file=unit.source_file,
+    return raw.LoadResult(table="finance_*", partition=partition, source_file=unit.source_file,
                          rows_loaded=rows_total, rows_rejected=0, raw_rows=rows_total, notes_lines=0)
 
 
-def settlement_year(file: rl.SourceFile) -> str:
+def settlement_year(file: raw.SourceFile) -> str:
     """The settlement's financial year: configured (``settlement_year``) or from the file name (``-2025-26``)."""
     configured = file.options.get("settlement_year")
     if configured:
@@ -660,14 +660,14 @@ def settlement_year(file: rl.SourceFile) -> str:
         m = re.search(r"(20\d{2})[-_](\d{2})", file.name)
         label = financial_year_label(f"{m.group(1)}/{m.group(2)}") if m else None
     if label is None:
-        raise rl.LoadError(f"[{SOURCE}] file {file.name}: set settlement_year = \"2025/26\" (the year the settlement is for)")
+        raise raw.LoadError(f"[{SOURCE}] file {file.name}: set settlement_year = \"2025/26\" (the year the settlement is for)")
     return label
 
 
-def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
     if unit.dataset == "finance_plan":
         return _load_plan(con, landed, unit, results_dir)
-    return rl.load_file(con, POLICE_GRANT, Path(unit.csv_path), partition={"_settlement_year": settlement_year(landed.file)},
+    return raw.load_file(con, POLICE_GRANT, Path(unit.csv_path), partition={"_settlement_year": settlement_year(landed.file)},
                         source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir)
 
 
@@ -677,4 +677,9 @@ def load(settings: "Settings", year: int | None = None, run_dir: Path | None = N
     A refused workbook keeps the force's previous plan; the others still load, and the task
     fails at the end naming every refusal (sheet and cell).
     """
-    return rl.load_landed(settings, SOURCE, files_for(settings, year), _load_unit, ensure_raw_tables, run_dir)
+    with raw.LoadRun(settings, SOURCE, run_dir) as run:
+        ensure_raw_tables(run.con)
+        for landed, unit in run.units(files_for(settings, year)):
+            with run.attempt(unit):
+                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
+    return run.summary

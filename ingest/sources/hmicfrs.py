@@ -29,9 +29,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest import reference_load as rl
+from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.reference_load import Clean, Column, Contract
+from ingest.raw import Clean, Column, Contract
 
 if TYPE_CHECKING:
     import duckdb
@@ -75,13 +75,13 @@ PEEL_GRADES = Contract(
 CONTRACTS: dict[str, Contract] = {PEEL_GRADES.dataset: PEEL_GRADES}
 
 
-class TemplateError(rl.LoadError):
+class TemplateError(raw.LoadError):
     """The CSV breaks the template's rules; nothing was loaded from it."""
 
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
     """Create this source's raw table (and the shared ones) if they do not exist."""
-    rl.ensure_tables(con, CONTRACTS.values())
+    raw.ensure_tables(con, CONTRACTS.values())
 
 
 # --------------------------------------------------------------------------- the template's rules
@@ -112,9 +112,9 @@ class _Row:
     values: dict[str, str]
 
 
-def _template_rows(csv_path: Path, label: str) -> tuple[rl.HeaderMatch, list[_Row]]:
-    header, header_line = rl.read_header(csv_path, PEEL_GRADES, label)
-    match = rl.match_header(header, PEEL_GRADES, label, header_line)
+def _template_rows(csv_path: Path, label: str) -> tuple[raw.HeaderMatch, list[_Row]]:
+    header, header_line = raw.read_header(csv_path, PEEL_GRADES, label)
+    match = raw.match_header(header, PEEL_GRADES, label, header_line)
     positions = match.positions()
     rows: list[_Row] = []
     with csv_path.open(newline="", encoding="utf-8-sig") as handle:
@@ -200,27 +200,27 @@ def _section(settings: "Settings") -> dict[str, Any]:
     return settings.source(SOURCE)
 
 
-def files_for(settings: "Settings", year: int | None = None) -> list[rl.SourceFile]:
+def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
     """The configured grade files (they hold every programme: ``year`` does not narrow them)."""
-    return rl.configured_files(_section(settings), SOURCE, CONTRACTS, year)
+    return raw.configured_files(_section(settings), SOURCE, CONTRACTS, year)
 
 
-def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
-    from ingest.landing import is_published as published
+def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
+    from ingest.raw.landing import is_published as published
 
     return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 60)))
 
 
 def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
     """Land each configured file (skipped when unchanged; not there yet: logged and skipped)."""
-    return rl.fetch_summary(rl.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
+    return raw.fetch_summary(raw.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
 
 
-def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
     path = Path(unit.csv_path)
     rows = check_template(path, unit.source_file)
     edition = str(landed.file.options.get("edition") or Path(landed.file.name).stem)
-    result = rl.load_file(con, PEEL_GRADES, path, partition={"_edition": edition}, source_file=unit.source_file,
+    result = raw.load_file(con, PEEL_GRADES, path, partition={"_edition": edition}, source_file=unit.source_file,
                           file_sha256=landed.sha256, results_dir=results_dir)
     if result.rows_loaded + result.rows_rejected != rows:
         # DuckDB and the csv module read the rows differently (a stray quote?): say so loudly.
@@ -231,4 +231,9 @@ def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.L
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed grades file; each is one transaction (a refused file keeps the previous grades)."""
-    return rl.load_landed(settings, SOURCE, files_for(settings, year), _load_unit, ensure_raw_tables, run_dir)
+    with raw.LoadRun(settings, SOURCE, run_dir) as run:
+        ensure_raw_tables(run.con)
+        for landed, unit in run.units(files_for(settings, year)):
+            with run.attempt(unit):
+                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
+    return run.summary

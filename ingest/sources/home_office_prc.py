@@ -27,8 +27,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest import reference_load as rl
-from ingest.reference_load import Clean, Column, Contract
+from ingest import raw
+from ingest.raw import Clean, Column, Contract
 
 if TYPE_CHECKING:
     import duckdb
@@ -114,7 +114,7 @@ CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (CSP_QUARTERLY, PFA_QUAR
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
     """Create this source's raw tables (and the shared ones) if they do not exist."""
-    rl.ensure_tables(con, CONTRACTS.values())
+    raw.ensure_tables(con, CONTRACTS.values())
 
 
 def refuse_ambiguous_header(header: list[str] | tuple[str, ...], contract: Contract, label: str) -> None:
@@ -130,9 +130,9 @@ def refuse_ambiguous_header(header: list[str] | tuple[str, ...], contract: Contr
         columns = [c for c in contract.columns if re.fullmatch(c.pattern, cell, flags=re.IGNORECASE)]
         if len(columns) > 1:
             clashes.append(f"{cell!r} would be both " + " and ".join(
-                f"{c.name} (like {rl.readable_pattern(c.pattern)})" for c in columns))
+                f"{c.name} (like {raw.readable_pattern(c.pattern)})" for c in columns))
     if clashes:
-        raise rl.HeaderError(
+        raise raw.HeaderError(
             f"{label}: ambiguous header for raw.{contract.table}: {'; '.join(clashes)}. Found: {list(header)}. "
             f"Nothing was loaded from this file; make the {contract.dataset} contract's patterns tell them apart."
         )
@@ -168,7 +168,7 @@ def discover_links(page_html: str, page_url: str, link_pattern: str) -> list[str
     return found
 
 
-def files_for(settings: "Settings", quarter: str | None = None) -> list[rl.SourceFile]:
+def files_for(settings: "Settings", quarter: str | None = None) -> list[raw.SourceFile]:
     """The configured files plus those discovered on the publisher's page.
 
     The CSP tables' names change with every release (``prc-csp-mar21-sep25-tables-290126.ods``),
@@ -176,7 +176,7 @@ def files_for(settings: "Settings", quarter: str | None = None) -> list[rl.Sourc
     ``quarter`` (``YYYY-Qn``) does not narrow the list: a release revises every year it holds.
     """
     section = _section(settings)
-    files = rl.configured_files(section, SOURCE, CONTRACTS, None)
+    files = raw.configured_files(section, SOURCE, CONTRACTS, None)
     discover = section.get("discover", [])
     if discover:
         from ingest.http import session
@@ -187,20 +187,20 @@ def files_for(settings: "Settings", quarter: str | None = None) -> list[rl.Sourc
         for rule in discover:
             links = discover_links(response.text, page_url, str(rule["link_pattern"]))
             if not links:
-                raise rl.LoadError(
+                raise raw.LoadError(
                     f"{page_url}: no link matching {rule['link_pattern']!r}; the page layout or the file names "
                     f"changed. Update [{SOURCE}] discover, or list the files under [{SOURCE}] files."
                 )
             for url in links:
                 entry = {"dataset": rule["dataset"], "name": url.rsplit("/", 1)[-1], "url": url,
                          **{k: v for k, v in rule.items() if k not in {"dataset", "link_pattern"}}}
-                files.append(rl.SourceFile.from_config(SOURCE, entry, f"[{SOURCE}] discover"))
+                files.append(raw.SourceFile.from_config(SOURCE, entry, f"[{SOURCE}] discover"))
     files = with_year_sheets(files)
     log.info("%s files for %s: %s", SOURCE, quarter or "now", [f.name for f in files])
     return files
 
 
-def with_year_sheets(files: list[rl.SourceFile]) -> list[rl.SourceFile]:
+def with_year_sheets(files: list[raw.SourceFile]) -> list[raw.SourceFile]:
     """A CSP or PFA workbook with no sheets configured loads every financial-year sheet (not Notes)."""
     quarterly = {c.dataset for c in QUARTERLY}
     return [
@@ -210,8 +210,8 @@ def with_year_sheets(files: list[rl.SourceFile]) -> list[rl.SourceFile]:
     ]
 
 
-def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
-    from ingest.landing import is_published as published
+def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
+    from ingest.raw.landing import is_published as published
 
     return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 120)))
 
@@ -219,19 +219,19 @@ def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
 # --------------------------------------------------------------------------- fetch
 
 
-def fetch(settings: "Settings", quarter: str | None = None, files: list[rl.SourceFile] | None = None) -> list[dict]:
+def fetch(settings: "Settings", quarter: str | None = None, files: list[raw.SourceFile] | None = None) -> list[dict]:
     """Land every file; a multi-year CSP or PFA CSV is split into one CSV per financial year."""
     files = with_year_sheets(files) if files is not None else files_for(settings, quarter)
-    landed = rl.fetch_files(files, settings.paths.landing_dir, _section(settings))
+    landed = raw.fetch_files(files, settings.paths.landing_dir, _section(settings))
     quarterly = {c.dataset for c in QUARTERLY}
     for item in landed:
         if item.file.dataset in quarterly and not item.file.is_spreadsheet:
             item.units = [u for unit in item.units for u in split_by_financial_year(unit)]
-            rl.write_units(settings.paths.landing_dir, item)
-    return rl.fetch_summary(landed)
+            raw.write_units(settings.paths.landing_dir, item)
+    return raw.fetch_summary(landed)
 
 
-def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
+def split_by_financial_year(unit: raw.Unit) -> list[raw.Unit]:
     """One CSV per financial year of a CSP or PFA CSV edition, so each year is its own partition.
 
     DuckDB splits the file (columns read as text, header and notes kept as published).
@@ -242,9 +242,9 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
 
     contract = CONTRACTS[unit.dataset]
     source = Path(unit.csv_path)
-    header, header_line = rl.read_header(source, contract, unit.source_file)
+    header, header_line = raw.read_header(source, contract, unit.source_file)
     refuse_ambiguous_header(header, contract, unit.source_file)
-    match = rl.match_header(header, contract, unit.source_file, header_line)
+    match = raw.match_header(header, contract, unit.source_file, header_line)
     fy = f"c{match.positions()['financial_year']}"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     with source.open("rb") as handle:
@@ -262,7 +262,7 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
         )
         bad = con.execute("select line, error_message from rej order by line limit 5").fetchall()
         if bad:
-            raise rl.LoadError(
+            raise raw.LoadError(
                 f"{unit.source_file}: cannot split by financial year: DuckDB could not read line(s) "
                 f"{[b[0] for b in bad]} ({bad[0][1]}). Nothing was loaded; check the published file."
             )
@@ -273,7 +273,7 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
             try:
                 label = financial_year_label(raw_year or "")
             except ValueError as exc:
-                raise rl.LoadError(f"{unit.source_file}: Financial Year {raw_year!r} is not a financial year "
+                raise raw.LoadError(f"{unit.source_file}: Financial Year {raw_year!r} is not a financial year "
                                    "like 2023/24; nothing was loaded") from exc
             spellings.setdefault(label, []).append(raw_year)
         rows_out = 0
@@ -294,9 +294,9 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
                     out.write(chunk)
             os.replace(tmp, target)
             body.unlink()
-            units.append(rl.Unit(unit.dataset, str(target), f"{unit.source_file} [{label}]", label))
+            units.append(raw.Unit(unit.dataset, str(target), f"{unit.source_file} [{label}]", label))
         if rows_out != rows_in:
-            raise rl.LoadError(f"{unit.source_file}: split by financial year wrote {rows_out} of its {rows_in} data rows; "
+            raise raw.LoadError(f"{unit.source_file}: split by financial year wrote {rows_out} of its {rows_in} data rows; "
                                "nothing was loaded")
     finally:
         con.close()
@@ -306,18 +306,18 @@ def split_by_financial_year(unit: rl.Unit) -> list[rl.Unit]:
 # --------------------------------------------------------------------------- load
 
 
-def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
     contract = CONTRACTS[unit.dataset]
     if unit.dataset in {c.dataset for c in QUARTERLY}:
-        header, _ = rl.read_header(Path(unit.csv_path), contract, unit.source_file)
+        header, _ = raw.read_header(Path(unit.csv_path), contract, unit.source_file)
         refuse_ambiguous_header(header, contract, unit.source_file)
         if unit.sheet is None:
-            raise rl.LoadError(f"{unit.source_file}: no financial year for this unit; run fetch again")
+            raise raw.LoadError(f"{unit.source_file}: no financial year for this unit; run fetch again")
         partition = {"_financial_year": financial_year_label(unit.sheet)}
     else:
         edition = landed.file.options.get("edition") or Path(landed.file.name).stem
         partition = {"_edition": str(edition)}
-    return rl.load_file(con, contract, Path(unit.csv_path), partition=partition, source_file=unit.source_file,
+    return raw.load_file(con, contract, Path(unit.csv_path), partition=partition, source_file=unit.source_file,
                         file_sha256=landed.sha256, results_dir=results_dir)
 
 
@@ -330,12 +330,17 @@ def load(settings: "Settings", quarter: str | None = None, run_dir: Path | None 
     landing are not). Without ``names``: the files listed under ``[home_office_prc] files``.
     """
     if names is None:
-        files = rl.configured_files(_section(settings), SOURCE, CONTRACTS, None)
+        files = raw.configured_files(_section(settings), SOURCE, CONTRACTS, None)
     else:
         files = []
         for name in names:
-            landed = rl.read_landed(settings.paths.landing_dir, rl.SourceFile(SOURCE, "", name, ""))
+            landed = raw.read_landed(settings.paths.landing_dir, raw.SourceFile(SOURCE, "", name, ""))
             if landed is None:
-                raise rl.LoadError(f"{name}: not in landing; run fetch first")
+                raise raw.LoadError(f"{name}: not in landing; run fetch first")
             files.append(landed.file)
-    return rl.load_landed(settings, SOURCE, files, _load_unit, ensure_raw_tables, run_dir)
+    with raw.LoadRun(settings, SOURCE, run_dir) as run:
+        ensure_raw_tables(run.con)
+        for landed, unit in run.units(files):
+            with run.attempt(unit):
+                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
+    return run.summary

@@ -19,8 +19,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest import reference_load as rl
-from ingest.reference_load import Clean, Column, Contract
+from ingest import raw
+from ingest.raw import Clean, Column, Contract
 
 if TYPE_CHECKING:
     import duckdb
@@ -100,7 +100,7 @@ CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (LSOA_LAD_LOOKUP, LAD_CS
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
     """Create this source's raw tables (and the shared ones) if they do not exist."""
-    rl.ensure_tables(con, CONTRACTS.values())
+    raw.ensure_tables(con, CONTRACTS.values())
 
 
 # --------------------------------------------------------------------------- what is there
@@ -110,13 +110,13 @@ def _section(settings: "Settings") -> dict[str, Any]:
     return settings.source(SOURCE)
 
 
-def files_for(settings: "Settings", year: int | None = None) -> list[rl.SourceFile]:
+def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
     """The configured files, or those whose vintage is ``year`` or earlier (a yearly run's view)."""
-    return rl.configured_files(_section(settings), SOURCE, CONTRACTS, year)
+    return raw.configured_files(_section(settings), SOURCE, CONTRACTS, year)
 
 
-def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
-    from ingest.landing import is_published as published
+def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
+    from ingest.raw.landing import is_published as published
 
     return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 120)))
 
@@ -126,20 +126,25 @@ def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
 
 def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
     """Land every file for the period (skipped when unchanged; not yet published: logged, skipped)."""
-    return rl.fetch_summary(rl.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
+    return raw.fetch_summary(raw.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
 
 
-def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
     file = landed.file
     expected: dict[str, str] = {}
     if file.year is not None:
         # The configured year must agree with the header's (LAD19CD in a file configured as 2019).
         expected = {("lad_vintage" if file.dataset == LSOA_LAD_LOOKUP.dataset else "vintage"): str(file.year)}
-    return rl.load_file(con, CONTRACTS[unit.dataset], Path(unit.csv_path), partition={},
+    return raw.load_file(con, CONTRACTS[unit.dataset], Path(unit.csv_path), partition={},
                         source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir,
                         expect_captured=expected)
 
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed file for the period; each file is its own transaction (see reference_load)."""
-    return rl.load_landed(settings, SOURCE, files_for(settings, year), _load_unit, ensure_raw_tables, run_dir)
+    with raw.LoadRun(settings, SOURCE, run_dir) as run:
+        ensure_raw_tables(run.con)
+        for landed, unit in run.units(files_for(settings, year)):
+            with run.attempt(unit):
+                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
+    return run.summary

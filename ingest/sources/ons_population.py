@@ -36,8 +36,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest import reference_load as rl
-from ingest.reference_load import Clean, Column, Contract, Measures
+from ingest import raw
+from ingest.raw import Clean, Column, Contract, Measures
 
 if TYPE_CHECKING:
     import duckdb
@@ -126,35 +126,35 @@ CONTRACTS: dict[str, Contract] = {
 
 def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
     """Create this source's raw tables (and the shared ones) if they do not exist."""
-    rl.ensure_tables(con, CONTRACTS.values())
+    raw.ensure_tables(con, CONTRACTS.values())
 
 
 def _section(settings: "Settings") -> dict[str, Any]:
     return settings.source(SOURCE)
 
 
-def files_for(settings: "Settings", year: int | None = None) -> list[rl.SourceFile]:
+def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
     """The configured files, or those for ``year`` or earlier (a yearly run's view)."""
-    return rl.configured_files(_section(settings), SOURCE, CONTRACTS, year)
+    return raw.configured_files(_section(settings), SOURCE, CONTRACTS, year)
 
 
-def is_published(settings: "Settings", file: rl.SourceFile) -> bool:
-    from ingest.landing import is_published as published
+def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
+    from ingest.raw.landing import is_published as published
 
     return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 120)))
 
 
 def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
     """Land every file for the period; workbook sheets are converted to CSV here."""
-    return rl.fetch_summary(rl.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
+    return raw.fetch_summary(raw.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
 
 
 # --------------------------------------------------------------------------- partitions
 
 
-def mye_partition(csv_path: Path, sheet: str | None, file: rl.SourceFile, label: str) -> dict[str, str]:
+def mye_partition(csv_path: Path, sheet: str | None, file: raw.SourceFile, label: str) -> dict[str, str]:
     """(``_mid_year``, ``_sex``) from the title line or sheet name; the configuration must agree."""
-    header, header_line = rl.read_header(csv_path, MID_YEAR_ESTIMATES, label)
+    header, header_line = raw.read_header(csv_path, MID_YEAR_ESTIMATES, label)
     with csv_path.open(encoding="utf-8-sig", errors="replace") as handle:
         notes = [next(handle, "") for _ in range(header_line)]
     found_sex = found_year = None
@@ -167,23 +167,23 @@ def mye_partition(csv_path: Path, sheet: str | None, file: rl.SourceFile, label:
     if configured_sex is not None:
         configured_sex = SEXES.get(str(configured_sex).lower())
         if configured_sex is None:
-            raise rl.LoadError(f"{label}: configured sex {file.options['sex']!r} is not persons, females or males")
+            raise raw.LoadError(f"{label}: configured sex {file.options['sex']!r} is not persons, females or males")
     for what, found, configured in (("sex", found_sex, configured_sex), ("mid-year", found_year, configured_year)):
         if found and configured and str(found) != str(configured):
-            raise rl.LoadError(
+            raise raw.LoadError(
                 f"{label}: the title says {what} {found} but the configuration says {configured}. Nothing was "
                 "loaded; fix the file's entry (mid_year / sex) or fetch the right sheet."
             )
     sex, year = found_sex or configured_sex, found_year or configured_year
     if not sex or not year:
-        raise rl.LoadError(
+        raise raw.LoadError(
             f"{label}: cannot tell the mid-year and sex: no 'MYE2: <Persons|Females|Males> … mid-YYYY' title "
             "above the header and none configured. Add mid_year and sex to the file's entry."
         )
     return {"_mid_year": str(year), "_sex": sex}
 
 
-def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.LoadResult:
+def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
     file, path = landed.file, Path(unit.csv_path)
     contract = CONTRACTS[unit.dataset]
     if contract is MID_YEAR_ESTIMATES:
@@ -191,12 +191,17 @@ def _load_unit(con, landed: rl.Landed, unit: rl.Unit, results_dir: Path) -> rl.L
     else:
         year = file.options.get("census_year", file.year)
         if year is None:
-            raise rl.LoadError(f"{unit.source_file}: configure the census year (year = 2021) for this file")
+            raise raw.LoadError(f"{unit.source_file}: configure the census year (year = 2021) for this file")
         partition = {"_census_year": str(year)}
-    return rl.load_file(con, contract, path, partition=partition, source_file=unit.source_file,
+    return raw.load_file(con, contract, path, partition=partition, source_file=unit.source_file,
                         file_sha256=landed.sha256, results_dir=results_dir)
 
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed file for the period; each sheet or file is its own transaction."""
-    return rl.load_landed(settings, SOURCE, files_for(settings, year), _load_unit, ensure_raw_tables, run_dir)
+    with raw.LoadRun(settings, SOURCE, run_dir) as run:
+        ensure_raw_tables(run.con)
+        for landed, unit in run.units(files_for(settings, year)):
+            with run.attempt(unit):
+                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
+    return run.summary

@@ -19,19 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest.config import MONTH_PATTERN, Settings, validate_force_id
-from ingest.csv_load import (
-    CsvFile,
-    LoadError,
-    LoadResult,
-    PartitionLimits,
-    Problem,
-    TypedColumn,
-    check_headers,
-    is_out_of_space,
-    problems,
-    replace_partitions,
-)
-from ingest.landing import (
+from ingest.raw import LoadError, TypedColumn, check_headers
+from ingest.raw.load import CsvFile, FileResult, PartitionLimits, Problem, is_out_of_space, problems, replace_partitions
+from ingest.raw.landing import (
     LandingError,
     ManifestRow,
     extract_member,
@@ -264,7 +254,7 @@ class NotLoaded:
 
     status: str
     reason: str
-    attempts: dict[str, LoadResult] = field(default_factory=dict)
+    attempts: dict[str, FileResult] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.reason
@@ -326,7 +316,7 @@ def _rollback(con) -> None:
         pass
 
 
-def _judge(result: LoadResult, report, force_id: str, month: str, rules: _Rules) -> tuple[str, str | None, bool]:
+def _judge(result: FileResult, report, force_id: str, month: str, rules: _Rules) -> tuple[str, str | None, bool]:
     """(status, reason, may replace the partition) for one file's load and gate."""
     from ingest.raw import gate
 
@@ -361,7 +351,7 @@ def _load_batch(
     files = {month: _month_files(batch[month], forces[month], loaded_at) for month in batch}
     summary: dict[str, dict[str, dict]] = {month: {f: {} for f in forces[month]} for month in batch}
     failed: dict[tuple[str, str], NotLoaded] = {}
-    attempts: dict[tuple[str, str], dict[str, LoadResult]] = {}
+    attempts: dict[tuple[str, str], dict[str, FileResult]] = {}
     log_rows: list[dict] = []
     con.execute("begin transaction")
     try:

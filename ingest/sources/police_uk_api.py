@@ -49,8 +49,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 from urllib.parse import quote
 
 from ingest.config import MONTH_PATTERN, Settings, validate_force_id
-from ingest.csv_load import LoadError
-from ingest.landing import ManifestRow, manifest_path
+from ingest.raw import LoadError
+from ingest.raw.landing import ManifestRow, manifest_path
 from ingest.warehouse import quote_identifier
 
 if TYPE_CHECKING:

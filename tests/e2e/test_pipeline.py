@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from ingest.csv_load import LoadError
-from ingest.landing import LandingError
+from ingest.raw import LoadError
+from ingest.raw.landing import LandingError
 from ingest.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 

@@ -21,7 +21,7 @@ import pytest
 
 import ingest.sources
 from ingest.config import Settings, load_settings
-from ingest.reference_load import LoadError
+from ingest.raw import LoadError
 from ingest.sample import csp_assessments as csp_sample
 from ingest.sample import finance as finance_sample
 from ingest.sample import hmicfrs as hmicfrs_sample

@@ -298,7 +298,7 @@ def test_the_report_section_shows_top_priorities_confidence_and_flags(built):
         consultation=consultation_data)
     charts: dict[str, str] = {}
     context = report.consultation_context(data, charts)
-    html = report._environment().get_template("_consultation.html.j2").render(consultation=context, charts=charts)
+    html = report.environment().get_template("_consultation.html.j2").render(consultation=context, charts=charts)
     assert context["survey_id"] == "lancashire-2025"
     assert sorted(charts) == ["chart-consultation-confidence", "chart-consultation-priorities"]
     assert context["respondents"] == query(settings.paths.warehouse, "select count(*) from raw.consultation_responses "

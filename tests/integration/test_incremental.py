@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from ingest.csv_load import LoadError
+from ingest.raw import LoadError
 from ingest.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 from ingest.transform import POLICE_UK_SELECTION, dbt_build

@@ -23,10 +23,10 @@ import pytest
 
 from ingest import http
 from ingest.config import HostLimit, HttpSettings, Settings, load_settings
-from ingest.csv_load import LoadError
+from ingest.raw import LoadError
 from ingest.fake_police_api import FakePoliceApi
 from ingest.http import HttpGaveUp, QueryTooLarge
-from ingest.landing import LandingError, ManifestRow
+from ingest.raw.landing import LandingError, ManifestRow
 from ingest.sample.police_uk import generate_archive
 from ingest.sources import police_uk, police_uk_api
 from ingest.sources.police_uk_api import PoliceUkApi

@@ -20,8 +20,8 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from ingest.csv_load import LoadError
-from ingest.landing import LandingError
+from ingest.raw import LoadError
+from ingest.raw.landing import LandingError
 from ingest.sources import police_uk
 
 pytestmark = pytest.mark.real_data

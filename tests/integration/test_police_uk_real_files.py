@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from ingest.csv_load import LoadError
+from ingest.raw import LoadError
 from ingest.sources import police_uk
 
 pytestmark = pytest.mark.real_data

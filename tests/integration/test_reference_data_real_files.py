@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import reference_load as rl
+from ingest import raw
 from ingest.config import load_settings
 from ingest.sources import home_office_prc, ons_geography, ons_population, police_uk
 from tests.conftest import SHARED_DATA
@@ -180,7 +180,7 @@ def test_the_publishers_slashed_dates_give_the_same_rows(settings, loaded, tmp_p
     path.write_bytes(slashed)
     with duckdb.connect() as con:  # a scratch database: the module's warehouse keeps its one edition
         home_office_prc.ensure_raw_tables(con)
-        result = rl.load_file(con, home_office_prc.PFA_ROLLING_YEAR, path, partition={"_edition": "2018-12"},
+        result = raw.load_file(con, home_office_prc.PFA_ROLLING_YEAR, path, partition={"_edition": "2018-12"},
                               source_file=ROLLING_YEAR, file_sha256="0" * 64)
         assert (result.rows_loaded, result.rows_rejected) == (46469, 0)
         con.execute("attach ? as loaded (read_only)", [str(settings.paths.warehouse)])
@@ -203,9 +203,9 @@ def test_a_changed_column_set_is_refused_naming_the_file_and_the_previous_rows_s
     text = (GEOGRAPHY / "LAD19_CSP19_PFA19_EW_LU.csv").read_text().replace("CSP19NM", "CSPNAME", 1)
     changed.write_text(text)
     with duckdb.connect(str(settings.paths.warehouse)) as con:
-        with pytest.raises(rl.HeaderError, match=r"LAD19_CSP19_PFA19_EW_LU\.csv: the columns are not raw\.ons_lad_csp_pfa_"
+        with pytest.raises(raw.HeaderError, match=r"LAD19_CSP19_PFA19_EW_LU\.csv: the columns are not raw\.ons_lad_csp_pfa_"
                                                   r"lookup's \(missing: csp_name \(like CSPnnNM\); unexpected columns: CSPNAME\)"):
-            rl.load_file(con, ons_geography.LAD_CSP_PFA_LOOKUP, changed, partition={},
+            raw.load_file(con, ons_geography.LAD_CSP_PFA_LOOKUP, changed, partition={},
                          source_file=changed.name, file_sha256="0" * 64)
     assert query(settings, "select count(*) from raw.ons_lad_csp_pfa_lookup where _vintage = '2019'") == [(342,)]
 

@@ -27,8 +27,8 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from ingest.csv_load import LoadError
-from ingest.landing import LandingError, extract_member
+from ingest.raw import LoadError
+from ingest.raw.landing import LandingError, extract_member
 from ingest.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 from ingest.sources.police_uk_contract import STREET

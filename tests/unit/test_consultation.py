@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.landing import LandingError
-from ingest.reference_load import HeaderError
+from ingest.raw.landing import LandingError
+from ingest.raw import HeaderError
 from ingest.sample import consultation as sample
 from ingest.sources import consultation
 from ingest.sources.consultation import ConsultationError, PseudonymisationKeyMissing
@@ -195,7 +195,7 @@ def test_load_export_replaces_the_partition_gated_and_logs_refusals(tmp_path):
 
 
 def test_a_repeated_respondent_fails_the_gate_and_keeps_the_previous_rows(tmp_path):
-    from ingest.reference_load import ReferenceGateFailed
+    from ingest.raw import ReferenceGateFailed
 
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         consultation.ensure_raw_tables(con)
@@ -358,7 +358,7 @@ def test_districts_come_from_the_loaded_ons_lookup_or_the_files_list_and_their_a
 def test_personal_data_in_structured_columns_reaches_neither_warehouse_nor_logs_nor_errors(
         tmp_path, monkeypatch, caplog, capfd):
     from ingest.config import load_settings
-    from ingest.reference_load import LoadError
+    from ingest.raw import LoadError
 
     export = tmp_path / "inputs" / "consultation-lancashire-2025.csv"
     export.parent.mkdir()

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.csv_load import CsvFile, LoadError, TypedColumn, check_headers, replace_partition, replace_partitions
+from ingest.raw import LoadError, TypedColumn, check_headers
+from ingest.raw.load import CsvFile, replace_partition, replace_partitions
 from ingest.sources.police_uk import OLDER_FORMATS, ensure_raw_tables
 from ingest.sources.police_uk_contract import LEGACY_2011_STREET_HEADER, STREET
 from ingest.warehouse import SHARED_RAW_DDL

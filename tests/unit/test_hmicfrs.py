@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.reference_load import HeaderError
+from ingest.raw import HeaderError
 from ingest.sample import hmicfrs as sample
 from ingest.sources import hmicfrs
 from ingest.sources.hmicfrs import TemplateError, check_template

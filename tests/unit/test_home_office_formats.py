@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import reference_load as rl
+from ingest import raw
 from ingest.config import load_settings
 from ingest.sample.home_office_prc import ods_bytes
 from ingest.sources import home_office_prc
@@ -92,7 +92,7 @@ def settings(tmp_path: Path):
 
 def fetch_and_load(settings, dataset: str, path: Path) -> dict[str, dict]:
     """As the DAG does: fetch (spreadsheets become one CSV per year sheet, CSVs are split by year), load by name."""
-    file = rl.SourceFile(SOURCE, dataset, path.name, f"file://{path}")
+    file = raw.SourceFile(SOURCE, dataset, path.name, f"file://{path}")
     fetched = home_office_prc.fetch(settings, files=[file])
     return home_office_prc.load(settings, names=[f["file"] for f in fetched])
 
@@ -123,12 +123,12 @@ def test_every_documented_spelling_is_taken_by_its_own_column_and_no_other(contr
 def test_a_header_with_two_spellings_of_one_column_is_refused_naming_both():
     header = ["Financial Year", "Financial Quarter", "Force Name", "Police Force", "CSP Name", "Offence Description",
               "Offence Group", "Offence Subgroup", "Offence Code", "Number of Offences"]
-    with pytest.raises(rl.HeaderError, match=r"prc\.csv: the columns are not raw\.home_office_prc_csp's \("
+    with pytest.raises(raw.HeaderError, match=r"prc\.csv: the columns are not raw\.home_office_prc_csp's \("
                                               r"'Force Name' and 'Police Force' both look like force_name"):
-        rl.match_header(header, CSP_QUARTERLY, "prc.csv")
+        raw.match_header(header, CSP_QUARTERLY, "prc.csv")
     header = [*PFA, "Offence Count"]
-    with pytest.raises(rl.HeaderError, match=r"'Number of Offences' and 'Offence Count' both look like offence_count"):
-        rl.match_header(header, PFA_QUARTERLY, "prc.csv")
+    with pytest.raises(raw.HeaderError, match=r"'Number of Offences' and 'Offence Count' both look like offence_count"):
+        raw.match_header(header, PFA_QUARTERLY, "prc.csv")
 
 
 def test_a_cell_two_columns_would_take_is_refused_naming_both():
@@ -136,7 +136,7 @@ def test_a_cell_two_columns_would_take_is_refused_naming_both():
     loose = dataclasses.replace(CSP_QUARTERLY, columns=tuple(
         dataclasses.replace(c, pattern=r"Offence\s*(?:Sub)?\s*-?\s*group") if c.name == "offence_subgroup" else c
         for c in CSP_QUARTERLY.columns))
-    with pytest.raises(rl.HeaderError, match=r"f\.csv: ambiguous header for raw\.home_office_prc_csp: 'Offence Group' would "
+    with pytest.raises(raw.HeaderError, match=r"f\.csv: ambiguous header for raw\.home_office_prc_csp: 'Offence Group' would "
                                               r"be both offence_group \(like Offence Group\) and offence_subgroup"):
         home_office_prc.refuse_ambiguous_header(CURRENT, loose, "f.csv")
     home_office_prc.refuse_ambiguous_header(CURRENT, CSP_QUARTERLY, "f.csv")  # the real contract: no clash
@@ -149,11 +149,11 @@ def test_an_ambiguous_file_is_refused_at_load_and_nothing_is_loaded(settings, tm
     monkeypatch.setitem(home_office_prc.CONTRACTS, "csp_quarterly", loose)
     path = tmp_path / "prc-csp-1112-1415-tables.csv"  # refused at fetch, where a CSV edition is split by year
     path.write_bytes(csv_bytes(CURRENT, [csp_row("2011/12", 1, "Lancashire", "Preston", "46", 10)]))
-    with pytest.raises(rl.HeaderError, match=r"ambiguous header .*'Offence Group' would be both offence_group"):
+    with pytest.raises(raw.HeaderError, match=r"ambiguous header .*'Offence Group' would be both offence_group"):
         fetch_and_load(settings, "csp_quarterly", path)
     path = tmp_path / "prc-csp-mar21-sep25-tables-290126.ods"  # refused at load, sheet by sheet
     path.write_bytes(ods_bytes([("2024_25", [CURRENT, csp_row("2024/25", 1, "Lancashire", "Preston", "46", 10)])]))
-    with pytest.raises(rl.LoadError, match=r"ods!2024_25: ambiguous header .*'Offence Group' would be both offence_group"):
+    with pytest.raises(raw.LoadError, match=r"ods!2024_25: ambiguous header .*'Offence Group' would be both offence_group"):
         fetch_and_load(settings, "csp_quarterly", path)
     assert query(settings, "select count(*) from raw.home_office_prc_csp") == [(0,)]
 
@@ -253,7 +253,7 @@ def test_a_row_whose_financial_year_is_not_one_is_rejected_with_its_reason_and_c
 def test_a_csv_edition_with_a_year_that_is_not_one_is_refused_by_name(settings, tmp_path):
     path = tmp_path / "prc-csp-1112-1415-tables.csv"
     path.write_bytes(csv_bytes(CURRENT, [csp_row("2011/13", 1, "Lancashire", "Preston", "46", 10)]))
-    with pytest.raises(rl.LoadError, match=r"prc-csp-1112-1415-tables\.csv: Financial Year '2011/13' is not a financial "
+    with pytest.raises(raw.LoadError, match=r"prc-csp-1112-1415-tables\.csv: Financial Year '2011/13' is not a financial "
                                            r"year like 2023/24; nothing was loaded"):
         fetch_and_load(settings, "csp_quarterly", path)
 
@@ -263,7 +263,7 @@ def test_one_year_spelt_two_ways_in_a_csv_edition_stays_one_partition(tmp_path):
     path.write_bytes(csv_bytes(CURRENT, [csp_row("2002-03", 1, "Lancashire", "Preston", "46", 1),
                                          csp_row("2002/03", 2, "Lancashire", "Preston", "46", 2),
                                          csp_row("2003-04", 1, "Lancashire", "Preston", "46", 3)]))
-    units = home_office_prc.split_by_financial_year(rl.Unit("csp_quarterly", str(path), path.name))
+    units = home_office_prc.split_by_financial_year(raw.Unit("csp_quarterly", str(path), path.name))
     assert [u.sheet for u in units] == ["2002/03", "2003/04"]
     assert [len(Path(u.csv_path).read_text().splitlines()) - 1 for u in units] == [2, 1]
 
@@ -307,13 +307,13 @@ def test_an_older_pfa_workbook_with_hyphenated_sheets_and_the_renamed_columns(se
 def test_the_tables_configured_the_wrong_way_round_are_refused_by_name(settings, tmp_path):
     csp = tmp_path / "prc-csp-mar21-sep25-tables-290126.ods"
     csp.write_bytes(ods_bytes([("2024_25", [CURRENT, csp_row("2024/25", 1, "Lancashire", "Preston", "46", 1)])]))
-    with pytest.raises(rl.LoadError, match=r"prc-csp-mar21-sep25-tables-290126\.ods!2024_25: this file is the CSP-level "
+    with pytest.raises(raw.LoadError, match=r"prc-csp-mar21-sep25-tables-290126\.ods!2024_25: this file is the CSP-level "
                                            r"table \(it has a CSP Name column; configure it as dataset csp_quarterly\), "
                                            r"which raw\.home_office_prc_pfa_quarterly does not take"):
         fetch_and_load(settings, "pfa_quarterly", csp)
     pfa = tmp_path / "prc-pfa-mar2013-onwards-tables-290126.ods"
     pfa.write_bytes(ods_bytes([("2024_25", [PFA, pfa_row("2024/25", 1, "Lancashire", "46", 1)])]))
-    with pytest.raises(rl.LoadError, match=r"prc-pfa-mar2013-onwards-tables-290126\.ods!2024_25: the columns are not "
+    with pytest.raises(raw.LoadError, match=r"prc-pfa-mar2013-onwards-tables-290126\.ods!2024_25: the columns are not "
                                            r"raw\.home_office_prc_csp's \(missing: csp_name"):
         fetch_and_load(settings, "csp_quarterly", pfa)
     assert query(settings, "select count(*) from raw.home_office_prc_pfa_quarterly") == [(0,)]
@@ -378,7 +378,7 @@ def test_rolling_year_dates_as_the_publisher_and_re_saved_copies_write_them(tmp_
                      + f"{written},Action Fraud,Fraud: Action Fraud,Action Fraud,211\r\n".encode())
     with duckdb.connect() as con:
         home_office_prc.ensure_raw_tables(con)
-        result = rl.load_file(con, PFA_ROLLING_YEAR, path, partition={"_edition": "x"}, source_file=path.name,
+        result = raw.load_file(con, PFA_ROLLING_YEAR, path, partition={"_edition": "x"}, source_file=path.name,
                               file_sha256="0" * 64)
         assert (result.rows_loaded, result.rows_rejected) == (2, 0)
         assert con.execute("select distinct period_end_date::varchar from raw.home_office_prc_pfa_rolling_year").fetchall() \
@@ -392,7 +392,7 @@ def test_a_rolling_year_date_that_is_not_one_is_rejected_and_counted(tmp_path):
                      b"31/13/2003,Lancashire,North West,Robbery,400\r\n")
     with duckdb.connect() as con:
         home_office_prc.ensure_raw_tables(con)
-        result = rl.load_file(con, PFA_ROLLING_YEAR, path, partition={"_edition": "x"}, source_file=path.name,
+        result = raw.load_file(con, PFA_ROLLING_YEAR, path, partition={"_edition": "x"}, source_file=path.name,
                               file_sha256="0" * 64)
         assert (result.rows_loaded, result.rows_rejected) == (1, 1)
         assert con.execute("select error_message from raw.load_rejects").fetchall() == [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.landing import (
+from ingest.raw.landing import (
     LandingError,
     ManifestRow,
     NotPublished,

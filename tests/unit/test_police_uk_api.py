@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from ingest.config import Settings, load_settings
-from ingest.csv_load import LoadError
+from ingest.raw import LoadError
 from ingest.http import JsonResponse
 from ingest.sources import police_uk, police_uk_api
 from ingest.sources.police_uk_api import (

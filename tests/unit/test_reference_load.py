@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import reference_load as rl
-from ingest.landing import LandingError
-from ingest.reference_load import Clean, Column, Contract, HeaderError, Measures
+from ingest import raw
+from ingest.raw.landing import LandingError
+from ingest.raw import Clean, Column, Contract, HeaderError, Measures
 from ingest.sources import home_office_prc, ons_geography, ons_population
 
 LAD_CSP_PFA = ons_geography.LAD_CSP_PFA_LOOKUP
@@ -31,8 +31,8 @@ def write(path: Path, text: str, *, bom: bool = False, newline: str = "\n") -> P
     return path
 
 
-def load(con, contract: Contract, path: Path, partition: dict | None = None) -> rl.LoadResult:
-    return rl.load_file(con, contract, path, partition=partition or {}, source_file=path.name, file_sha256=SHA)
+def load(con, contract: Contract, path: Path, partition: dict | None = None) -> raw.LoadResult:
+    return raw.load_file(con, contract, path, partition=partition or {}, source_file=path.name, file_sha256=SHA)
 
 
 # --------------------------------------------------------------------------- header matching
@@ -45,14 +45,14 @@ def load(con, contract: Contract, path: Path, partition: dict | None = None) -> 
     "lad19cd,LAD19NM,PFA19CD,PFA19NM,CSP19CD,CSP19NM",  # another order, other case
 ])
 def test_columns_are_found_by_pattern_wherever_they_stand(header):
-    match = rl.match_header(header.split(","), LAD_CSP_PFA, "f.csv")
+    match = raw.match_header(header.split(","), LAD_CSP_PFA, "f.csv")
     assert set(match.positions()) == {"lad_code", "lad_name", "csp_code", "csp_name", "pfa_code", "pfa_name"}
     assert match.captured == {"vintage": "2019"}
 
 
 def test_a_changed_column_set_is_refused_naming_the_file_and_the_columns():
     with pytest.raises(HeaderError) as err:
-        rl.match_header("LAD19CD,LAD19NM,PFA19CD,PFA19NM,RGN19CD".split(","), LAD_CSP_PFA, "LAD19_CSP19_PFA19_EW_LU.csv")
+        raw.match_header("LAD19CD,LAD19NM,PFA19CD,PFA19NM,RGN19CD".split(","), LAD_CSP_PFA, "LAD19_CSP19_PFA19_EW_LU.csv")
     message = str(err.value)
     assert message.startswith("LAD19_CSP19_PFA19_EW_LU.csv:")
     assert "missing: csp_code (like CSPnnCD), csp_name (like CSPnnNM)" in message
@@ -62,13 +62,13 @@ def test_a_changed_column_set_is_refused_naming_the_file_and_the_columns():
 
 def test_columns_of_different_vintages_are_refused():
     with pytest.raises(HeaderError, match=r"'LAD18NM' says vintage 2018, another column says 2019"):
-        rl.match_header("LAD19CD,LAD18NM,CSP19CD,CSP19NM,PFA19CD,PFA19NM".split(","), LAD_CSP_PFA, "f.csv")
+        raw.match_header("LAD19CD,LAD18NM,CSP19CD,CSP19NM,PFA19CD,PFA19NM".split(","), LAD_CSP_PFA, "f.csv")
 
 
 def test_the_lsoa_change_lookup_is_refused_by_name():
     header = "LSOA11CD,LSOA11NM,LSOA21CD,LSOA21NM,CHGIND,LAD22CD,LAD22NM,LAD22NMW,ObjectId".split(",")
     with pytest.raises(HeaderError, match="the LSOA 2011 → 2021 change lookup"):
-        rl.match_header(header, ons_geography.LSOA_LAD_LOOKUP, "f.csv")
+        raw.match_header(header, ons_geography.LSOA_LAD_LOOKUP, "f.csv")
 
 
 def test_notes_lines_before_the_header_are_skipped(tmp_path):
@@ -77,7 +77,7 @@ def test_notes_lines_before_the_header_are_skipped(tmp_path):
                                         "Code,Name,Geography,All ages,0,90+\n"
                                         'E06000001,Hartlepool,Unitary Authority," \t92,571 ", \t992 , \t-   \n',
                  newline="\r\n")
-    header, line = rl.read_header(path, ons_population.MID_YEAR_ESTIMATES, "mye.csv")
+    header, line = raw.read_header(path, ons_population.MID_YEAR_ESTIMATES, "mye.csv")
     assert line == 2 and header[:3] == ["Code", "Name", "Geography"]
 
 
@@ -99,14 +99,14 @@ def test_notes_lines_before_the_header_are_skipped(tmp_path):
 ])
 def test_text_cleans_to_its_type(text, clean, expected):
     kind = {Clean.DATE_TEXT: "DATE", Clean.REPAIR_TEXT: "VARCHAR"}.get(clean, "BIGINT")
-    value, failure = rl.clean_sql("x", clean, kind)
+    value, failure = raw.clean_sql("x", clean, kind)
     (row,) = duckdb.execute(f"select ({value})::varchar, {failure or 'false'} from (select ?::varchar as x)", [text]).fetchall()
     assert row[0] == (None if expected is None else str(expected))
     assert row[1] is False
 
 
 def test_a_value_that_does_not_clean_is_a_failure():
-    _, failure = rl.clean_sql("x", Clean.INTEGER_TEXT, "BIGINT")
+    _, failure = raw.clean_sql("x", Clean.INTEGER_TEXT, "BIGINT")
     assert duckdb.execute(f"select {failure} from (select ' \tn/a ' as x)").fetchall() == [(True,)]
 
 
@@ -171,7 +171,7 @@ def test_a_value_that_does_not_clean_rejects_its_whole_row_naming_the_column(con
                                          'E06000001,Hartlepool,Unitary Authority," \t1,100 "," \t1,000 ", \t100 \n'
                                          "E06000002,Middlesbrough,Unitary Authority, \t12 , \tn/a , \t2 \n"
                                          "E06000053,Isles of Scilly,Unitary Authority, \t5 , \t5 , \t-   \n")
-    partition = ons_population.mye_partition(path, None, rl.SourceFile("s", "d", "mye2.csv", ""), "mye2.csv")
+    partition = ons_population.mye_partition(path, None, raw.SourceFile("s", "d", "mye2.csv", ""), "mye2.csv")
     assert partition == {"_mid_year": "2022", "_sex": "persons"}
     result = load(con, ons_population.MID_YEAR_ESTIMATES, path, partition)
     assert (result.rows_loaded, result.rows_rejected, result.raw_rows, result.notes_lines) == (2, 1, 6, 1)
@@ -185,7 +185,7 @@ def test_a_value_that_does_not_clean_rejects_its_whole_row_naming_the_column(con
 def test_a_failed_gate_rolls_back_and_keeps_the_previous_rows(con, tmp_path):
     load(con, LAD_CSP_PFA, write(tmp_path / "LAD19.csv", LOOKUP))
     bad = LOOKUP.replace("E23000012", "X23000012")  # not a force area code: an error-severity expectation
-    with pytest.raises(rl.ReferenceGateFailed, match=r"pfa_code"):
+    with pytest.raises(raw.ReferenceGateFailed, match=r"pfa_code"):
         load(con, LAD_CSP_PFA, write(tmp_path / "LAD19.csv", bad))
     assert con.execute("select count(*) from raw.ons_lad_csp_pfa_lookup where pfa_code = 'E23000012'").fetchone() == (1,)
 
@@ -212,7 +212,7 @@ def test_a_measures_contract_needs_its_family_of_columns():
     contract = Contract("d", "t", "", (Column("code", "Code"),), ("_p",),
                         measures=Measures(r"\d+", "age", "n", min_columns=2))
     with pytest.raises(HeaderError, match=r"at least 2 columns matching"):
-        rl.match_header(["Code", "0"], contract, "f.csv")
+        raw.match_header(["Code", "0"], contract, "f.csv")
 
 
 def test_every_contract_has_a_suite_with_severity_and_why_on_every_expectation():
@@ -220,7 +220,7 @@ def test_every_contract_has_a_suite_with_severity_and_why_on_every_expectation()
 
     for module in (ons_geography, ons_population, home_office_prc):
         for contract in module.CONTRACTS.values():
-            suite = json.loads((Path(rl.__file__).parents[1] / "expectations" / f"raw_{contract.table}.json").read_text())
+            suite = json.loads((Path(raw.__file__).parents[2] / "expectations" / f"raw_{contract.table}.json").read_text())
             columns = suite["expectations"][0]["kwargs"]["column_list"]
             assert columns == [name for name, _ in contract.raw_columns()], contract.table
             for expectation in suite["expectations"]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import reference_load as rl
+from ingest import raw
 from ingest.config import ConfigError, load_settings
 from ingest.sources import home_office_prc, ons_geography, ons_population
 
@@ -51,10 +51,10 @@ files = [
 
 def test_an_unknown_dataset_or_unsafe_name_is_refused(tmp_path):
     settings = settings_with(tmp_path, '[ons_geography]\nfiles = [{ dataset = "lsoa", name = "a.csv", url = "x" }]')
-    with pytest.raises(rl.LoadError, match=r"unknown dataset 'lsoa'; expected one of"):
+    with pytest.raises(raw.LoadError, match=r"unknown dataset 'lsoa'; expected one of"):
         ons_geography.files_for(settings)
     settings = settings_with(tmp_path, '[ons_geography]\nfiles = [{ dataset = "csp_names", name = "../a.csv", url = "x" }]')
-    with pytest.raises(rl.LoadError, match=r"must be a plain file name"):
+    with pytest.raises(raw.LoadError, match=r"must be a plain file name"):
         ons_geography.files_for(settings)
 
 
@@ -87,7 +87,7 @@ def test_a_csv_edition_is_split_into_one_file_per_financial_year(tmp_path):
                       + '2023/24,1,Lancashire,Preston,"Public fear, alarm or distress",Public order offences,'
                         "Public order offences,9A,7\r\n"
                       + "2023/24,2,Lancashire,Preston,Shoplifting,Theft offences,Shoplifting,46,12\r\n").encode())
-    units = home_office_prc.split_by_financial_year(rl.Unit("csp_quarterly", str(path), path.name))
+    units = home_office_prc.split_by_financial_year(raw.Unit("csp_quarterly", str(path), path.name))
     assert [(u.sheet, u.source_file) for u in units] == [("2022/23", f"{path.name} [2022/23]"),
                                                          ("2023/24", f"{path.name} [2023/24]")]
     second = Path(units[1].csv_path).read_text().splitlines()
@@ -113,15 +113,15 @@ def home_office_prc_header() -> list[str]:
 def test_mid_year_and_sex_come_from_the_title(tmp_path, title, sheet, year, expected):
     path = tmp_path / "mye.csv"
     path.write_text(f'"{title}",,,\nCode,Name,Geography,All ages,0\n')
-    file = rl.SourceFile("ons_population", "mid_year_estimates", "mye.csv", "", year=year)
+    file = raw.SourceFile("ons_population", "mid_year_estimates", "mye.csv", "", year=year)
     assert ons_population.mye_partition(path, sheet, file, "mye.csv") == expected
 
 
 def test_a_title_that_disagrees_with_the_configuration_is_refused(tmp_path):
     path = tmp_path / "mye.csv"
     path.write_text('"MYE2: Persons by single year of age and sex, mid-2021",,,\nCode,Name,Geography,All ages,0\n')
-    file = rl.SourceFile("ons_population", "mid_year_estimates", "mye.csv", "", year=2022)
-    with pytest.raises(rl.LoadError, match=r"the title says mid-year 2021 but the configuration says 2022"):
+    file = raw.SourceFile("ons_population", "mid_year_estimates", "mye.csv", "", year=2022)
+    with pytest.raises(raw.LoadError, match=r"the title says mid-year 2021 but the configuration says 2022"):
         ons_population.mye_partition(path, None, file, "mye.csv")
 
 
@@ -136,8 +136,8 @@ def test_spreadsheets_without_their_reader_say_which_package_to_install(tmp_path
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_calamine)
-    with pytest.raises(rl.MissingDependency, match=r"python-calamine"):
-        rl.spreadsheet_sheet_names(tmp_path / "x.ods")
+    with pytest.raises(raw.MissingDependency, match=r"python-calamine"):
+        raw.spreadsheet_sheet_names(tmp_path / "x.ods")
 
 
 def test_an_ods_sheet_converts_to_csv_when_python_calamine_is_installed(tmp_path):
@@ -148,6 +148,6 @@ def test_an_ods_sheet_converts_to_csv_when_python_calamine_is_installed(tmp_path
     path.write_bytes(ods_bytes([("Notes", [["Updated: 29/01/2026"]]),
                                 ("2023_24", [HEADER, ["2023/24", 1, "Lancashire", "Preston", "Shoplifting",
                                                       "Theft offences", "Shoplifting", "46", 1234]])]))
-    assert rl.spreadsheet_sheet_names(path) == ["Notes", "2023_24"]
-    out = rl.spreadsheet_sheet_to_csv(path, "2023_24", tmp_path / "2023_24.csv")
+    assert raw.spreadsheet_sheet_names(path) == ["Notes", "2023_24"]
+    out = raw.spreadsheet_sheet_to_csv(path, "2023_24", tmp_path / "2023_24.csv")
     assert out.read_text().splitlines()[1] == "2023/24,1,Lancashire,Preston,Shoplifting,Theft offences,Shoplifting,46,1234"

@@ -13,7 +13,7 @@ import pytest
 
 from ingest.config import ConfigError, load_settings
 from ingest.http import HttpGaveUp, ResilientSession, redact
-from ingest.landing import LandingError, NotPublished, fetch_to_landing
+from ingest.raw.landing import LandingError, NotPublished, fetch_to_landing
 from tests.unit.test_http import FAST, scripted  # noqa: F401  (the scripted-server fixture)
 
 REPO = Path(__file__).resolve().parents[2]

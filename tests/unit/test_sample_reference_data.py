@@ -144,7 +144,7 @@ def test_home_office_tables_match_the_police_uk_sample_and_keep_their_quirks(tmp
 def test_the_pfa_table_sums_the_csps_and_adds_the_non_territorial_rows(tmp_path):
     from collections import Counter
 
-    from ingest.reference_load import spreadsheet_sheet_names, spreadsheet_sheet_to_csv
+    from ingest.raw import spreadsheet_sheet_names, spreadsheet_sheet_to_csv
 
     pytest.importorskip("python_calamine", reason="python-calamine is not installed (ODS/XLSX reader)")
     summary = home_office_prc.generate(tmp_path, ["lancashire"], "2023-01", "2023-12", scale=0.05)

@@ -9,7 +9,7 @@ engine must agree with (tests/gx_reference.py).
 Imported by Airflow DAG files' tasks: only the standard library is imported at the top.
 """
 
-from ingest.raw.gate.engine import gate_partition, validate_partitions
+from ingest.raw.gate.engine import validate_partitions
 from ingest.raw.gate.findings import SAMPLE_SIZE, Finding, GateFailed, GateReport, check, write_report
 from ingest.raw.gate.suites import (
     EXPECTATIONS_ENV,
@@ -23,6 +23,6 @@ from ingest.raw.gate.suites import (
 
 __all__ = [
     "EXPECTATIONS_ENV", "SAMPLE_SIZE", "SEVERITIES", "SQL_SUPPORTED_EXPECTATIONS", "TABLE_PATTERN", "Finding",
-    "GateFailed", "GateReport", "UnsupportedExpectation", "check", "expectations_dir", "gate_partition",
+    "GateFailed", "GateReport", "UnsupportedExpectation", "check", "expectations_dir",
     "load_suite_json", "validate_partitions", "write_report",
 ]

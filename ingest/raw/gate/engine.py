@@ -26,7 +26,6 @@ from ingest.raw.gate.compile import (
 from ingest.raw.gate.findings import (
     SAMPLE_SIZE,
     Finding,
-    GateFailed,
     GateReport,
     condition_text,
     jsonable,
@@ -224,16 +223,6 @@ def validate_partitions(
     log.info("raw.%s: gated %d partitions in-database in %.2fs (%d failed)",
              table, len(reports), elapsed, sum(not r.success for r in reports))
     return reports
-
-
-def gate_partition(
-    con: "duckdb.DuckDBPyConnection", table: str, partition: dict[str, str], results_dir: Path | None = None
-) -> GateReport:
-    """Validate one partition and raise :class:`GateFailed` if it failed (the caller rolls back)."""
-    (report,) = validate_partitions(con, table, [partition], results_dir=results_dir)
-    if not report.success:
-        raise GateFailed(report)
-    return report
 
 
 def _judge(check: Check, key: tuple, row_count: int, columns: dict[str, str], tallies: dict,

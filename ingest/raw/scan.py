@@ -1,0 +1,104 @@
+"""A file's records and the signs of a broken file, counted from its bytes without DuckDB's parser.
+
+The independent count every load is checked against (rows in = rows loaded + rows rejected),
+and the proof that a file is not what the publisher shipped: two files joined, a file
+concatenated with itself, a quote never closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+@dataclass(frozen=True)
+class FileScan:
+    """What a file holds, counted from its bytes without DuckDB's parser.
+
+    ``records`` is the number of data records (header excluded): non-blank lines, a quoted
+    field spanning lines counted once, line ends ``\n``, ``\r\n`` or a lone ``\r`` (as DuckDB
+    reads them). It is the independent count every load is checked against: rows in =
+    rows loaded + rows rejected.
+    """
+
+    records: int
+    line_endings: str  # LF | CRLF | CR | mixed | none
+    header_repeated_at: tuple[int, ...] = ()  # physical lines (1-based) that repeat the header
+    copy_starts_at: int | None = None  # physical line where the file's first rows start again
+    unterminated_quote_at: int | None = None  # physical line of a quote never closed
+
+    def broken_reason(self, label: str) -> str | None:
+        """Why the file is not a publisher file as published (two files joined, a cut quote), or None."""
+        if self.header_repeated_at:
+            lines = ", ".join(str(n) for n in self.header_repeated_at[:5])
+            return (f"{label}: the header line appears again inside the file (line {lines}): two files "
+                    "were joined into one, so its rows would be loaded twice")
+        if self.copy_starts_at is not None:
+            return (f"{label}: the file's first rows start again at line {self.copy_starts_at}: the file "
+                    "was concatenated with itself, so its rows would be loaded twice")
+        if self.unterminated_quote_at is not None:
+            return (f"{label}: a quote opened on line {self.unterminated_quote_at} is never closed, so "
+                    "every row after it would be read as one value")
+        return None
+
+
+# Rows compared when looking for a file that starts again part-way (concatenated with itself):
+# long enough that genuine repeats (BTP files repeat whole rows, in runs of a few) never match.
+_COPY_PROBE_LINES = 25
+
+
+def scan_file(path: Path) -> FileScan:
+    """Count a CSV's records and look for signs of a broken file, from its bytes alone.
+
+    Line ends are counted with ``bytes.count`` (fast: police.uk members are tens of MB); only a
+    file with a quote character or a blank line is walked line by line.
+    """
+    data = path.read_bytes()
+    crlf = data.count(b"\r\n")
+    lf_only = data.count(b"\n") - crlf
+    cr_only = data.count(b"\r") - crlf
+    kinds = [name for name, n in (("CRLF", crlf), ("LF", lf_only), ("CR", cr_only)) if n]
+    endings = kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none")
+    text = data if not cr_only and not crlf else data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if text and not text.endswith(b"\n"):
+        text += b"\n"
+    header_end = text.find(b"\n")
+    header = text[:header_end] if header_end >= 0 else text
+
+    def line_number(offset: int) -> int:  # 1-based physical line of a byte offset
+        return text.count(b"\n", 0, offset) + 1
+
+    unterminated = None
+    if b'"' not in text and b"\n\n" not in text:
+        records = max(text.count(b"\n") - 1, 0)
+    else:
+        records, open_at, in_quote = 0, None, False
+        for number, line in enumerate(text.split(b"\n")[1:-1], start=2):
+            if not in_quote:
+                if not line:
+                    continue  # DuckDB skips blank lines
+                records += 1
+                open_at = number
+            if line.count(b'"') % 2:
+                in_quote = not in_quote
+        if in_quote:
+            unterminated = open_at
+
+    repeated: list[int] = []
+    if header:
+        at = text.find(b"\n" + header + b"\n")
+        while at >= 0 and len(repeated) < 5:
+            repeated.append(line_number(at + 1))
+            at = text.find(b"\n" + header + b"\n", at + 1)
+
+    # A file concatenated with itself: its first rows appear again, in order, at a line start.
+    copy_at = None
+    probe_end = header_end
+    for _ in range(_COPY_PROBE_LINES):
+        probe_end = text.find(b"\n", probe_end + 1) if probe_end >= 0 else -1
+    if header_end >= 0 and probe_end >= 0 and records >= 2 * _COPY_PROBE_LINES:
+        probe = text[header_end:probe_end + 1]  # "\n" + the first rows + "\n"
+        found = text.find(probe, probe_end)
+        if found >= 0:
+            copy_at = line_number(found + 1)
+    return FileScan(records=records, line_endings=endings, header_repeated_at=tuple(repeated),
+                    copy_starts_at=copy_at, unterminated_quote_at=unterminated)
