@@ -32,7 +32,7 @@ gap to flag. CSP names are written as the Home Office spells them (``Bristol``, 
 exercised. Only whole quarters inside the police.uk window are written.
 
 The ODS file is written with the standard library (a zip of OpenDocument XML); reading ODS
-back needs python-calamine (see ``ingest.reference_load``).
+back needs python-calamine (see ``ingest.raw.files``).
 """
 
 from __future__ import annotations

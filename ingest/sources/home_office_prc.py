@@ -120,7 +120,7 @@ def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
 def refuse_ambiguous_header(header: list[str] | tuple[str, ...], contract: Contract, label: str) -> None:
     """Refuse a header cell that two of the contract's columns would both take, naming both.
 
-    ``reference_load.match_header`` gives a cell to the first column whose pattern matches;
+    ``raw.match_header`` gives a cell to the first column whose pattern matches;
     with patterns as generous as these, a new spelling could fit two, and taking the first
     would load it into the wrong column without a word. Two cells for one column
     (``Force Name`` and ``Police Force`` side by side) are refused by ``match_header`` itself.
