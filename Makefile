@@ -41,7 +41,7 @@ lock:
 	$(PYTHON) -m uv pip compile --quiet pyproject.toml --extra test -p 3.11 -o requirements.lock
 
 sample: venv
-	$(DEMO_ENV) $(PY) -m ingest.demo sample
+	$(DEMO_ENV) $(PY) -m devtools.demo sample
 
 airflow-init: venv
 	$(DEMO_ENV) $(PY) -m ingest.airflow_home
@@ -50,7 +50,7 @@ demo: venv sample airflow-init
 	$(DEMO_ENV) $(PY) -m ingest.run_local
 	$(DEMO_ENV) $(PY) -m ingest.report
 	$(DEMO_ENV) $(PY) -m ingest.docs_site
-	$(DEMO_ENV) $(PY) -m ingest.demo headlines
+	$(DEMO_ENV) $(PY) -m devtools.demo headlines
 
 # The dbt docs site and the gate result pages, written to published/docs/ (the demo's paths;
 # elsewhere run `python -m ingest.docs_site` with the deployment's OPCC_CONFIG).

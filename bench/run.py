@@ -48,14 +48,14 @@ log = logging.getLogger("bench")
 
 
 def _months(first: str, last: str) -> list[str]:
-    from ingest.sample.police_uk import month_range
+    from devtools.sample.police_uk import month_range
 
     return month_range(first, last)
 
 
 def bench_environ() -> dict[str, str]:
     """The platform's configuration for the bench: every force, its own folders under bench/data/work."""
-    from ingest.sample.forces import FORCE_IDS
+    from devtools.sample.forces import FORCE_IDS
 
     return {
         **os.environ,
@@ -87,8 +87,8 @@ def _settings():
 
 def step_generate() -> dict:
     """The synthetic national archive, written once: 37 months (36 + the new one) for 44 forces."""
-    from ingest.sample.forces import FORCE_IDS
-    from ingest.sample.police_uk import generate_archive
+    from devtools.sample.forces import FORCE_IDS
+    from devtools.sample.police_uk import generate_archive
 
     index = PUBLISHER / "archive" / "index.json"
     request = {"first_month": FIRST, "last_month": NEW_MONTH, "forces": sorted(FORCE_IDS), "seed": SEED,

@@ -275,7 +275,7 @@ def _catalog_database(published: Path, path: Path) -> None:
     cannot be read from the published file itself; and copying it whole would copy every row."""
     import duckdb
 
-    from ingest.publish import PUBLISHED_SCHEMAS, _sql_string
+    from ingest.publish import PUBLISHED_SCHEMAS, sql_string
     from ingest.warehouse import quote_identifier as q
 
     project_schema = {published_schema: schema for schema, published_schema in PUBLISHED_SCHEMAS.items()}
@@ -288,11 +288,11 @@ def _catalog_database(published: Path, path: Path) -> None:
             con.execute(f"create schema if not exists {q(catalog)}.{q(project_schema.get(schema, schema))}")
             con.execute(f"create table {target} as select * from pub.{q(schema)}.{q(table)} limit 0")
             if comment:
-                con.execute(f"comment on table {target} is {_sql_string(comment)}")
+                con.execute(f"comment on table {target} is {sql_string(comment)}")
             for column, column_comment in con.execute(
                     "select column_name, comment from duckdb_columns() where database_name = 'pub' and schema_name = ? "
                     "and table_name = ? and comment is not null", [schema, table]).fetchall():
-                con.execute(f"comment on column {target}.{q(column)} is {_sql_string(column_comment)}")
+                con.execute(f"comment on column {target}.{q(column)} is {sql_string(column_comment)}")
         con.execute("detach pub")
 
 

@@ -93,7 +93,7 @@ PARQUET_DIR = "parquet"
 EXPORTS_DIR = "exports"
 
 
-def _sql_string(text: str) -> str:
+def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -101,13 +101,13 @@ def _comment_table(con, published_name: str, description: str, columns: dict[str
     """Describe pub.meta.<published_name> and those of its columns that ``columns`` names (a column the
     warehouse lacks is skipped rather than failing the publication; the tests keep the two in step)."""
     name = f"pub.meta.{published_name}"
-    con.execute(f"comment on table {name} is {_sql_string(description)}")
+    con.execute(f"comment on table {name} is {sql_string(description)}")
     present = {c for (c,) in con.execute(
         "select column_name from duckdb_columns() where database_name = 'pub' and schema_name = 'meta' and table_name = ?",
         [published_name]).fetchall()}
     for column, text in columns.items():
         if column in present:
-            con.execute(f"comment on column {name}.{quote_identifier(column)} is {_sql_string(text)}")
+            con.execute(f"comment on column {name}.{quote_identifier(column)} is {sql_string(text)}")
 
 
 def gate_reports_table(con, settings: Settings) -> str | None:
@@ -185,7 +185,7 @@ def publish(settings: Settings) -> Path:
             name = f"pub.{quote_identifier(PUBLISHED_SCHEMAS[schema])}.{quote_identifier(table)}"
             con.execute(f"create table {name} as select * from {source}")
             if comment:
-                con.execute(f"comment on table {name} is {_sql_string(comment)}")
+                con.execute(f"comment on table {name} is {sql_string(comment)}")
             for column, column_comment in con.execute(
                 """
                 select column_name, comment from duckdb_columns()
@@ -193,7 +193,7 @@ def publish(settings: Settings) -> Path:
                 """,
                 [schema, table],
             ).fetchall():
-                con.execute(f"comment on column {name}.{quote_identifier(column)} is {_sql_string(column_comment)}")
+                con.execute(f"comment on column {name}.{quote_identifier(column)} is {sql_string(column_comment)}")
         gate_reports = gate_reports_table(con, settings)
         for published_name, (source, description, columns) in META_TABLES.items():
             name = f"pub.meta.{published_name}"

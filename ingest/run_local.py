@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-    from ingest.sample.police_uk import month_range  # the one YYYY-MM range helper
+    from ingest.months import month_range
 
     bag = _load_dags()
     monthly, build = bag.dags["police_uk_monthly"], bag.dags["evidence_build"]

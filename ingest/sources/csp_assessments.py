@@ -311,7 +311,7 @@ def read_register(path: Path, label: str, base_url: str | None = None) -> list[D
     """
     from urllib.parse import urljoin
 
-    from ingest.sources.hmicfrs import resolve_force
+    from ingest.force_names import resolve_force
 
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(row for row in handle if not row.startswith("#"))

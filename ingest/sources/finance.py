@@ -25,9 +25,7 @@ Only the standard library is imported at module level (DAG files import source m
 from __future__ import annotations
 
 import csv
-import io
 import logging
-import os
 import re
 import time
 import zipfile
@@ -485,7 +483,7 @@ def read_workbook(path: Path, label: str | None = None) -> ParsedPlan:
     _check_reserves(tables.get(RESERVES.dataset, []), problems)
     force_id = None
     if plan_record.get("force"):
-        from ingest.sources.hmicfrs import resolve_force  # the one force-name lookup (seed force_name_aliases)
+        from ingest.force_names import resolve_force
 
         force_id = resolve_force(plan_record["force"])
         if force_id is None:
@@ -496,44 +494,6 @@ def read_workbook(path: Path, label: str | None = None) -> ParsedPlan:
         raise WorkbookRefused(f"{label}: sheet 'Plan': the force (B2) and first_financial_year (B4) are required")
     return ParsedPlan(force=plan_record["force"], force_id=force_id,
                       plan_year=plan_record["first_financial_year"], tables=tables)
-
-
-# --------------------------------------------------------------------------- writing an xlsx the same way twice
-
-
-FIXED_STAMP = datetime(2025, 1, 1, 0, 0, 0)
-
-
-def write_xlsx_deterministically(workbook: Any, path: Path, stamp: datetime = FIXED_STAMP) -> bool:
-    """Save an openpyxl workbook so that the same content gives the same bytes; True if the file changed.
-
-    openpyxl stamps the save time into docProps/core.xml and every zip entry; both are fixed
-    here, so a rebuilt template (or sample) only changes when its content does — and an
-    unchanged file keeps its mtime, so landing skips it.
-    """
-    buffer = io.BytesIO()
-    workbook.properties.creator = "opcc-evidence-platform"
-    workbook.properties.created = stamp
-    workbook.save(buffer)
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            target.writestr(fixed, data)
-    content = out.getvalue()
-    if path.exists() and path.read_bytes() == content:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-    return True
 
 
 # --------------------------------------------------------------------------- what is there, fetch

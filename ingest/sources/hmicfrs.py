@@ -25,11 +25,11 @@ from __future__ import annotations
 import csv
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest import raw
+from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
 from ingest.config import PROJECT_ROOT
 from ingest.raw import Clean, Column, Contract
 
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE = "hmicfrs"
-FORCE_ALIASES_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "force_name_aliases.csv"
 TEMPLATE = PROJECT_ROOT / "templates" / "hmicfrs" / "peel_grades_template.csv"
 
 FIVE_POINT = ("Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate")
@@ -85,18 +84,6 @@ def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
 
 
 # --------------------------------------------------------------------------- the template's rules
-
-
-@lru_cache(maxsize=1)
-def force_aliases() -> dict[str, str]:
-    """Lower-cased force names and ids → data.police.uk force id (seed ``force_name_aliases``)."""
-    with FORCE_ALIASES_SEED.open(newline="", encoding="utf-8") as handle:
-        return {row["alias"].strip().lower(): row["force_id"] for row in csv.DictReader(handle)}
-
-
-def resolve_force(name: str) -> str | None:
-    """``Lancashire Constabulary``, ``lancashire`` or ``Lancashire`` → ``lancashire``; None if unknown."""
-    return force_aliases().get(" ".join(name.split()).lower())
 
 
 def grade_scale(year: int) -> tuple[str, tuple[str, ...]]:

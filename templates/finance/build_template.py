@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # run as a script from anywhere
 
+from devtools.sample.ooxml import write_xlsx_deterministically
 from ingest.sources import finance  # noqa: E402
 
 log = logging.getLogger("build_template")
@@ -180,11 +181,11 @@ def main(argv: list[str] | None = None) -> int:
 
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp) / OUTPUT.name
-            finance.write_xlsx_deterministically(build_template(), fresh)
+            write_xlsx_deterministically(build_template(), fresh)
             current = args.out.exists() and args.out.read_bytes() == fresh.read_bytes()
         log.info("%s is %s", args.out, "current" if current else "OUT OF DATE: run build_template.py")
         return 0 if current else 1
-    changed = finance.write_xlsx_deterministically(build_template(), args.out)
+    changed = write_xlsx_deterministically(build_template(), args.out)
     log.info("%s %s", args.out, "written" if changed else "unchanged")
     return 0
 

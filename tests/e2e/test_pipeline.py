@@ -17,7 +17,7 @@ import pytest
 from ingest.config import load_settings
 from ingest.raw import LoadError
 from ingest.raw.landing import LandingError
-from ingest.sample.police_uk import generate_archive
+from devtools.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 
 pytestmark = pytest.mark.e2e

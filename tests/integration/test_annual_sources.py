@@ -22,9 +22,9 @@ import pytest
 import ingest.sources
 from ingest.config import Settings, load_settings
 from ingest.raw import LoadError
-from ingest.sample import csp_assessments as csp_sample
-from ingest.sample import finance as finance_sample
-from ingest.sample import hmicfrs as hmicfrs_sample
+from devtools.sample import csp_assessments as csp_sample
+from devtools.sample import finance as finance_sample
+from devtools.sample import hmicfrs as hmicfrs_sample
 from ingest.sources import csp_assessments, finance, hmicfrs
 from tests.conftest import SHARED_DATA
 

@@ -19,8 +19,8 @@ import pytest
 
 from ingest import weighting
 from ingest.config import Settings, load_settings
-from ingest.sample import consultation as consultation_sample
-from ingest.sample import geography, population
+from devtools.sample import consultation as consultation_sample
+from devtools.sample import geography, population
 from ingest.sources import consultation, ons_geography, ons_population
 
 REPO = Path(__file__).resolve().parents[2]
@@ -187,7 +187,7 @@ def test_the_force_areas_top_priorities_and_their_csp_themes(built):
 
 
 def test_the_demo_headline_reads_each_force_areas_top_priority_and_confidence(built):
-    from ingest.demo import HEADLINE_SQL
+    from devtools.demo import HEADLINE_SQL
 
     settings, _ = built
     rows = query(settings.paths.published, HEADLINE_SQL["consultation"])

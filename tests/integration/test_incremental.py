@@ -18,7 +18,7 @@ import pytest
 
 from ingest.config import load_settings
 from ingest.raw import LoadError
-from ingest.sample.police_uk import generate_archive
+from devtools.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 from ingest.transform import POLICE_UK_SELECTION, dbt_build
 

@@ -69,12 +69,12 @@ STOP_SEARCH_ROWS[(FORCE, "2023-08")].append(
 def _create_other_sources_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every other source's raw tables, empty, as its loader creates them (the staging views need them)."""
     import ingest.sources
-    from ingest import reference_load
+    from ingest.raw.contract import ensure_tables
 
     for info in pkgutil.iter_modules(ingest.sources.__path__):
         module = importlib.import_module(f"ingest.sources.{info.name}")
         if hasattr(module, "CONTRACTS"):
-            reference_load.ensure_tables(con, module.CONTRACTS.values())
+            ensure_tables(con, module.CONTRACTS.values())
         if hasattr(module, "ensure_raw_tables"):
             module.ensure_raw_tables(con)
 

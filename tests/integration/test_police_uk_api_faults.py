@@ -1,7 +1,7 @@
 """The HTTP layer and the data.police.uk client against a fake publisher that misbehaves on demand.
 
 A small sample (two forces, three months) is generated once; each test starts its own
-:class:`~ingest.fake_police_api.FakePoliceApi` on 127.0.0.1 and points the platform at it.
+:class:`~devtools.fake_police_api.FakePoliceApi` on 127.0.0.1 and points the platform at it.
 Every fault either ends in success after retries with exactly one copy of the data loaded,
 or in a clear error with nothing landed or loaded. The request timestamps the server records
 show the limiter keeping to the configured rate and Retry-After being honoured by every thread.
@@ -24,10 +24,10 @@ import pytest
 from ingest import http
 from ingest.config import HostLimit, HttpSettings, Settings, load_settings
 from ingest.raw import LoadError
-from ingest.fake_police_api import FakePoliceApi
+from devtools.fake_police_api import FakePoliceApi
 from ingest.http import HttpGaveUp, QueryTooLarge
 from ingest.raw.landing import LandingError, ManifestRow
-from ingest.sample.police_uk import generate_archive
+from devtools.sample.police_uk import generate_archive
 from ingest.sources import police_uk, police_uk_api
 from ingest.sources.police_uk_api import PoliceUkApi
 

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from ingest.sample import geography, home_office_prc as home_office_sample, population
-from ingest.sample.police_uk import generate_archive, month_range
+from devtools.sample import geography, home_office_prc as home_office_sample, population
+from devtools.sample.police_uk import generate_archive, month_range
 from ingest.sources import home_office_prc, ons_geography, ons_population, police_uk
 
 REPO = Path(__file__).resolve().parents[2]

@@ -29,7 +29,7 @@ import pytest
 from ingest.config import load_settings
 from ingest.raw import LoadError
 from ingest.raw.landing import LandingError, extract_member
-from ingest.sample.police_uk import generate_archive
+from devtools.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 from ingest.sources.police_uk_contract import STREET
 from tests.conftest import write_zip
@@ -543,7 +543,7 @@ FINANCE_PLAN = "lancashire-finance-plan-2025-26.xlsx"
 def dag_platform(tmp_path_factory):
     """An Airflow home and a platform root with one good police.uk month and one good finance plan loaded
     through the DAGs, and a published file that no failed run may touch."""
-    from ingest.sample import finance as finance_sample
+    from devtools.sample import finance as finance_sample
 
     root = tmp_path_factory.mktemp("dags")
     generate_archive(root / "publisher", MONTH, "2024-04", FORCES, seed=5, scale=0.05)
@@ -705,7 +705,7 @@ def test_a_finance_formula_error_fails_the_dag_task_and_the_plan_keeps_its_rows(
 def test_an_encrypted_assessment_fails_the_dag_task_naming_the_file_and_the_rest_loads(dag_platform):
     from pypdf import PdfReader, PdfWriter
 
-    from ingest.sample import csp_assessments as csp_sample
+    from devtools.sample import csp_assessments as csp_sample
 
     root, settings, runner = dag_platform
     published = file_state(settings.paths.published)

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from ingest.sample.police_uk import generate_archive
+from devtools.sample.police_uk import generate_archive
 from tests.services.stack import REPO, AirflowStack, Postgres, free_port, postgres_bin
 
 pytestmark = pytest.mark.services

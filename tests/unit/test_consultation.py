@@ -12,7 +12,7 @@ import pytest
 
 from ingest.raw.landing import LandingError
 from ingest.raw import HeaderError
-from ingest.sample import consultation as sample
+from devtools.sample import consultation as sample
 from ingest.sources import consultation
 from ingest.sources.consultation import ConsultationError, PseudonymisationKeyMissing
 
@@ -224,7 +224,7 @@ def test_sample_is_deterministic_and_every_answer_loads(tmp_path, sample_table):
     assert again == sample.export_bytes([list(sample_table[0].keys())] + [list(r.values()) for r in sample_table])
     path = tmp_path / "s.csv"
     path.write_bytes(again)
-    from ingest.sample.geography import districts_for
+    from devtools.sample.geography import districts_for
 
     districts = {d.ons_name.lower(): d.ons_name for d in districts_for(["lancashire"]) if d.force_id == "lancashire"}
     derived = consultation.derive(path, "s.csv", "lancashire-2025", KEY, districts=districts)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.sample import csp_assessments as sample
+from devtools.sample import csp_assessments as sample
 from ingest.sources import csp_assessments as csp
 from ingest.sources.csp_assessments import DocumentRefused, RegisterError, extract_pages, read_register
 

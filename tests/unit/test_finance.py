@@ -9,7 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ingest.sample import finance as sample
+from devtools.sample import finance as sample
+from devtools.sample.ooxml import write_xlsx_deterministically
 from ingest.sources import finance
 from ingest.sources.finance import WorkbookRefused, read_workbook
 
@@ -43,7 +44,7 @@ def test_committed_template_is_what_the_builder_makes(tmp_path):
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
     fresh = tmp_path / "template.xlsx"
-    finance.write_xlsx_deterministically(builder.build_template(), fresh)
+    write_xlsx_deterministically(builder.build_template(), fresh)
     assert fresh.read_bytes() == finance.TEMPLATE_PATH.read_bytes(), "run templates/finance/build_template.py"
 
 

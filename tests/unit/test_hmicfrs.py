@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.raw import HeaderError
-from ingest.sample import hmicfrs as sample
+from devtools.sample import hmicfrs as sample
 from ingest.sources import hmicfrs
 from ingest.sources.hmicfrs import TemplateError, check_template
 

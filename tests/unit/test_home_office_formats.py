@@ -24,7 +24,7 @@ import pytest
 
 from ingest import raw
 from ingest.config import load_settings
-from ingest.sample.home_office_prc import ods_bytes
+from devtools.sample.home_office_prc import ods_bytes
 from ingest.sources import home_office_prc
 from ingest.sources.home_office_prc import CSP_QUARTERLY, HEADER_VARIANTS, PFA_QUARTERLY, PFA_ROLLING_YEAR
 

@@ -98,7 +98,7 @@ def test_a_csv_edition_is_split_into_one_file_per_financial_year(tmp_path):
 
 
 def home_office_prc_header() -> list[str]:
-    from ingest.sample.home_office_prc import HEADER
+    from devtools.sample.home_office_prc import HEADER
 
     return HEADER
 
@@ -142,7 +142,7 @@ def test_spreadsheets_without_their_reader_say_which_package_to_install(tmp_path
 
 def test_an_ods_sheet_converts_to_csv_when_python_calamine_is_installed(tmp_path):
     pytest.importorskip("python_calamine", reason="python-calamine is not installed (ODS/XLSX reader)")
-    from ingest.sample.home_office_prc import HEADER, ods_bytes
+    from devtools.sample.home_office_prc import HEADER, ods_bytes
 
     path = tmp_path / "prc-csp.ods"
     path.write_bytes(ods_bytes([("Notes", [["Updated: 29/01/2026"]]),

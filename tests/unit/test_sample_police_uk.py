@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.sample import police_uk as pu
-from ingest.sample.forces import FORCE_IDS, FORCES, HIGH_REPEAT_FORCES, WELSH_FORCES
+from devtools.sample import police_uk as pu
+from devtools.sample.forces import FORCE_IDS, FORCES, HIGH_REPEAT_FORCES, WELSH_FORCES
 from ingest.sources.police_uk_contract import (
     AGE_RANGES,
     CRIME_TYPES,

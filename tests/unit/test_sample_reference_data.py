@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.sample import geography, home_office_prc, population
-from ingest.sample.police_uk import lsoa_lookup
+from devtools.sample import geography, home_office_prc, population
+from devtools.sample.police_uk import lsoa_lookup
 
 FORCES = ["lancashire", "west-midlands", "north-wales"]
 
@@ -171,7 +171,7 @@ def test_the_pfa_table_sums_the_csps_and_adds_the_non_territorial_rows(tmp_path)
 
 
 def test_recorded_crime_is_police_uk_crime_plus_a_little(tmp_path):
-    from ingest.sample.police_uk import generate_crimes, month_range
+    from devtools.sample.police_uk import generate_crimes, month_range
     from ingest.sources.police_uk_contract import CRIME_TYPES
 
     def police_uk(first: str, last: str) -> int:

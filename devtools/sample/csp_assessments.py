@@ -1,7 +1,7 @@
 """Sample CSP strategic assessments in the formats councils publish: PDF, DOCX and HTML, plus the register.
 
 For a few synthetic CSPs in Lancashire and West Midlands (the district names of
-:mod:`ingest.sample.forces`) it writes a short strategic assessment per CSP and year:
+:mod:`devtools.sample.forces`) it writes a short strategic assessment per CSP and year:
 
 * page 1 — title and scope (no theme words);
 * page 2 — "Our priorities": one sentence per priority theme, each saying "Priority n";
@@ -14,7 +14,7 @@ written by hand (PDF 1.4, Helvetica, one content stream per page) so pypdf reads
 back exactly; DOCX with python-docx (an explicit page break between pages); HTML as one page.
 Every document says it is a SYNTHETIC SAMPLE. Deterministic: same input, same bytes.
 
-    python -m ingest.sample.csp_assessments --out var/sample/csp_assessments
+    python -m devtools.sample.csp_assessments --out var/sample/csp_assessments
 """
 
 from __future__ import annotations
@@ -26,17 +26,15 @@ import logging
 import os
 import re
 import textwrap
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
-from ingest.sample.forces import get_force
+from devtools.sample.forces import get_force
+from devtools.sample.ooxml import fixed_zip
 
 log = logging.getLogger(__name__)
 
-FIXED_STAMP = datetime(2025, 1, 1)
 REGISTER = "register.csv"
 
 # How each theme is put as a priority (page 2) and as a mention without priority language (page 3).
@@ -73,7 +71,7 @@ MENTION_TEXT = {
 @dataclass(frozen=True)
 class Assessment:
     force_id: str
-    district: str  # a district of the force in ingest.sample.forces (the CSP's area)
+    district: str  # a district of the force in devtools.sample.forces (the CSP's area)
     year: int
     fmt: str  # pdf | docx | html
     priorities: tuple[str, ...]  # themes, in priority order (page 2)
@@ -184,22 +182,6 @@ def pdf_bytes(pages: list[tuple[str, list[str]]], title: str) -> bytes:
     return out.getvalue()
 
 
-def _fixed_zip(data: bytes) -> bytes:
-    """Rewrite an OOXML zip with fixed entry times and document dates (python-docx stamps 'now')."""
-    iso = FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            body = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + iso + rb"\2", body)
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_STAMP.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            target.writestr(fixed, body)
-    return out.getvalue()
-
-
 def docx_bytes(pages: list[tuple[str, list[str]]], title: str) -> bytes:
     """A .docx with a heading and paragraphs per page and an explicit page break between pages."""
     import docx
@@ -216,7 +198,7 @@ def docx_bytes(pages: list[tuple[str, list[str]]], title: str) -> bytes:
             document.add_paragraph(paragraph)
     buffer = io.BytesIO()
     document.save(buffer)
-    return _fixed_zip(buffer.getvalue())
+    return fixed_zip(buffer.getvalue())
 
 
 def html_bytes(pages: list[tuple[str, list[str]]], title: str) -> bytes:

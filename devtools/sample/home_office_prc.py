@@ -22,7 +22,7 @@ For the sample forces and months it writes, under ``out_dir``:
   (``12 months ending,PFA,Region,Offence,Rolling year total number of offences``, dd-mm-yyyy,
   CRLF), computed from the same quarters.
 
-The counts are the sample police.uk crimes (:func:`ingest.sample.police_uk.generate_crimes`,
+The counts are the sample police.uk crimes (:func:`devtools.sample.police_uk.generate_crimes`,
 anti-social behaviour left out), by the CSP of the crime's LSOA, split into Home Office
 offence codes, and scaled up by 0–2.5% (recorded crime is a little above what police.uk maps).
 Crimes police.uk could not locate go to the force's ``Unassigned <force>`` pseudo-CSP. One
@@ -51,8 +51,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from ingest.sample.geography import all_districts, force_areas
-from ingest.sample.police_uk import generate_crimes, geography, month_range
+from devtools.sample.geography import all_districts, force_areas
+from devtools.sample.police_uk import generate_crimes, geography, month_range
 from ingest.sources.police_uk_contract import CRIME_TYPES
 
 log = logging.getLogger(__name__)
@@ -385,9 +385,9 @@ def _quarter_end(fy: str, quarter: int) -> str:
 
 
 def _regions() -> dict[str, str]:
-    from ingest.sample.population import _force_regions
+    from devtools.sample.population import force_regions
 
-    return _force_regions()
+    return force_regions()
 
 
 def pfa_file_name(rows: list[list[object]]) -> str:
@@ -450,7 +450,7 @@ def generate_sample(settings) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.sample.home_office_prc", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m devtools.sample.home_office_prc", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--forces", nargs="+", required=True)

@@ -1,6 +1,6 @@
 """A fake data.police.uk on 127.0.0.1, serving the generated sample in the publisher's real shapes, misbehaving on demand.
 
-Serves, from the output folder of :func:`ingest.sample.police_uk.generate_archive`:
+Serves, from the output folder of :func:`devtools.sample.police_uk.generate_archive`:
 
 * ``/data/archive/{month}.zip`` — the sample zips, with ``ETag``/``Last-Modified``, conditional
   GET (``If-None-Match``, ``If-Modified-Since`` → 304) and ``HEAD``;
@@ -28,7 +28,7 @@ is recorded with its arrival time (:attr:`FakePoliceApi.requests`).
 
 CLI (for a demo against a local "publisher")::
 
-    python -m ingest.fake_police_api --sample var/sample/police_uk --port 8765
+    python -m devtools.fake_police_api --sample var/sample/police_uk --port 8765
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
-from ingest.sample.forces import FORCES, get_force
+from devtools.sample.forces import FORCES, get_force
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class PublisherData:
         self.archive_dir = self.sample_dir / "archive"
         index_file = self.archive_dir / "index.json"
         if not index_file.is_file():
-            raise FileNotFoundError(f"{index_file}: no sample index; generate one with python -m ingest.sample.police_uk")
+            raise FileNotFoundError(f"{index_file}: no sample index; generate one with python -m devtools.sample.police_uk")
         self.index = json.loads(index_file.read_text())
         self.months: list[str] = list(self.index["months"])
         self.archives: dict[str, dict] = {a["month"]: a for a in self.index["archives"]}
@@ -749,9 +749,9 @@ class _TooMany:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.fake_police_api", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.fake_police_api", description=__doc__.split("\n")[0])
     parser.add_argument("--sample", type=Path, default=Path("var/sample/police_uk"),
-                        help="output folder of python -m ingest.sample.police_uk")
+                        help="output folder of python -m devtools.sample.police_uk")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -4,7 +4,7 @@ For the forces given it writes, under ``out_dir``:
 
 * ``LSOA21_WD23_LAD23_EW_LU.csv`` — ``FID,LSOA21CD,LSOA21NM,WD23CD,WD23NM,LAD23CD,LAD23NM``
   (``FID`` first, as in the real 2019 LSOA lookup): every synthetic LSOA of
-  :func:`ingest.sample.police_uk.lsoa_lookup` (``E01900001``…), so the sample crimes join;
+  :func:`devtools.sample.police_uk.lsoa_lookup` (``E01900001``…), so the sample crimes join;
 * ``LAD23_CSP23_PFA23_EW_LU.csv`` — ``LAD23CD,LAD23NM,CSP23CD,CSP23NM,PFA23CD,PFA23NM,ObjectId``
   with a UTF-8 BOM (as the real Dec 2016 hub export has) and quoted names with commas
   (``"Bristol, City of"``);
@@ -19,7 +19,7 @@ Each district is its own CSP, as most are. Pure function of the force list.
 
 CLI::
 
-    python -m ingest.sample.geography --out var/sample/ons_geography --forces lancashire west-midlands
+    python -m devtools.sample.geography --out var/sample/ons_geography --forces lancashire west-midlands
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.sample.forces import BTP_HOST_FORCES, FORCES, WELSH_FORCES, get_force
+from devtools.sample.forces import BTP_HOST_FORCES, FORCES, WELSH_FORCES, get_force
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def _csv_bytes(header: Sequence[str], rows: Sequence[Sequence[object]], *, bom: 
 
 def generate(out_dir: Path, force_ids: Sequence[str]) -> dict:
     """Write the four lookup files for ``force_ids``; returns rows per file."""
-    from ingest.sample.police_uk import lsoa_lookup
+    from devtools.sample.police_uk import lsoa_lookup
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -225,7 +225,7 @@ def generate_sample(settings) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.sample.geography", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m devtools.sample.geography", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--forces", nargs="+", required=True)

@@ -1,6 +1,6 @@
 """The 43 territorial police forces of England and Wales plus British Transport Police.
 
-Reference table for the synthetic data.police.uk archive (``ingest.sample.police_uk``).
+Reference table for the synthetic data.police.uk archive (``devtools.sample.police_uk``).
 Ids and names are the publisher's (the API's ``/forces`` ids, the names written in
 ``Reported by`` / ``Falls within``). Volumes are rough monthly averages of recent
 years (street rows include anti-social behaviour); centres are rough; district names

@@ -23,11 +23,11 @@ drugs and violence); confidence in the police is lower among younger and ethnic 
 respondents. Some give a name, email and phone number to be contacted, and some free-text
 comments carry personal data too: the loader must drop or pseudonymise all of it.
 
-Population shares come from the population sample (:mod:`ingest.sample.population`), so the
+Population shares come from the population sample (:mod:`devtools.sample.population`), so the
 weights computed from the Census sample files correct exactly the biases put in here. Everything
 is a pure function of (forces, year, seed): the same inputs give the same bytes.
 
-    python -m ingest.sample.consultation --out var/sample/consultation --forces lancashire west-midlands
+    python -m devtools.sample.consultation --out var/sample/consultation --forces lancashire west-midlands
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from typing import Sequence
 import numpy as np
 
 from ingest.config import PROJECT_ROOT
-from ingest.sample.geography import District, districts_for
+from devtools.sample.geography import District, districts_for
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class Population:
 
 def district_population(district: District, force_ids: Sequence[str], year: int) -> Population:
     """Shares from the population sample files, so the weights can undo the biases exactly."""
-    from ingest.sample import population as pop
+    from devtools.sample import population as pop
 
     mid_year = min(max(year, pop.BASE_YEAR), pop.BASE_YEAR + 1)
     persons = pop.district_ages(district, mid_year, force_ids)["persons"]
@@ -340,7 +340,7 @@ def generate_sample(settings) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.sample.consultation", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m devtools.sample.consultation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--forces", nargs="+", required=True)

@@ -21,7 +21,7 @@ only state kept across months is the queue of future outcome events (compact arr
 
 CLI::
 
-    python -m ingest.sample.police_uk --out var/sample/police_uk --first 2022-10 --last 2025-09 \\
+    python -m devtools.sample.police_uk --out var/sample/police_uk --first 2022-10 --last 2025-09 \\
         --forces lancashire west-midlands --seed 2011 [--scale 1.0]
 """
 
@@ -36,7 +36,6 @@ import json
 import logging
 import math
 import os
-import re
 import sys
 import time
 import zipfile
@@ -47,7 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.sample.forces import BTP_HOST_FORCES, FORCE_IDS, FORCES, Force, get_force
+from ingest.months import check_month as _check_month, month_from_index, month_index, month_range
+from devtools.sample.forces import BTP_HOST_FORCES, FORCE_IDS, FORCES, Force, get_force
 from ingest.sources.police_uk_contract import (
     AGE_RANGES,
     CRIME_TYPES,
@@ -62,7 +62,6 @@ from ingest.sources.police_uk_contract import (
 
 log = logging.getLogger(__name__)
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_LAG = 24  # months between a crime and its last outcome event
 POINTS_PER_LSOA = 10  # anonymised map points per LSOA
 CRIMES_PER_LSOA_MONTH = 40  # sets the number of synthetic LSOAs per force
@@ -262,30 +261,6 @@ _SCOTTISH_STATIONS = (  # BTP crimes outside England and Wales: coordinates but 
 
 
 # --- small helpers ----------------------------------------------------------------------------
-def _check_month(month: str) -> str:
-    if not isinstance(month, str) or not MONTH_RE.match(month):
-        raise ValueError(f"expected a month as YYYY-MM, found {month!r}")
-    return month
-
-
-def month_index(month: str) -> int:
-    """Months since year 0: ``2024-03`` -> 2024*12 + 2."""
-    _check_month(month)
-    return int(month[:4]) * 12 + int(month[5:]) - 1
-
-
-def month_from_index(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from ``first`` to ``last`` inclusive, as ``YYYY-MM``."""
-    lo, hi = month_index(first), month_index(last)
-    if hi < lo:
-        raise ValueError(f"last month {last} is before first month {first}")
-    return [month_from_index(i) for i in range(lo, hi + 1)]
-
-
 @lru_cache(maxsize=None)
 def _key(text: str) -> int:
     """A stable 32-bit number for a name (Python's hash() is salted per process)."""
@@ -1120,7 +1095,7 @@ def generate_archive(
         lookup_forces += [h for h in BTP_HOST_FORCES if h not in lookup_forces]
     n_lsoas = _write_lookup(out_dir / "lsoa_lookup.csv", lookup_forces)
     summary = {
-        "generator": "ingest.sample.police_uk",
+        "generator": "devtools.sample.police_uk",
         "seed": seed,
         "scale": scale,
         "first_month": months[0],
@@ -1143,7 +1118,7 @@ def generate_archive(
 # --- CLI ----------------------------------------------------------------------------------------
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python -m ingest.sample.police_uk",
+        prog="python -m devtools.sample.police_uk",
         description="Write a deterministic synthetic data.police.uk archive (one zip per month).",
     )
     p.add_argument("--out", type=Path, required=True, help="output folder (zips go to OUT/archive/)")

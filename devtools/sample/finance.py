@@ -11,7 +11,7 @@
 
 Deterministic: the same seed writes the same bytes (and an unchanged file is not rewritten).
 
-    python -m ingest.sample.finance --out var/sample/finance --forces lancashire west-midlands
+    python -m devtools.sample.finance --out var/sample/finance --forces lancashire west-midlands
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Sequence
 
+from devtools.sample.ooxml import write_xlsx_deterministically
 from ingest.sources import finance
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ SETTLEMENT_NOTES = (
     "# Welsh forces carry only Police Main Grant + Welsh Top-Up (other streams are routed",
     "# through the Welsh Government); compare them with English forces with care.",
     "#",
-    "# Sample copy written by ingest.sample.finance for the offline demo.",
+    "# Sample copy written by devtools.sample.finance for the offline demo.",
 )
 
 
@@ -87,7 +88,7 @@ COST_GROWTH, GRANT_GROWTH, PRECEPT_GROWTH, TAX_BASE_GROWTH = 0.045, 0.02, 0.03, 
 
 
 def _short_name(force_id: str) -> str:
-    from ingest.sources.hmicfrs import resolve_force
+    from ingest.force_names import resolve_force
 
     for name in finance.FORCE_NAMES:
         if resolve_force(name) == force_id:
@@ -176,7 +177,7 @@ def write_plan(path: Path, force_id: str, seed: int = 2011, template: Path = fin
                     cell.number_format = "#,##0;[Red]-#,##0"
                 elif column.kind == "date":
                     cell.number_format = "yyyy-mm-dd"
-    return finance.write_xlsx_deterministically(wb, path)
+    return write_xlsx_deterministically(wb, path)
 
 
 def write_settlement(path: Path) -> bool:

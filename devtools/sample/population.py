@@ -1,6 +1,6 @@
 """Synthetic ONS population files for the sample districts, in the layouts ONS and Nomis publish.
 
-For the forces given (the districts of :mod:`ingest.sample.geography`) it writes, under ``out_dir``:
+For the forces given (the districts of :mod:`devtools.sample.geography`) it writes, under ``out_dir``:
 
 * ``mye2-{persons,females,males}_mid{YEAR}_csv_export.csv`` — the MYE2 sheets of the mid-year
   estimates workbook exported to CSV, as the real ``mye2-persons_mid2022_csv_export.csv``:
@@ -17,7 +17,7 @@ For the forces given (the districts of :mod:`ingest.sample.geography`) it writes
 A district's population is the sum of its synthetic LSOAs' (about 4,000 each: the sample
 has fewer, larger LSOAs than a real force), so rates on the sample police.uk data are of a
 realistic size; ethnic shares follow each
-force's shares in :mod:`ingest.sample.forces`, which also drive the sample stop and search.
+force's shares in :mod:`devtools.sample.forces`, which also drive the sample stop and search.
 Persons = females + males exactly; every aggregate row is the sum of its districts.
 Pure function of (forces, mid-years).
 """
@@ -35,8 +35,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.sample.forces import FORCES, WELSH_FORCES
-from ingest.sample.geography import SEED_DIR, District, districts_for, lookup_forces
+from devtools.sample.forces import FORCES, WELSH_FORCES
+from devtools.sample.geography import SEED_DIR, District, districts_for, lookup_forces
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def _lsoa_population(force_ids: tuple[str, ...]) -> dict[str, int]:
     (375 for Lancashire against about 940), so each stands for two or three: force totals,
     and so crime rates, come out near the real ones.
     """
-    from ingest.sample.police_uk import lsoa_lookup
+    from devtools.sample.police_uk import lsoa_lookup
 
     totals: dict[str, int] = {}
     for lsoa in lsoa_lookup(lookup_forces(force_ids)):
@@ -163,11 +163,11 @@ def _mye_rows(districts: list[District], year: int, sex: str, force_ids: Sequenc
 
     english = [d for d in districts if d.force_id not in WELSH_FORCES]
     welsh = [d for d in districts if d.force_id in WELSH_FORCES]
-    from ingest.sample.geography import force_areas
+    from devtools.sample.geography import force_areas
 
     rows = [row("K04000001", "ENGLAND AND WALES", "Country", districts),
             row("E92000001", "ENGLAND", "Country", english)]
-    regions = _force_regions()
+    regions = force_regions()
     for region, (code, name) in REGIONS.items():
         in_region = [d for d in english if regions[d.force_id] == region]
         if not in_region:
@@ -193,7 +193,7 @@ def _mye_rows(districts: list[District], year: int, sex: str, force_ids: Sequenc
 
 
 @lru_cache(maxsize=1)
-def _force_regions() -> dict[str, str]:
+def force_regions() -> dict[str, str]:
     with (SEED_DIR / "police_forces.csv").open(newline="", encoding="utf-8") as handle:
         return {r["force_id"]: r["region"] for r in csv.DictReader(handle)}
 
@@ -328,7 +328,7 @@ def generate_sample(settings) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.sample.population", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m devtools.sample.population", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--forces", nargs="+", required=True)

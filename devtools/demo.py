@@ -1,7 +1,7 @@
 """The demo's two ends: generate the bundled sample archive, and read headlines from the published file.
 
-    python -m ingest.demo sample      # idempotent: skipped when the archive already matches
-    python -m ingest.demo headlines   # three numbers an analyst would quote, read-only
+    python -m devtools.demo sample      # idempotent: skipped when the archive already matches
+    python -m devtools.demo headlines   # three numbers an analyst would quote, read-only
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ def generate_samples(settings: Settings) -> None:
     import importlib
     import pkgutil
 
-    import ingest.sample
+    import devtools.sample
 
     generate_police_uk_sample(settings)
-    for module_info in sorted(pkgutil.iter_modules(ingest.sample.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"ingest.sample.{module_info.name}")
+    for module_info in sorted(pkgutil.iter_modules(devtools.sample.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"devtools.sample.{module_info.name}")
         generate = getattr(module, "generate_sample", None)
         if callable(generate):
             print(f"sample {module_info.name}: {generate(settings)}", file=sys.stderr)
 
 
 def generate_police_uk_sample(settings: Settings) -> Path:
-    from ingest.sample.police_uk import generate_archive
+    from devtools.sample.police_uk import generate_archive
 
     out_dir = settings.root / settings.sample.get("out_dir", "var/sample/police_uk")
     request = {
