@@ -35,6 +35,25 @@
 {%- endmacro %}
 
 
+{#- `months` (`YYYY-MM`) as a relation of their first days (`month_start`); empty when there is none. -#}
+{% macro police_uk_month_starts(months) -%}
+    select cast(m || '-01' as date) as month_start
+    from (select unnest([{{ police_uk_month_literals(months) }}]::varchar[]) as m)
+{%- endmacro %}
+
+
+{#- The `columns` of the rows of a per-crime summary (`summaries`) whose months (`first_column` to
+    `last_column`) span one of `months`: the crimes a reloaded month may have taken rows from, which
+    must be summarised again from every row (a merge cannot remove rows). -#}
+{% macro police_uk_summaries_spanning(summaries, months, first_column, last_column, columns) -%}
+    select {% for column in columns %}{{ summaries }}.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+    from {{ summaries }}
+    join ({{ police_uk_month_starts(months) }}) as changed
+        on changed.month_start
+            between {{ summaries }}.{{ first_column }} and {{ summaries }}.{{ last_column }}
+{%- endmacro %}
+
+
 {#- True when every month in `months` is later than the latest month `relation` has summarised
     (`month_column`, a date holding the first day of a month): none of their rows was consumed
     before, so merging them into the summaries is exact. Looked up when the model compiles. -#}
@@ -74,8 +93,8 @@
         where built_at < {{ police_uk_run_started_at() }}
             and exists (
                 select 1
-                from (select unnest([{{ police_uk_month_literals(changed_months) }}]::varchar[]) as m) as changed
-                where cast(changed.m || '-01' as date) between {{ first_column }} and {{ last_column }}
+                from ({{ police_uk_month_starts(changed_months) }}) as changed
+                where changed.month_start between {{ first_column }} and {{ last_column }}
             )
     {% else %}
         select 1

@@ -54,12 +54,6 @@
 {%- endmacro %}
 
 
-{#- The same months as a one-column relation (`source_month`), for joins and unions. -#}
-{% macro police_uk_changed_months_relation(staging_relation, model_name=none) -%}
-    select unnest([{{ police_uk_changed_months(staging_relation, model_name) }}]::varchar[]) as source_month
-{%- endmacro %}
-
-
 {% macro police_uk_run_started_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}

@@ -76,11 +76,8 @@ crimes_to_resummarise as (
     select crime_id from street_crimes
     where source_month in ({{ police_uk_month_literals(changed_street_months) }}) and crime_id is not null
     union
-    select existing_cohort.crime_id
-    from existing_cohort
-    join (select cast(m || '-01' as date) as month_start
-          from (select unnest([{{ police_uk_month_literals(changed_street_months) }}]::varchar[]) as m)) as changed
-        on changed.month_start between existing_cohort.cohort_month_start and existing_cohort.last_street_month_start
+    {{ police_uk_summaries_spanning('existing_cohort', changed_street_months,
+                                    'cohort_month_start', 'last_street_month_start', ['crime_id']) }}
 
 ),
 
@@ -157,12 +154,8 @@ crimes_with_new_events as (
     {% if not outcome_months_are_unseen %}
     union
     -- a reloaded outcomes month may have taken a crime's last events away (its summary is gone)
-    select existing_cohort.crime_key, existing_cohort.crime_id
-    from existing_cohort
-    join (select cast(m || '-01' as date) as month_start
-          from (select unnest([{{ police_uk_month_literals(changed_outcome_months) }}]::varchar[]) as m)) as changed
-        on changed.month_start
-            between existing_cohort.first_outcome_month_start and existing_cohort.latest_outcome_event_month_start
+    {{ police_uk_summaries_spanning('existing_cohort', changed_outcome_months, 'first_outcome_month_start',
+                                    'latest_outcome_event_month_start', ['crime_key', 'crime_id']) }}
     {% endif %}
 
 ),

@@ -67,12 +67,8 @@ crimes_to_summarise as (
     where source_month in ({{ police_uk_month_literals(changed_months) }})
         and crime_id is not null
     union
-    select existing_summaries.crime_id
-    from existing_summaries
-    join (select cast(m || '-01' as date) as month_start
-          from (select unnest([{{ police_uk_month_literals(changed_months) }}]::varchar[]) as m)) as changed
-        on changed.month_start
-            between existing_summaries.first_outcome_month_start and existing_summaries.latest_outcome_event_month_start
+    {{ police_uk_summaries_spanning('existing_summaries', changed_months, 'first_outcome_month_start',
+                                    'latest_outcome_event_month_start', ['crime_id']) }}
 
 ),
 

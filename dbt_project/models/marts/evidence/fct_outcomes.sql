@@ -28,8 +28,8 @@ cohort_months_to_build as (
     select distinct cohort_month_start as month_start from crime_cohort
     where built_at > {{ police_uk_last_built_at() }}
     union
-    select cast(source_month || '-01' as date)
-    from ({{ police_uk_changed_months_relation(ref('stg_police_uk__street_crimes')) }})
+    select month_start
+    from ({{ police_uk_month_starts(police_uk_changed_month_list(ref('stg_police_uk__street_crimes'))) }})
 
 ),
 
