@@ -1,15 +1,31 @@
-"""The demo's two ends: generate the bundled sample archive, and read headlines from the published file.
+"""The demo: generate the bundled sample archive, run every DAG, read headlines from the published file.
 
+    python -m devtools.demo run         # make demo: every step below, one line each, logs to a file
+    python -m devtools.demo run --verbose   # the same with every Airflow, task and dbt log line shown
     python -m devtools.demo sample      # idempotent: skipped when the archive already matches
-    python -m devtools.demo headlines   # three numbers an analyst would quote, read-only
+    python -m devtools.demo headlines   # the numbers an analyst would quote, read-only
+
+``run`` writes everything the steps log to ``<work_dir>/logs/demo-<time>.log`` (named at the start
+and the end) and prints one line per step; a failed step prints its name and the log's last lines
+and exits non-zero. ``police_uk_reference`` asks the fake data.police.uk
+(:mod:`devtools.fake_police_api`) on 127.0.0.1, started on a free port for that DAG run and
+stopped afterwards; the monthly loads stay offline.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import subprocess
 import sys
+import time
+from collections import deque
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 from ingest.config import Settings, load_settings
 
@@ -88,6 +104,18 @@ HEADLINE_SQL = {
         where priorities.area_type = 'force_area' and priorities.group_variable = 'all' and priorities.priority_rank = 1
         order by priorities.area_name
     """,
+    "neighbourhoods": """
+        with themes as (
+            select force_id, priority_theme, count(*) as theme_count,
+                   row_number() over (partition by force_id order by count(*) desc, priority_theme) as theme_rank
+            from evidence.fct_neighbourhood_priorities group by all
+        )
+        select n.force_name, count(*) as neighbourhoods, sum(n.priority_count) as priorities,
+               sum(n.priority_with_action_count) as actioned, t.priority_theme, t.theme_count
+        from evidence.dim_neighbourhood n
+        join themes t on t.force_id = n.force_id and t.theme_rank = 1
+        group by all order by n.force_name
+    """,
 }
 
 
@@ -117,17 +145,174 @@ def headlines(settings: Settings) -> list[str]:
                 f"({share:.1f}%, 95% interval {low:.1f}–{high:.1f}%); {confident:.1f}% ({c_low:.1f}–{c_high:.1f}%) "
                 "have confidence in the police"
             )
+        for force, neighbourhoods, priorities, actioned, theme, theme_count in con.execute(
+                HEADLINE_SQL["neighbourhoods"]).fetchall():
+            lines.append(
+                f"  {force}: {neighbourhoods:,} neighbourhood teams publish {priorities:,} priorities "
+                f"({actioned:,} with an action reported); most often about {theme} ({theme_count:,})"
+            )
     docs = path.parent / "docs" / "index.html"
     if docs.exists():  # built by the evidence build after each publish
         lines.append(f"Documentation (dbt docs, gate results, exports): {docs}")
     return lines
 
 
+# --------------------------------------------------------------------------- make demo
+
+TAIL_LINES = 40  # of the log, shown under a failed step
+
+
+class StepFailed(Exception):
+    """A demo step exited non-zero; ``shown``: it has already printed why (run_local does)."""
+
+    def __init__(self, step: str, code: int, shown: bool = False) -> None:
+        super().__init__(f"{step} exited {code}")
+        self.step, self.code, self.shown = step, code, shown
+
+
+class DemoRun:
+    """The steps of ``make demo``, each a line on the terminal; their output appended to one log file."""
+
+    def __init__(self, settings: Settings, *, verbose: bool = False, log_path: Path | None = None) -> None:
+        self.settings = settings
+        self.verbose = verbose
+        self.log_path = (log_path or settings.paths.work_dir / "logs"
+                         / f"demo-{datetime.now():%Y%m%d-%H%M%S}.log").resolve()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.python = sys.executable
+
+    # -- output -------------------------------------------------------------------------------
+
+    def shown_path(self, path: Path | str) -> str:
+        """A path as a person would type it from the repository (absolute when outside it)."""
+        path = Path(path)
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
+    def say(self, line: str) -> None:
+        print(line, flush=True)
+        self.note(f"==> {line}")
+
+    def note(self, text: str) -> None:
+        with self.log_path.open("a", encoding="utf-8") as log_file:
+            log_file.write(text.rstrip("\n") + "\n")
+
+    def tail(self, lines: int = TAIL_LINES) -> list[str]:
+        with self.log_path.open(encoding="utf-8", errors="replace") as handle:
+            return [line.rstrip("\n") for line in deque(handle, maxlen=lines)]
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def module(self, step: str, module: str, *args: str, shows_progress: bool = False) -> str:
+        """``python -m module args``: output to the log (verbose: the terminal); returns its last stdout line.
+
+        ``shows_progress``: the step writes the log itself and its own progress lines to our stderr.
+        """
+        command = [self.python, "-m", module, *args]
+        self.note(f"\n==> {step}: {' '.join(command)} ({datetime.now():%H:%M:%S})")
+        if self.verbose or shows_progress:
+            done = subprocess.run(command, check=False)
+            last = ""
+        else:
+            with self.log_path.open("a", encoding="utf-8") as log_file:
+                done = subprocess.run(command, stdout=subprocess.PIPE, stderr=log_file, text=True, check=False)
+            self.note(done.stdout)
+            last = next((line for line in reversed(done.stdout.splitlines()) if line.strip()), "")
+        if done.returncode != 0:
+            raise StepFailed(step, done.returncode, shown=shows_progress and not self.verbose)
+        return last.strip()
+
+    @contextmanager
+    def fake_police_api(self) -> Iterator[str]:
+        """The fake data.police.uk on 127.0.0.1 (a free port), serving the sample archive; stopped on the way out."""
+        from devtools.fake_police_api import FakePoliceApi
+
+        sample_dir = self.settings.root / self.settings.sample.get("out_dir", "var/sample/police_uk")
+        server = FakePoliceApi(sample_dir).start()
+        self.say(f"fake data.police.uk API on {server.api_url} (for police_uk_reference only)")
+        try:
+            yield server.api_url
+        finally:
+            server.stop()
+            served = server.requests
+            self.note(f"fake data.police.uk API stopped after {len(served)} requests")
+
+    def run(self) -> int:
+        started = time.perf_counter()
+        settings = self.settings
+        if not self.verbose:
+            self.say(f"Full log: {self.shown_path(self.log_path)}")
+        step = "sample data"
+        try:
+            t0 = time.perf_counter()
+            self.module(step, "devtools.demo", "sample")
+            police = settings.police_uk
+            self.say(f"sample data: {len(police.forces)} forces, {police.first_month} to {police.last_month}, "
+                     f"every source ({self.shown_path(settings.root / 'var' / 'sample')}) in {_took(t0)}")
+            step = "Airflow metadata database"
+            t0 = time.perf_counter()
+            self.module(step, "ingest.airflow_home")
+            self.say(f"Airflow home ready ({self.shown_path(os.environ.get('AIRFLOW_HOME', '?'))}, pools created) "
+                     f"in {_took(t0)}")
+            step = "the DAGs through Airflow (ingest.run_local)"
+            with self.fake_police_api() as api_url:
+                logs = ["--verbose"] if self.verbose else ["--log-file", str(self.log_path), "--no-log-path"]
+                self.module(step, "ingest.run_local", "--api-url", api_url, *logs, shows_progress=True)
+            step = "quarterly performance report"
+            t0 = time.perf_counter()
+            report = self.module(step, "ingest.report")
+            self.say(f"report: {self.shown_path(report) if report else 'rendered'} in {_took(t0)}")
+            step = "documentation site"
+            t0 = time.perf_counter()
+            docs = self.module(step, "ingest.docs_site").removeprefix("documentation: ")
+            self.say(f"docs: {self.shown_path(docs) if docs else 'built'} in {_took(t0)}")
+            step = "headlines"
+            lines = headlines(settings)
+        except StepFailed as failed:
+            self._failed(failed.step, f"exited {failed.code}", shown=failed.shown)
+            return failed.code or 1
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure is reported the same way
+            import traceback
+
+            self.note(traceback.format_exc())
+            self._failed(step, f"{type(exc).__name__}: {exc}")
+            return 130 if isinstance(exc, KeyboardInterrupt) else 1
+        self.note("\n".join(lines))
+        print("\n".join(lines), flush=True)
+        self.say(f"make demo finished in {time.perf_counter() - started:.0f} s. Full log: "
+                 f"{self.shown_path(self.log_path)}" if not self.verbose else
+                 f"make demo finished in {time.perf_counter() - started:.0f} s")
+        return 0
+
+    def _failed(self, step: str, why: str, *, shown: bool = False) -> None:
+        if self.verbose:
+            self.say(f"FAILED at {step}: {why}")
+            return
+        if not shown:  # run_local names its failing DAG run and shows the tail itself
+            self.say(f"FAILED at {step}: {why}")
+            print(f"Last {TAIL_LINES} lines of {self.shown_path(self.log_path)}:")
+            for line in self.tail():
+                print(f"    {line}")
+        self.say(f"make demo stopped at: {step}. Full log: {self.shown_path(self.log_path)}")
+
+
+def _took(t0: float) -> str:
+    return f"{time.perf_counter() - t0:.1f} s"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["sample", "headlines"])
+    parser.add_argument("command", choices=["run", "sample", "headlines"])
+    parser.add_argument("--verbose", "-v", action="store_true", help="run: every log line on the terminal")
     args = parser.parse_args(argv)
     settings = load_settings()
+    if args.command == "run":
+        demo = DemoRun(settings, verbose=args.verbose)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            filename=None if args.verbose else demo.log_path)
+        return demo.run()
     if args.command == "sample":
         generate_samples(settings)
     else:

@@ -23,7 +23,6 @@ import argparse
 import csv
 import io
 import logging
-import os
 import re
 import textwrap
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Sequence
 
 from devtools.sample.forces import get_force
-from devtools.sample.ooxml import fixed_zip
+from devtools.sample.writing import fixed_zip, write_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -226,16 +225,6 @@ def document_bytes(a: Assessment) -> bytes:
     return {"pdf": pdf_bytes, "docx": docx_bytes, "html": html_bytes}[a.fmt](pages, title)
 
 
-def _write_if_changed(path: Path, content: bytes) -> bool:
-    if path.exists() and path.read_bytes() == content:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-    return True
-
-
 def register_rows(assessments: Sequence[Assessment]) -> list[list[str]]:
     """The register's rows; each URL is relative to the register (the documents sit beside it)."""
     return [[a.csp_name, get_force(a.force_id).name, str(a.year), a.file_name, a.file_name,
@@ -246,12 +235,12 @@ def register_rows(assessments: Sequence[Assessment]) -> list[list[str]]:
 def generate(out_dir: Path, forces: Sequence[str] | None = None) -> dict[str, bool]:
     """Write the documents and the register under ``out_dir``; returns {file name: changed}."""
     chosen = [a for a in ASSESSMENTS if forces is None or a.force_id in forces]
-    written = {a.file_name: _write_if_changed(out_dir / a.file_name, document_bytes(a)) for a in chosen}
+    written = {a.file_name: write_if_changed(out_dir / a.file_name, document_bytes(a)) for a in chosen}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["csp_name", "force", "assessment_year", "file_name", "url", "publisher", "licence", "notes"])
     writer.writerows(register_rows(chosen))
-    written[REGISTER] = _write_if_changed(out_dir / REGISTER, buffer.getvalue().encode("utf-8"))
+    written[REGISTER] = write_if_changed(out_dir / REGISTER, buffer.getvalue().encode("utf-8"))
     log.info("CSP assessment sample in %s: %s", out_dir, written)
     return written
 

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import random
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Sequence
 
-from devtools.sample.ooxml import write_xlsx_deterministically
+from devtools.sample.writing import write_if_changed, write_xlsx_deterministically
 from ingest.sources import finance
 
 log = logging.getLogger(__name__)
@@ -184,13 +183,7 @@ def write_settlement(path: Path) -> bool:
     """The settlement CSV as the CSV edition lays it out; True when the file changed."""
     lines = [*SETTLEMENT_NOTES, "force,budget_gbp", *(f"{f},{v}" for f, v in SETTLEMENT_2025_26.items())]
     content = ("\n".join(lines) + "\n").encode("utf-8")
-    if path.exists() and path.read_bytes() == content:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-    return True
+    return write_if_changed(path, content)
 
 
 def generate(out_dir: Path, forces: Sequence[str], seed: int = 2011) -> dict[str, bool]:

@@ -22,7 +22,6 @@ import argparse
 import csv
 import io
 import logging
-import os
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ingest.config import PROJECT_ROOT
+from devtools.sample.writing import write_if_changed
 from devtools.sample.forces import get_force
 from ingest.sources.hmicfrs import FIVE_POINT, FOUR_POINT, PEEL_GRADES
 
@@ -131,13 +131,7 @@ def write(path: Path, forces: Sequence[str], seed: int = 2011) -> bool:
     writer.writerow([c.name for c in PEEL_GRADES.columns])
     writer.writerows(grade_rows(msg_members(forces), seed))
     content = buffer.getvalue().encode("utf-8")
-    if path.exists() and path.read_bytes() == content:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-    return True
+    return write_if_changed(path, content)
 
 
 def generate_sample(settings) -> Path:

@@ -73,6 +73,20 @@ def read_header_cells(path: Path, label: str) -> list[str]:
     return [name.strip().strip('"') for name in text.rstrip("\r\n").split(",")]
 
 
+def column_differences(expected: Sequence[str], found: Sequence[str]) -> str:
+    """``missing columns [...]; unexpected columns [...]`` or the order found; empty when they agree."""
+    missing = [c for c in expected if c not in found]
+    unexpected = [c for c in found if c not in expected]
+    detail = []
+    if missing:
+        detail.append(f"missing columns {missing}")
+    if unexpected:
+        detail.append(f"unexpected columns {unexpected}")
+    if not detail and list(expected) != list(found):
+        detail.append(f"columns in a different order: found {list(found)}")
+    return "; ".join(detail)
+
+
 def check_header(
     found: Sequence[str], expected: Sequence[str], label: str, other_formats: dict[str, Sequence[str]] | None = None
 ) -> None:
@@ -90,17 +104,8 @@ def check_header(
                 "Nothing was loaded from it; fetch the month again from the current archive, "
                 "which re-issues old months in the current layout."
             )
-    missing = [c for c in expected if c not in found]
-    unexpected = [c for c in found if c not in expected]
-    detail = []
-    if missing:
-        detail.append(f"missing columns {missing}")
-    if unexpected:
-        detail.append(f"unexpected columns {unexpected}")
-    if not detail:
-        detail.append(f"columns in a different order: found {list(found)}")
     raise LoadError(
-        f"{label}: header does not match the contract ({'; '.join(detail)}). "
+        f"{label}: header does not match the contract ({column_differences(expected, found)}). "
         f"Expected exactly: {','.join(expected)}. Nothing was loaded from this file; "
         "if the publisher changed the format, update the contract and the models together."
     )

@@ -317,6 +317,18 @@ class LoadRun:
         }
 
 
+def file_is_published(settings: Any, source: str, file: "SourceFile") -> bool:
+    """Is ``file`` there to fetch (HEAD for HTTP, existence for file://), within the section's timeout?"""
+    from ingest.raw.landing import is_published
+
+    return is_published(file.url, timeout=float(settings.source(source).get("http_timeout_seconds", 60)))
+
+
+def fetch_source(settings: Any, source: str, files: Sequence["SourceFile"]) -> list[dict]:
+    """Land each of a source's files (skipped when unchanged; not there yet: logged and skipped)."""
+    return fetch_summary(fetch_files(files, settings.paths.landing_dir, settings.source(source)))
+
+
 def configured_files(section: dict[str, Any], source: str, datasets: Iterable[str], year: int | None) -> list[SourceFile]:
     """The section's ``files`` entries, checked, optionally only those of ``year`` or earlier."""
     known = sorted(datasets)

@@ -509,9 +509,7 @@ def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceF
 
 
 def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    from ingest.raw.landing import is_published as published
-
-    return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 60)))
+    return raw.file_is_published(settings, SOURCE, file)
 
 
 def _land_workbook(file: raw.SourceFile, landing_root: Path, section: dict[str, Any]) -> raw.Landed:

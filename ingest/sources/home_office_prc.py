@@ -211,9 +211,7 @@ def with_year_sheets(files: list[raw.SourceFile]) -> list[raw.SourceFile]:
 
 
 def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    from ingest.raw.landing import is_published as published
-
-    return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 120)))
+    return raw.file_is_published(settings, SOURCE, file)
 
 
 # --------------------------------------------------------------------------- fetch

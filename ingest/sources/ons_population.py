@@ -139,14 +139,12 @@ def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceF
 
 
 def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    from ingest.raw.landing import is_published as published
-
-    return published(file.url, timeout=float(_section(settings).get("http_timeout_seconds", 120)))
+    return raw.file_is_published(settings, SOURCE, file)
 
 
 def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
     """Land every file for the period; workbook sheets are converted to CSV here."""
-    return raw.fetch_summary(raw.fetch_files(files_for(settings, year), settings.paths.landing_dir, _section(settings)))
+    return raw.fetch_source(settings, SOURCE, files_for(settings, year))
 
 
 # --------------------------------------------------------------------------- partitions

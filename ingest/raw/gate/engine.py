@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from ingest.raw.contract import column_differences
 from ingest.raw.gate.compile import (
     PANDAS_TO_DUCKDB_TYPES,
     UNIQUENESS_TYPES,
@@ -384,18 +385,7 @@ def _sql_finding(check: Check, **values: Any) -> Finding:
     if finding["exception"]:
         finding["severity"] = "error"
     if check.type == "expect_table_columns_to_match_ordered_list" and values.get("observed_value") is not None:
-        expected = list(check.kwargs.get("column_list") or [])
-        observed = list(values["observed_value"])
-        detail = []
-        missing = [c for c in expected if c not in observed]
-        unexpected = [c for c in observed if c not in expected]
-        if missing:
-            detail.append(f"missing columns {missing}")
-        if unexpected:
-            detail.append(f"unexpected columns {unexpected}")
-        if not detail and expected != observed:
-            detail.append(f"columns out of order: found {observed}")
-        finding["details"] = "; ".join(detail) or None
+        finding["details"] = column_differences(check.kwargs.get("column_list") or [], values["observed_value"]) or None
     return finding
 
 

@@ -1,5 +1,6 @@
-"""Office files (xlsx, docx) written so that the same content gives the same bytes.
+"""Sample files written so that the same content gives the same bytes, and only when it changed.
 
+An unchanged file keeps its mtime, so landing skips it and the demo's rerun does no work.
 openpyxl and python-docx stamp the save time into ``docProps/core.xml`` and every zip entry;
 both are fixed here, so a rebuilt template or sample only changes when its content does — and
 an unchanged file keeps its mtime, so landing skips it.
@@ -40,7 +41,11 @@ def write_xlsx_deterministically(workbook: Any, path: Path, stamp: datetime = FI
     workbook.properties.creator = "opcc-evidence-platform"
     workbook.properties.created = stamp
     workbook.save(buffer)
-    content = fixed_zip(buffer.getvalue(), stamp)
+    return write_if_changed(path, fixed_zip(buffer.getvalue(), stamp))
+
+
+def write_if_changed(path: Path, content: bytes) -> bool:
+    """Write ``content`` to ``path`` atomically unless it already holds exactly that; True if written."""
     if path.exists() and path.read_bytes() == content:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
