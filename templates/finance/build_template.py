@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # run as a script from anywhere
 
-from devtools.sample.ooxml import write_xlsx_deterministically
+from devtools.sample.writing import write_xlsx_deterministically
 from ingest.sources import finance  # noqa: E402
 
 log = logging.getLogger("build_template")

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from devtools.sample import finance as sample
-from devtools.sample.ooxml import write_xlsx_deterministically
+from devtools.sample.writing import write_xlsx_deterministically
 from ingest.sources import finance
 from ingest.sources.finance import WorkbookRefused, read_workbook
 
