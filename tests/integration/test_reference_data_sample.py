@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest import raw
 from ingest.config import load_settings
 from devtools.sample import geography, home_office_prc as home_office_sample, population
 from devtools.sample.police_uk import generate_archive, month_range
@@ -48,14 +49,14 @@ def warehouse(tmp_path_factory) -> Path:
     # The demo configuration names the CSV edition for its own window (dec22-sep25); this window's
     # file is the one the generator just wrote: fetch it the way the DAG does, by name.
     csv_name = "prc-csp-mar23-jun23-tables.csv"
-    file = home_office_prc.rl.SourceFile(
+    file = raw.SourceFile(
         "home_office_prc", "csp_quarterly", csv_name, f"file://{root}/var/sample/home_office_prc/{csv_name}")
     fetched = home_office_prc.fetch(settings, files=[file])
     loaded = home_office_prc.load(settings, names=[f["file"] for f in fetched])
     assert {v["partition"] for v in loaded.values()} == {"2022/23", "2023/24"}
     # The PFA table (ODS only, as published), named for this window like the real prc-pfa-mar2013-onwards-….ods
     (pfa_path,) = (root / "var/sample/home_office_prc").glob("prc-pfa-mar2023-onwards-tables-*.ods")
-    pfa = home_office_prc.rl.SourceFile("home_office_prc", "pfa_quarterly", pfa_path.name, f"file://{pfa_path}")
+    pfa = raw.SourceFile("home_office_prc", "pfa_quarterly", pfa_path.name, f"file://{pfa_path}")
     fetched = home_office_prc.fetch(settings, files=[pfa])
     loaded = home_office_prc.load(settings, names=[f["file"] for f in fetched])
     assert {(v["table"], v["partition"], v["rows_rejected"]) for v in loaded.values()} == \
