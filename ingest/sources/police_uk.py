@@ -506,6 +506,13 @@ def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]],
     return summary
 
 
+def _logged_reason(reason: str) -> str:
+    """The reason as the load log keeps it: without this run's result path (the gate pages link the
+    result), so a rerun or a backfill of the same files records the same words."""
+    return "\n".join(line for line in reason.splitlines()
+                     if not line.lstrip().startswith("Full validation result:"))[:4000]
+
+
 def _record_not_loaded(con, item: _PendingMonth) -> None:
     """A load-log row for every file of a held or refused force-month: what was tried and why not.
 
@@ -527,7 +534,7 @@ def _record_not_loaded(con, item: _PendingMonth) -> None:
                          "source_file": csv_file.label, "archive_sha256": item.fetched.sha256,
                          "status": not_loaded.status, "rows_loaded": kept,
                          "rows_rejected": attempt.rows_rejected if attempt else 0, "loaded_at": now,
-                         "rows_in": attempt.rows_in if attempt else None, "reason": not_loaded.reason[:4000]})
+                         "rows_in": attempt.rows_in if attempt else None, "reason": _logged_reason(not_loaded.reason)})
     con.execute("begin transaction")
     try:
         record_loads(con, rows)
