@@ -10,7 +10,8 @@ from typing import Any
 from ingest.report.charts import (bar_chart, confidence_chart, consultation_priorities_chart,
                                   disproportionality_chart, heatmap_chart, spc_chart)
 from ingest.report.data import ReportData
-from ingest.report.wording import STATUS_BADGES, STATUSES, measure_sentences, slug
+from ingest.report.wording import (STATUS_BADGES, STATUSES, is_missing, measure_sentences, peer_words, slug,
+                                   summary_line, target_words)
 
 # The order of the Specified Information Order's national priorities in the statutory statement.
 NATIONAL_PRIORITY_ORDER = ("homicide", "serious_violence", "drugs_county_lines", "neighbourhood_crime",
@@ -93,11 +94,58 @@ def _tiles(data: ReportData, count: int = 4) -> list[dict[str, Any]]:
     return tiles
 
 
+def _summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one-page summary for the panel: what changed for the better and for the worse by more
+    than chance, what the monthly charts flag, the position among the most similar group of forces
+    (or plainly why there is none), the targets, and the measures with no data yet."""
+    items = [i for o in objectives for i in o["items"]]
+
+    def entry(item: dict[str, Any], note: str | None = None) -> dict[str, Any]:
+        line = summary_line(item["row"], item["measure"], data.quarter)
+        peer = peer_words(item["row"])
+        return {"measure": item["measure"], "row": item["row"], "badge": item["badge"], "note": note,
+                "text": f"{line} Among similar forces: {peer}." if peer else line}
+
+    def special(item: dict[str, Any]) -> bool:
+        return (item["row"].get("spc_variation") or "").startswith("special_cause")
+
+    improved = [entry(i) for i in items if i["row"].get("status") == "improving"]
+    worsened = [entry(i) for i in items if i["row"].get("status") == "deteriorating"]
+    # Not judged better or worse, but worth the panel's eye: a special cause on the monthly chart,
+    # or a significant change in a context measure.
+    watch = [entry(i, "context, not judged" if i["row"].get("status") == "not assessed" else None)
+             for i in items if i["row"].get("status") in ("no significant change", "not assessed")
+             and i["row"].get("value") is not None and (special(i) or i["row"].get("is_significant"))]
+    compared = [i for i in items if i["row"].get("msg_forces_with_data") is not None]
+    peers = [{"measure": i["measure"], "words": peer_words(i["row"])} for i in compared if peer_words(i["row"])]
+    unranked = [i["measure"]["measure_name"] for i in compared if not peer_words(i["row"])]
+    if not compared:
+        peer_note = ("No measure is compared with the force's most similar group of forces yet: no peer "
+                     "figures are loaded.")
+    elif not peers:
+        peer_note = (f"No comparison with similar forces is possible yet: the plan compares {len(compared)} "
+                     f"measure{'s' if len(compared) != 1 else ''} with {data.force_name}'s most similar group of "
+                     "forces, but no other force in the group has figures for the period in the evidence base.")
+    elif unranked:
+        peer_note = f"No position yet for {', '.join(unranked)}: no other force in the group has figures for the period."
+    else:
+        peer_note = None
+    targets = [{"measure": i["measure"], "words": target_words(i["row"], i["measure"])} for i in items
+               if not is_missing(i["row"].get("target_value", i["measure"].get("target_value")))]
+    counts = {status: sum(1 for i in items if i["row"].get("status") == status) for status in STATUSES}
+    return {
+        "total": len(items), "counts": counts, "improved": improved, "worsened": worsened, "watch": watch,
+        "peers": peers, "peer_note": peer_note, "has_peer_ranks": bool(peers), "targets": targets,
+        "gaps": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "data gap"],
+        "steady": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "no significant change"],
+    }
+
+
 def build_context(data: ReportData) -> tuple[dict[str, Any], dict[str, str]]:
     """The template's context, and the charts (file stem -> SVG)."""
     charts: dict[str, str] = {}
     objectives = _objectives(data, charts)
-    counts = {status: sum(1 for o in objectives for i in o["items"] if i["row"].get("status") == status) for status in STATUSES}
+    summary = _summary(data, objectives)
     csp_measures = [m for m in data.measures if any(r["measure_id"] == m["measure_id"] for r in data.csp_rows)]
     csp_table: dict[str, dict[str, dict[str, Any]]] = {}
     for r in data.csp_rows:
@@ -111,7 +159,7 @@ def build_context(data: ReportData) -> tuple[dict[str, Any], dict[str, str]]:
         ("spc_trend_points", 7), ("spc_near_limit_sigma", 2), ("significance_level", 0.05),
         ("poisson_exact_max_total", 200))}
     context = {
-        "data": data, "quarter": data.quarter, "objectives": objectives, "counts": counts,
+        "data": data, "quarter": data.quarter, "objectives": objectives, "counts": summary["counts"], "summary": summary,
         "national": _national(objectives), "tiles": _tiles(data), "csp_measures": csp_measures,
         "csp_table": csp_table, "parameters": parameters, "badges": STATUS_BADGES, "statuses": STATUSES,
         "charts": charts, "published_at": data.published_at,
@@ -143,6 +191,7 @@ def consultation_context(data: ReportData, charts: dict[str, str]) -> dict[str, 
         "force_top": [r for r in force_rows if r["priority_rank"] <= 5],
         "alignment": consultation_alignment(priorities, data.csp_matrix[0], objectives),
         "has_csp_matrix": bool(data.csp_matrix[0]),
+        "theme_labels": {r["theme"]: r["theme_label"] for r in data.csp_matrix[0] if r.get("theme_label")},
         "groups": groups, "weighting": weighting,
         "respondents": sum(w["respondent_count"] for w in weighting),
         "flagged_districts": [w["lad_name"] for w in weighting if w["is_small_group"] or w["is_low_effective_sample"]],

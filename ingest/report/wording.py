@@ -162,3 +162,107 @@ def measure_sentences(row: dict[str, Any], measure: dict[str, Any], *, shift_poi
     if extras:
         sentences.append(extras[0][0].upper() + "; ".join(extras)[1:] + ".")
     return sentences
+
+
+# Codes the marts use for a state, in the words a reader sees; any other code reads with spaces.
+CODE_WORDS = {
+    "not_graded": "not graded",
+    "first_graded_inspection": "first graded inspection",
+    "asb": "anti-social behaviour",
+    "vawg": "violence against women and girls",
+    "fraud_and_cyber": "fraud and cyber crime",
+    "acquisitive_crime": "acquisitive and neighbourhood crime",
+    "lower": "lower is better",
+    "higher": "higher is better",
+    "none": "neither (context)",
+    "same_period_last_year": "same period last year",
+    "mean_previous_3_years": "average of the previous three years",
+    "previous_period": "previous period",
+}
+_IDENTIFIER = re.compile(r"\b[A-Za-z][\w.]*_[\w.]*\w\b")
+
+
+def plain(code: Any) -> str:
+    """A code from the marts in words ('not_graded' -> 'not graded'); a dash for none."""
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return NO_VALUE
+    text = str(code)
+    return CODE_WORDS.get(text, text.replace("_", " "))
+
+
+def mark_identifiers(text: str | None) -> str:
+    """HTML for a reason the marts wrote: table and column names (``evidence.fct_budget``,
+    ``savings_delivered_gbp``) set as code, the rest escaped, so no bare code reads as prose."""
+    from markupsafe import Markup, escape
+
+    if not text:
+        return Markup("")
+    parts, last = [], 0
+    for match in _IDENTIFIER.finditer(text):
+        parts.append(escape(text[last:match.start()]))
+        parts.append(Markup("<code>{}</code>").format(match.group()))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+def _change_clause(row: dict[str, Any], measure: dict[str, Any]) -> str:
+    """'down 1.7% on the same quarter last year (35,471)'; a percentage against its baseline
+    percentage ('down from 7.6% in the same quarter last year'); or why there is no comparison."""
+    unit = measure.get("unit")
+    baseline = row.get("baseline_value")
+    against = _baseline_words(row, measure)
+    if is_missing(baseline):
+        return "no baseline yet to compare it with"
+    direction = row.get("direction")
+    if measure.get("baseline_rule") == "previous_period" and row.get("baseline_periods") and direction != "unchanged":
+        return f"{'up' if direction == 'higher' else 'down'} from {format_value(baseline, unit)} in {row['baseline_periods']}"
+    if direction == "unchanged" or row.get("change_ratio") == 0:
+        return f"the same as {against} ({format_value(baseline, unit)})"
+    word = "up" if direction == "higher" else "down"
+    if unit == "percent":
+        joiner = " in " if against.startswith("the same") else ", "
+        return f"{word} from {format_value(baseline, unit)}{joiner}{against}"
+    if is_missing(row.get("change_ratio")):
+        return f"{word} on {against} ({format_value(baseline, unit)})"
+    return f"{word} {abs(100 * row['change_ratio']):.1f}% on {against} ({format_value(baseline, unit)})"
+
+
+def summary_line(row: dict[str, Any], measure: dict[str, Any], quarter: Quarter | None = None) -> str:
+    """One plain sentence for the summary page: the figure, its change and whether the change is
+    more than chance, and what the monthly chart shows when it flags a special cause.
+
+    e.g. "34,851, down 1.7% on the same quarter last year (35,471): statistically significant
+    (p = 0.020)." (the period is named when it is not the report's ``quarter``).
+    """
+    unit = measure.get("unit")
+    when = period_words(row.get("assessed_period_label"), row.get("assessed_period_type"), measure.get("statistic"))
+    # The page names the report's quarter once; a measure assessed over another period says which.
+    same = quarter is not None and row.get("assessed_period_label") == quarter.label and row.get(
+        "assessed_period_type") == "quarter" and measure.get("statistic") != "disproportionality"
+    text = f"{format_value(row.get('value'), unit)}{'' if same else f' in {when}'}, {_change_clause(row, measure)}"
+    if row.get("test_name") and not is_missing(row.get("p_value")):
+        text += (f": statistically significant ({format_p(row['p_value'])})" if row.get("is_significant")
+                 else f": within chance ({format_p(row['p_value'])})")
+    spc = row.get("spc_variation")
+    if spc and spc.startswith("special_cause"):
+        kind = {"special_cause_improvement": " for the better", "special_cause_concern": " for the worse"}.get(spc, "")
+        text += f". The monthly chart flags a change{kind} ({row.get('spc_rules') or 'special cause'})"
+    return text + "."
+
+
+def peer_words(row: dict[str, Any]) -> str | None:
+    """'3rd of 8 forces with data (1st is best)', or None where the force is not ranked."""
+    if is_missing(row.get("msg_rank")) or not row.get("msg_forces_with_data"):
+        return None
+    return f"{ordinal(int(row['msg_rank']))} of {int(row['msg_forces_with_data'])} forces with data (1st is best)"
+
+
+def target_words(row: dict[str, Any], measure: dict[str, Any]) -> str:
+    """'3.06 against a target of 1.00: not met'; 'target 90.0%: no data yet'."""
+    unit = measure.get("unit")
+    target = format_value(row.get("target_value", measure.get("target_value")), unit)
+    if is_missing(row.get("value")):
+        return f"target {target}: no data yet"
+    verdict = {True: "met", False: "not met"}.get(row.get("meets_target"), "not judged")
+    return f"{format_value(row['value'], unit)} against a target of {target}: {verdict}"

@@ -219,3 +219,59 @@ def test_the_package_keeps_the_entry_points_the_dag_and_the_makefile_use():
     assert callable(package.check_quarter_published) and issubclass(package.ReportNotReady, ReportError)
     result = subprocess.run([sys.executable, "-m", "ingest.report", "--help"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("usage:") and "--quarter" in result.stdout and "performance_report.html" in result.stdout
+
+
+# --------------------------------------------------------------------------- the summary page's words
+
+
+def test_summary_lines_name_the_change_its_significance_and_the_chart():
+    from ingest.report.wording import summary_line
+
+    row = {"status": "improving", "value": 34851.0, "baseline_value": 35471.0, "change_ratio": -0.0175,
+           "direction": "lower", "assessed_period_label": "2025Q3", "assessed_period_type": "quarter",
+           "test_name": "conditional binomial", "p_value": 0.0196, "is_significant": True,
+           "spc_variation": "special_cause_improvement", "spc_rules": "shift"}
+    assert summary_line(row, BURGLARY, Quarter(2025, 3)) == (
+        "34,851, down 1.8% on the same quarter last year (35,471): statistically significant (p = 0.020). "
+        "The monthly chart flags a change for the better (shift).")
+    rate = {"measure_name": "Charge rate", "unit": "percent", "statistic": "proportion",
+            "baseline_rule": "same_period_last_year"}
+    row = {"value": 0.0712, "baseline_value": 0.0762, "change_ratio": -0.066, "direction": "lower",
+           "assessed_period_label": "2025Q1", "assessed_period_type": "quarter", "test_name": "z", "p_value": 0.41,
+           "is_significant": False}
+    assert summary_line(row, rate, Quarter(2025, 3)) == (
+        "7.1% in January to March 2025, down from 7.6% in the same quarter last year: within chance (p = 0.410).")
+
+
+def test_targets_ranks_and_codes_read_as_words():
+    from ingest.report.wording import mark_identifiers, peer_words, plain, target_words
+
+    percent = {"unit": "percent", "target_value": 0.9}
+    assert target_words({"value": None, "target_value": 0.9}, percent) == "target 90.0%: no data yet"
+    assert target_words({"value": 3.06, "target_value": 1.0, "meets_target": False}, {"unit": "ratio"}) == (
+        "3.06 against a target of 1.00: not met")
+    assert peer_words({"msg_rank": 3, "msg_forces_with_data": 8}) == "3rd of 8 forces with data (1st is best)"
+    assert peer_words({"msg_rank": None, "msg_forces_with_data": 1}) is None
+    assert plain("not_graded") == "not graded" and plain("first_graded_inspection") == "first graded inspection"
+    assert plain(None) == "–" and plain("road_safety") == "road safety"
+    assert str(mark_identifiers("no savings_delivered_gbp in evidence.fct_mtfp_savings <yet>")) == (
+        "no <code>savings_delivered_gbp</code> in <code>evidence.fct_mtfp_savings</code> &lt;yet&gt;")
+
+
+def test_the_summary_says_plainly_when_no_similar_force_has_data():
+    from ingest.report.context import _objectives, _summary
+
+    measure = {**BURGLARY, "measure_id": "charge_rate", "measure_name": "Charge rate", "unit": "percent",
+               "objective_id": "o", "objective": "Objective", "measure_order": 1, "objective_order": 1,
+               "is_national": False, "period_grain": "quarter", "target_value": None}
+    row = {"status": "deteriorating", "value": 0.07, "baseline_value": 0.08, "change_ratio": -0.125,
+           "direction": "lower", "assessed_period_label": "2025Q3", "assessed_period_type": "quarter",
+           "msg_rank": None, "msg_forces_with_data": 1, "target_value": None}
+    data = ReportData(
+        quarter=Quarter(2025, 3), force_id="lancashire", force_name="Lancashire", published_at=None,
+        measures=[measure], scorecard={"charge_rate": row}, csp_rows=[], spc={}, history={}, disproportionality=[],
+        peel=([], None), finance={}, csp_matrix=([], None), reconciliation=([], None), sources=([], None),
+        loads=([], None), rejects=([], None))
+    summary = _summary(data, _objectives(data, {}))
+    assert [e["measure"]["measure_id"] for e in summary["worsened"]] == ["charge_rate"] and not summary["improved"]
+    assert not summary["has_peer_ranks"] and "no other force in the group has figures" in summary["peer_note"]
