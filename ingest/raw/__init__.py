@@ -34,6 +34,7 @@ from ingest.raw.contract import (
 )
 from ingest.raw.files import (
     CALAMINE_HINT,
+    FileSource,
     Landed,
     LoadRun,
     MissingDependency,

@@ -317,6 +317,43 @@ class LoadRun:
         }
 
 
+@dataclass(frozen=True)
+class FileSource:
+    """A source of configured files, declared once: its name (the config section, landing folder and
+    gate results are named by it) and the contracts of its raw tables. It gives the surface every
+    file source exposes to its DAG, so a source module only writes what is its own (its load)::
+
+        DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+        ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
+    """
+
+    name: str
+    contracts: dict
+
+    def section(self, settings: Any) -> dict[str, Any]:
+        return settings.source(self.name)
+
+    def ensure_raw_tables(self, con: "duckdb.DuckDBPyConnection") -> None:
+        """Create this source's raw tables (and the shared ones) if they do not exist."""
+        from ingest.raw.contract import ensure_tables
+
+        ensure_tables(con, self.contracts.values())
+
+    def files_for(self, settings: Any, year: int | None = None) -> list["SourceFile"]:
+        """The configured files, or those whose ``year`` is ``year`` or earlier (a yearly run's view)."""
+        return configured_files(self.section(settings), self.name, self.contracts, year)
+
+    def is_published(self, settings: Any, file: "SourceFile") -> bool:
+        return file_is_published(settings, self.name, file)
+
+    def fetch(self, settings: Any, year: int | None = None) -> list[dict]:
+        """Land every file for the period (skipped when unchanged; not yet published: logged, skipped)."""
+        return fetch_source(settings, self.name, self.files_for(settings, year))
+
+    def surface(self):
+        return self.ensure_raw_tables, self.files_for, self.is_published, self.fetch
+
+
 def file_is_published(settings: Any, source: str, file: "SourceFile") -> bool:
     """Is ``file`` there to fetch (HEAD for HTTP, existence for file://), within the section's timeout?"""
     from ingest.raw.landing import is_published

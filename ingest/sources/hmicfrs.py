@@ -26,7 +26,7 @@ import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
@@ -34,8 +34,6 @@ from ingest.config import PROJECT_ROOT
 from ingest.raw import Clean, Column, Contract
 
 if TYPE_CHECKING:
-    import duckdb
-
     from ingest.config import Settings
 
 log = logging.getLogger(__name__)
@@ -73,14 +71,14 @@ PEEL_GRADES = Contract(
 
 CONTRACTS: dict[str, Contract] = {PEEL_GRADES.dataset: PEEL_GRADES}
 
+# The surface every file source exposes to its DAG (what is there, fetch, the raw tables), from the
+# declaration; this module writes only what is its own: how a landed file is loaded.
+DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
+
 
 class TemplateError(raw.LoadError):
     """The CSV breaks the template's rules; nothing was loaded from it."""
-
-
-def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
-    """Create this source's raw table (and the shared ones) if they do not exist."""
-    raw.ensure_tables(con, CONTRACTS.values())
 
 
 # --------------------------------------------------------------------------- the template's rules
@@ -181,24 +179,6 @@ def check_template(csv_path: Path, label: str) -> int:
 
 
 # --------------------------------------------------------------------------- what is there, fetch, load
-
-
-def _section(settings: "Settings") -> dict[str, Any]:
-    return settings.source(SOURCE)
-
-
-def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
-    """The configured grade files (they hold every programme: ``year`` does not narrow them)."""
-    return raw.configured_files(_section(settings), SOURCE, CONTRACTS, year)
-
-
-def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    return raw.file_is_published(settings, SOURCE, file)
-
-
-def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
-    """Land each configured file (skipped when unchanged; not there yet: logged and skipped)."""
-    return raw.fetch_source(settings, SOURCE, files_for(settings, year))
 
 
 def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.raw import Clean, Column, Contract
 
 if TYPE_CHECKING:
-    import duckdb
-
     from ingest.config import Settings
 
 log = logging.getLogger(__name__)
@@ -97,34 +95,16 @@ PFA_NAMES = Contract(
 
 CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (LSOA_LAD_LOOKUP, LAD_CSP_PFA_LOOKUP, CSP_NAMES, PFA_NAMES)}
 
-
-def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
-    """Create this source's raw tables (and the shared ones) if they do not exist."""
-    raw.ensure_tables(con, CONTRACTS.values())
+# The surface every file source exposes to its DAG (what is there, fetch, the raw tables), from the
+# declaration; this module writes only what is its own: how a landed file is loaded.
+DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
 # --------------------------------------------------------------------------- what is there
 
 
-def _section(settings: "Settings") -> dict[str, Any]:
-    return settings.source(SOURCE)
-
-
-def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
-    """The configured files, or those whose vintage is ``year`` or earlier (a yearly run's view)."""
-    return raw.configured_files(_section(settings), SOURCE, CONTRACTS, year)
-
-
-def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    return raw.file_is_published(settings, SOURCE, file)
-
-
 # --------------------------------------------------------------------------- fetch and load
-
-
-def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
-    """Land every file for the period (skipped when unchanged; not yet published: logged, skipped)."""
-    return raw.fetch_source(settings, SOURCE, files_for(settings, year))
 
 
 def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:

@@ -34,14 +34,12 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.raw import Clean, Column, Contract, Measures
 
 if TYPE_CHECKING:
-    import duckdb
-
     from ingest.config import Settings
 
 log = logging.getLogger(__name__)
@@ -123,28 +121,10 @@ CONTRACTS: dict[str, Contract] = {
     c.dataset: c for c in (MID_YEAR_ESTIMATES, CENSUS_ETHNIC_GROUP, CENSUS_SEX, CENSUS_DISABILITY)
 }
 
-
-def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
-    """Create this source's raw tables (and the shared ones) if they do not exist."""
-    raw.ensure_tables(con, CONTRACTS.values())
-
-
-def _section(settings: "Settings") -> dict[str, Any]:
-    return settings.source(SOURCE)
-
-
-def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
-    """The configured files, or those for ``year`` or earlier (a yearly run's view)."""
-    return raw.configured_files(_section(settings), SOURCE, CONTRACTS, year)
-
-
-def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    return raw.file_is_published(settings, SOURCE, file)
-
-
-def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
-    """Land every file for the period; workbook sheets are converted to CSV here."""
-    return raw.fetch_source(settings, SOURCE, files_for(settings, year))
+# The surface every file source exposes to its DAG (what is there, fetch, the raw tables), from the
+# declaration; this module writes only what is its own: how a landed file is loaded.
+DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
 # --------------------------------------------------------------------------- partitions
