@@ -31,7 +31,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest import raw
-from ingest.raw.landing import is_published as published
 
 SOURCE = "road_safety"
 KSI = raw.Contract(
@@ -47,23 +46,8 @@ KSI = raw.Contract(
     partition=("_edition",),
 )
 CONTRACTS = {KSI.dataset: KSI}
-
-
-def ensure_raw_tables(con):
-    raw.ensure_tables(con, CONTRACTS.values())
-
-
-def files_for(settings, year=None):
-    return raw.configured_files(settings.source(SOURCE), SOURCE, CONTRACTS, year)
-
-
-def is_published(settings, file):
-    return published(file.url, timeout=float(settings.source(SOURCE).get("http_timeout_seconds", 60)))
-
-
-def fetch(settings, year=None):
-    section = settings.source(SOURCE)
-    return raw.fetch_summary(raw.fetch_files(files_for(settings, year), settings.paths.landing_dir, section))
+DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
 def load(settings, year=None, run_dir=None):
