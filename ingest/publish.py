@@ -82,15 +82,47 @@ META_TABLES: dict[str, tuple[str | None, str, dict[str, str]]] = {
         "csv_line": "The refused line as it was in the file.",
         "_loaded_at": "When the load that refused the row ran (UTC).",
     }),
-    "publication": (None, "When this file was published, and from which warehouse.", {
+    "publication": (None, "When this file was published, from which warehouse, and whether its data are synthetic.", {
         "published_at": "When this file was published (UTC).",
         "warehouse": "The pipeline's warehouse file the tables were copied from.",
         "table_count": "Number of marts published (main and performance schemas).",
+        "is_synthetic": "True when the data came from the demo's generated sample files (var/sample), not from any "
+                        "publisher: no figure in the file is real. A report or export must say so wherever it shows one.",
+        "synthetic_notice": "The sentence to show beside any figure when is_synthetic (NULL for real data).",
     }),
 }
 
+# Shown wherever data published from the bundled samples could be mistaken for real figures.
+SYNTHETIC_NOTICE = ("Synthetic demonstration data: every figure here was generated from the platform's bundled "
+                    "sample files, not published by the police, the Home Office, ONS or HMICFRS, and describes no "
+                    "real force, area or person. Do not quote it.")
+
 PARQUET_DIR = "parquet"
 EXPORTS_DIR = "exports"
+
+
+def is_synthetic(settings: Settings) -> bool:
+    """Whether the warehouse was filled from the demo's generated samples rather than any publisher.
+
+    ``[publication] synthetic = true|false`` in the config decides when present; otherwise the data
+    are synthetic when the police.uk archives are read from the sample folder (``[sample] out_dir``,
+    ``var/sample/...``), as config/demo.toml does."""
+    section = settings.sections.get("publication")
+    if isinstance(section, dict) and "synthetic" in section:
+        return bool(section["synthetic"])
+    from urllib.parse import unquote, urlparse
+
+    url = settings.police_uk.archive_url.replace("{root}", str(settings.root))
+    parsed = urlparse(url)
+    if parsed.scheme.lower() != "file":
+        return False
+    out_dir = Path(str(settings.sample.get("out_dir") or "var/sample/police_uk"))
+    sample_root = (out_dir if out_dir.is_absolute() else settings.root / out_dir).parent
+    archive = Path(unquote(parsed.path))
+    try:
+        return archive.resolve().is_relative_to(sample_root.resolve())
+    except OSError:
+        return False
 
 
 def sql_string(text: str) -> str:
@@ -198,10 +230,15 @@ def publish(settings: Settings) -> Path:
         for published_name, (source, description, columns) in META_TABLES.items():
             name = f"pub.meta.{published_name}"
             if published_name == "publication":
+                synthetic = is_synthetic(settings)
                 con.execute(
-                    f"create table {name} as select ?::timestamp as published_at, ? as warehouse, ? as table_count",
-                    [published_at, str(settings.paths.warehouse), len(tables)],
+                    f"create table {name} as select ?::timestamp as published_at, ? as warehouse, ? as table_count, "
+                    "?::boolean as is_synthetic, ?::varchar as synthetic_notice",
+                    [published_at, str(settings.paths.warehouse), len(tables), synthetic,
+                     SYNTHETIC_NOTICE if synthetic else None],
                 )
+                if synthetic:
+                    log.warning("publishing synthetic data (the demo's samples): meta.publication.is_synthetic = true")
             elif published_name == "load_log":
                 # The load log points at each partition's gate page (see docs/gates/ beside this file).
                 join = (f"left join {gate_reports} g using (dataset, force_id, month)" if gate_reports

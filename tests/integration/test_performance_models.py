@@ -194,7 +194,9 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
     """)}
     assert set(rows) == plan
     assert {r[0] for r in rows.values()} == {"2024Q3"}
-    assert rows["burglary"][1] == "improving"
+    # Burglary 15 against 30 is significant on its own (p = 0.0357) but not among the quarter's
+    # nine tests: q = 0.035698 x 9 / 1 = 0.321282 (see test_the_status_allows_for_the_quarters_tests).
+    assert rows["burglary"][1] == "no significant change"
     assert rows["vehicle_crime"][1] == "no significant change"  # 9 against 9
     assert rows["stop_search_count"][1] == "not assessed"  # context measure
     assert rows["calls_999_answered_10s"][1:] == ("data gap", "999 call answer times (BT and force contact-management data) are not loaded by the platform.")
@@ -209,6 +211,52 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
         select assessed_period_label, round(value, 6) from performance.fct_scorecard
         where measure_id = 'charge_summons_rate' and area_type = 'force'
     """) == [("2024Q1", round(3 / 36, 6))]
+
+
+def test_the_status_allows_for_the_quarters_tests(warehouse):
+    """Benjamini-Hochberg across every test of Lancashire's 2024Q3: nine rows have a p-value."""
+    rows = _query(warehouse, """
+        select measure_id, p_value, q_value, fdr_family_size, is_significant, is_significant_adjusted, status
+        from performance.fct_scorecard where area_type = 'force' and p_value is not null order by p_value, measure_id
+    """)
+    m = len(rows)
+    assert m == 9 and {r[3] for r in rows} == {m}
+    p_values = [r[1] for r in rows]
+    # by hand: q_(i) = min over j >= i of p_(j) x m / j, at most 1
+    expected = [min(1.0, min(p_values[j] * m / (j + 1) for j in range(i, m))) for i in range(m)]
+    assert [r[2] for r in rows] == pytest.approx(expected, abs=1e-9)
+    burglary = next(r for r in rows if r[0] == "burglary")
+    assert burglary[1:3] == (pytest.approx(_exact_two_sided_p(15, 45), abs=1e-6), pytest.approx(0.035698 * 9, abs=1e-9))
+    assert burglary[4:] == (True, False, "no significant change")
+    # The assessment's test is the same as fct_measure_change's; only the status reads the q-value.
+    assert _query(warehouse, """
+        select is_significant from performance.fct_measure_change
+        where measure_id = 'burglary' and area_type = 'force' and period_label = '2024Q3'
+    """) == [(True,)]
+
+
+def test_the_quarters_spc_signal_reads_every_month_of_it(warehouse):
+    """Burglary drops from 10 to 5 a month in January 2024: as of 2024Q3 every month of the
+    quarter is below the lower limit; the quarter names them all."""
+    assert _query(warehouse, """
+        select spc_variation, spc_special_cause_months, spc_rules from performance.fct_scorecard
+        where measure_id = 'burglary' and area_type = 'force'
+    """) == [("special_cause_improvement", "2024-07, 2024-08, 2024-09", "beyond a limit, shift, two of three near a limit")]
+
+
+def test_the_charge_rate_compares_cohorts_of_the_same_age(warehouse):
+    """Charges count within six months of recording, in the current and the comparison period: 2024Q1
+    (3 charged of 36) against 2023Q1 (3 of 51), both observed six months after each month. The
+    months of 2024 not yet six months old (April onwards, data to September) have no value."""
+    assert _query(warehouse, """
+        select assessed_period_label, round(value, 6), baseline_periods, round(baseline_value, 6)
+        from performance.fct_scorecard where measure_id = 'charge_summons_rate' and area_type = 'force'
+    """) == [("2024Q1", round(3 / 36, 6), "2023Q1", round(3 / 51, 6))]
+    months = _query(warehouse, """
+        select period_label, value is null, denominator from performance.fct_measure_values
+        where measure_id = 'charge_summons_rate' and period_type = 'month' and period_label >= '2024-03' order by 1
+    """)
+    assert months[0] == ("2024-03", False, 12) and all(r[1:] == (True, 12) for r in months[1:])
 
 
 def test_a_past_quarter_can_be_assessed_again(warehouse):

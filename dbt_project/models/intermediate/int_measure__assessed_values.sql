@@ -1,7 +1,9 @@
 -- The assessed period's numbers for every measure, area and reporting quarter: the value, its
 -- interval and change (int_measure__values, int_measure__change), for disproportionality measures
 -- the twelve months to the end of the assessed quarter (int_measure__disproportionality), and the
--- SPC chart's latest point (int_measure__spc).
+-- SPC signal of the quarter: every month of it on the chart as it stood at the quarter's end
+-- (int_measure__spc), so a special cause in the quarter's first month is not lost when its last
+-- month is common cause.
 with
 
 assessed_periods as (
@@ -53,6 +55,8 @@ with_values as (
         measure_values.value_upper_95,
         measure_change.baseline_periods,
         measure_change.baseline_value,
+        measure_change.compared_value,
+        measure_change.comparison_basis,
         measure_change.change_value,
         measure_change.change_ratio,
         measure_change.rate_ratio,
@@ -84,7 +88,7 @@ with_disproportionality as (
     select
         with_values.* exclude (
             value, value_lower_95, value_upper_95, numerator, denominator, baseline_periods, baseline_value,
-            change_value, change_ratio, rate_ratio, rate_ratio_lower_95, rate_ratio_upper_95,
+            compared_value, change_value, change_ratio, rate_ratio, rate_ratio_lower_95, rate_ratio_upper_95,
             test_name, p_value, is_significant, direction
         ),
         case when with_values.statistic = 'disproportionality' then disproportionality.rate_ratio else with_values.value end as value,
@@ -96,6 +100,7 @@ with_disproportionality as (
             then 'twelve months to ' || {{ quarter_label('cast(with_values.assessed_quarter_start - interval 12 month as date)') }}
             else with_values.baseline_periods end as baseline_periods,
         case when with_values.statistic = 'disproportionality' then disproportionality.baseline_rate_ratio else with_values.baseline_value end as baseline_value,
+        case when with_values.statistic = 'disproportionality' then disproportionality.rate_ratio else with_values.compared_value end as compared_value,
         case when with_values.statistic = 'disproportionality'
             then round(disproportionality.rate_ratio - disproportionality.baseline_rate_ratio, 10) else with_values.change_value end as change_value,
         case when with_values.statistic = 'disproportionality'
@@ -133,18 +138,50 @@ with_disproportionality as (
 
 ),
 
+spc_quarter as (
+
+    -- The three months of each chart's quarter, as the chart stood at the quarter's end.
+    select
+        measure_id, area_type, area_code, as_of_period,
+        bool_or(special_cause_direction in ('high', 'mixed')) as has_high,
+        bool_or(special_cause_direction in ('low', 'mixed')) as has_low,
+        bool_or(variation = 'too_few_points') as has_too_few_points,
+        -- with one direction every signalling month has the same variation
+        max(variation) filter (where special_cause_direction is not null) as special_cause_variation,
+        string_agg(strftime(month_start, '%Y-%m'), ', ' order by month_start)
+            filter (where special_cause_direction is not null) as special_cause_months,
+        bool_or(rule_beyond_limit is not null) as has_beyond_limit,
+        bool_or(rule_shift is not null) as has_shift,
+        bool_or(rule_trend is not null) as has_trend,
+        bool_or(rule_two_of_three is not null) as has_two_of_three
+    from spc
+    where month_start > as_of_month_start - interval 3 month
+    group by all
+
+),
+
 with_spc as (
 
     select
         with_disproportionality.*,
-        spc.variation as spc_variation,
-        spc.special_cause_direction as spc_special_cause_direction,
+        case
+            when spc_quarter.has_too_few_points then 'too_few_points'
+            when spc_quarter.has_high and spc_quarter.has_low then 'special_cause_mixed'
+            when spc_quarter.has_high or spc_quarter.has_low then spc_quarter.special_cause_variation
+            when spc_quarter.measure_id is not null then 'common_cause'
+        end as spc_variation,
+        case
+            when spc_quarter.has_high and spc_quarter.has_low then 'mixed'
+            when spc_quarter.has_high then 'high'
+            when spc_quarter.has_low then 'low'
+        end as spc_special_cause_direction,
         concat_ws(', ',
-            case when spc.rule_beyond_limit is not null then 'beyond a limit' end,
-            case when spc.rule_shift is not null then 'shift' end,
-            case when spc.rule_trend is not null then 'trend' end,
-            case when spc.rule_two_of_three is not null then 'two of three near a limit' end
+            case when spc_quarter.has_beyond_limit then 'beyond a limit' end,
+            case when spc_quarter.has_shift then 'shift' end,
+            case when spc_quarter.has_trend then 'trend' end,
+            case when spc_quarter.has_two_of_three then 'two of three near a limit' end
         ) as spc_rules,
+        spc_quarter.special_cause_months as spc_special_cause_months,
         spc.side_of_centre_line as spc_side_of_centre_line,
         spc.side_run_length as spc_side_run_length,
         spc.centre_line as spc_centre_line,
@@ -158,6 +195,12 @@ with_spc as (
         and with_disproportionality.area_code = spc.area_code
         and with_disproportionality.assessed_period_label = spc.as_of_period
         and spc.is_latest_point
+    left join spc_quarter
+        on with_disproportionality.period_grain = 'month'
+        and with_disproportionality.measure_id = spc_quarter.measure_id
+        and with_disproportionality.area_type = spc_quarter.area_type
+        and with_disproportionality.area_code = spc_quarter.area_code
+        and with_disproportionality.assessed_period_label = spc_quarter.as_of_period
 
 )
 

@@ -15,6 +15,13 @@ plan as (
 
 ),
 
+inspection_areas as (
+
+    -- inspection measures compare only the areas graded in both programmes
+    select * from {{ ref('int_measure__inspection_areas') }}
+
+),
+
 periods as (
 
     -- Year-on-year change is reported for quarters and years (months feed the SPC charts).
@@ -98,18 +105,27 @@ with_baseline as (
     select
         periods.*,
         baselines.baseline_period_count,
-        baselines.baseline_periods,
+        case when inspection_areas.measure_id is not null then inspection_areas.previous_programme
+            else baselines.baseline_periods end as baseline_periods,
         baselines.baseline_numerator,
         baselines.baseline_denominator,
         baselines.baseline_population,
-        case periods.statistic
-            when 'count' then baselines.baseline_numerator / baselines.baseline_period_count
-            when 'total' then baselines.baseline_mean_value
-            when 'rate_per_1000_population'
-                then baselines.baseline_numerator * 1000.0 / nullif(baselines.baseline_population, 0)
-            -- proportions and ratios pool the baseline periods (numerators over denominators)
-            else baselines.baseline_numerator / nullif(baselines.baseline_denominator, 0)
-        end as baseline_value
+        case
+            when inspection_areas.measure_id is not null then inspection_areas.baseline_value
+            else case periods.statistic
+                when 'count' then baselines.baseline_numerator / baselines.baseline_period_count
+                when 'total' then baselines.baseline_mean_value
+                when 'rate_per_1000_population'
+                    then baselines.baseline_numerator * 1000.0 / nullif(baselines.baseline_population, 0)
+                -- proportions and ratios pool the baseline periods (numerators over denominators)
+                else baselines.baseline_numerator / nullif(baselines.baseline_denominator, 0)
+            end
+        end as baseline_value,
+        -- the value the baseline is compared with: the value itself, or for an inspection
+        -- measure the value over the areas graded in both programmes
+        case when inspection_areas.measure_id is not null then inspection_areas.compared_value
+            else periods.value end as compared_value,
+        inspection_areas.comparison_basis
     from periods
     left join baselines
         on periods.measure_id = baselines.measure_id
@@ -117,6 +133,13 @@ with_baseline as (
         and periods.area_code = baselines.area_code
         and periods.period_type = baselines.period_type
         and periods.period_start = baselines.period_start
+    left join inspection_areas
+        on periods.measure_id = inspection_areas.measure_id
+        and periods.area_type = 'force'
+        and periods.area_code = inspection_areas.force_id
+        and periods.period_type = 'year'
+        and periods.period_start = inspection_areas.period_start
+        and inspection_areas.previous_programme is not null
 
 ),
 
@@ -256,6 +279,8 @@ final as (
         cast(period_label as varchar) as period_label,
         cast(statistic as varchar) as statistic,
         cast(value as double) as value,
+        cast(compared_value as double) as compared_value,
+        cast(comparison_basis as varchar) as comparison_basis,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator,
         cast(baseline_rule as varchar) as baseline_rule,
@@ -263,8 +288,8 @@ final as (
         cast({{ stat_round('baseline_value') }} as double) as baseline_value,
         cast(baseline_numerator as double) as baseline_numerator,
         cast(baseline_denominator as double) as baseline_denominator,
-        cast({{ stat_round('value - baseline_value') }} as double) as change_value,
-        cast({{ stat_round('(value - baseline_value) / nullif(abs(baseline_value), 0)') }} as double) as change_ratio,
+        cast({{ stat_round('compared_value - baseline_value') }} as double) as change_value,
+        cast({{ stat_round('(compared_value - baseline_value) / nullif(abs(baseline_value), 0)') }} as double) as change_ratio,
         cast({{ stat_round('rate_ratio') }} as double) as rate_ratio,
         cast({{ stat_round('rate_ratio * exp(-' ~ z_two_sided() ~ ' * log_ratio_se)') }} as double) as rate_ratio_lower_95,
         cast({{ stat_round('rate_ratio * exp(' ~ z_two_sided() ~ ' * log_ratio_se)') }} as double) as rate_ratio_upper_95,
@@ -273,9 +298,9 @@ final as (
         cast(round(p_value, 6) as double) as p_value,
         cast(p_value < {{ var('significance_level', 0.05) }} as boolean) as is_significant,
         cast(case
-            when value is null or baseline_value is null then null
-            when value > baseline_value then 'higher'
-            when value < baseline_value then 'lower'
+            when compared_value is null or baseline_value is null then null
+            when compared_value > baseline_value then 'higher'
+            when compared_value < baseline_value then 'lower'
             else 'unchanged'
         end as varchar) as direction
     from with_p_values

@@ -3,16 +3,26 @@
 -- year). Written out at run time from seeds/plan_measures.csv (macros/plan_measures.sql); the
 -- plan is checked first (a bad line stops the build, naming it). Periods where
 -- nothing passes the filter have no row here: fct_measure_values fills them with zeros.
+-- A measure on fct_outcomes that waits for cases to conclude (maturity_months) reads
+-- int_measure__outcome_cohorts instead: every cohort counted at the same age, that many months
+-- after recording, so a period and the period a year before are compared like with like.
 -- A table: three models read it, and each read would otherwise scan every mart again.
 {{ config(materialized="table") }}
+-- depends_on: {{ ref('int_measure__outcome_cohorts') }}
 {{ plan_measures_check() }}
 {{ plan_registry_depends_on() }}
 {%- set geography = plan_relation('dim_geography') -%}
 {%- set measures = [] -%}
 {%- for row in plan_measure_rows() if row.mart -%}
     {%- set checked = plan_relation(row.mart) -%}
+    {%- set window_months = (row.maturity_months or 0) | int -%}
+    {%- set same_age = row.mart == 'fct_outcomes' and window_months > 0
+        and row.numerator in ('charge_summons_count', 'crime_count', 'rows')
+        and (row.denominator or 'rows') in ('charge_summons_count', 'crime_count', 'rows') -%}
     {%- if checked.relation is not none -%}
-        {%- do measures.append({'row': row, 'relation': checked.relation, 'mart': var('plan_measure_marts')[row.mart]}) -%}
+        {%- do measures.append({'row': row, 'relation': ref('int_measure__outcome_cohorts') if same_age else checked.relation,
+                                'window_months': window_months if same_age else none,
+                                'mart': var('plan_measure_marts')[row.mart]}) -%}
     {%- endif -%}
 {%- endfor %}
 
@@ -47,6 +57,9 @@ measure_{{ loop.index }} as (
         on mart."{{ mart.lsoa }}" = geography.lsoa_code
     {% endif -%}
     where {{ plan_filter_sql(row.filter, 'mart', 'ethnic_group' if by_group else none) }}
+    {%- if measure.window_months is not none %}
+        and mart.window_months = {{ measure.window_months }}
+    {%- endif %}
     group by all
 
 ),

@@ -1,7 +1,8 @@
 -- The scorecard's rows: every measure of the plan, for every area and reporting quarter, with its
 -- status against its target, its most similar group and its chart. The numbers are assembled in
 -- intermediate steps: int_measure__reporting_quarters -> int_measure__assessed_periods ->
--- int_measure__assessed_values -> int_measure__msg_ranks.
+-- int_measure__assessed_values -> int_measure__msg_ranks, and int_measure__adjusted_p_values (the
+-- false-discovery-rate adjustment of the quarter's tests, which the status reads).
 with
 
 assessed_values as (
@@ -34,6 +35,12 @@ areas as (
 
 ),
 
+adjusted_p_values as (
+
+    select * from {{ ref('int_measure__adjusted_p_values') }}
+
+),
+
 with_status as (
 
     select
@@ -57,6 +64,9 @@ with_status as (
         case when msg_ranks.msg_forces_with_data >= 2 then msg_ranks.msg_rank end as msg_rank,
         msg_ranks.msg_forces_with_data,
         msg_ranks.msg_group_size,
+        adjusted_p_values.q_value,
+        adjusted_p_values.family_size as fdr_family_size,
+        adjusted_p_values.is_significant_adjusted,
         case
             when assessed_values.value is null then 'data gap'
             when plan.polarity = 'neutral' then 'not assessed'
@@ -66,8 +76,9 @@ with_status as (
                 when (assessed_values.direction = 'lower') = (plan.polarity = 'lower_is_better') then 'improving'
                 else 'deteriorating'
             end
-            when assessed_values.test_name is null or assessed_values.is_significant is null then 'not assessed'
-            when not assessed_values.is_significant then 'no significant change'
+            -- significant only after the false-discovery-rate adjustment across the quarter's tests
+            when assessed_values.test_name is null or adjusted_p_values.q_value is null then 'not assessed'
+            when not adjusted_p_values.is_significant_adjusted then 'no significant change'
             when (assessed_values.direction = 'lower') = (plan.polarity = 'lower_is_better') then 'improving'
             else 'deteriorating'
         end as status,
@@ -98,6 +109,11 @@ with_status as (
         and assessed_values.area_code = msg_ranks.area_code
         and assessed_values.reporting_period_start = msg_ranks.reporting_period_start
         and assessed_values.area_type = 'force'
+    left join adjusted_p_values
+        on assessed_values.measure_id = adjusted_p_values.measure_id
+        and assessed_values.area_type = adjusted_p_values.area_type
+        and assessed_values.area_code = adjusted_p_values.area_code
+        and assessed_values.reporting_period_start = adjusted_p_values.reporting_period_start
 
 ),
 
@@ -133,6 +149,8 @@ final as (
         cast(with_status.denominator as double) as denominator,
         cast(with_status.baseline_periods as varchar) as baseline_periods,
         cast(with_status.baseline_value as double) as baseline_value,
+        cast(with_status.compared_value as double) as compared_value,
+        cast(with_status.comparison_basis as varchar) as comparison_basis,
         cast(with_status.change_value as double) as change_value,
         cast(with_status.change_ratio as double) as change_ratio,
         cast(with_status.rate_ratio as double) as rate_ratio,
@@ -140,10 +158,14 @@ final as (
         cast(with_status.rate_ratio_upper_95 as double) as rate_ratio_upper_95,
         cast(with_status.test_name as varchar) as test_name,
         cast(with_status.p_value as double) as p_value,
+        cast(with_status.q_value as double) as q_value,
+        cast(with_status.fdr_family_size as integer) as fdr_family_size,
         cast(with_status.is_significant as boolean) as is_significant,
+        cast(with_status.is_significant_adjusted as boolean) as is_significant_adjusted,
         cast(with_status.direction as varchar) as direction,
         cast(with_status.spc_variation as varchar) as spc_variation,
         cast(nullif(with_status.spc_rules, '') as varchar) as spc_rules,
+        cast(with_status.spc_special_cause_months as varchar) as spc_special_cause_months,
         cast(with_status.spc_side_of_centre_line as varchar) as spc_side_of_centre_line,
         cast(with_status.spc_side_run_length as integer) as spc_side_run_length,
         cast(with_status.spc_centre_line as double) as spc_centre_line,
