@@ -385,3 +385,42 @@ def replace_partitions(
             scan=scan, reject_samples=tuple(samples.get(str(item.path), ())),
         )
     return results
+
+
+@dataclass(frozen=True)
+class HoldRules:
+    """What decides whether a file may replace its partition: the limits, and the partitions an
+    operator accepted despite a hold (``"force:YYYY-MM"``, as ``[police_uk] accept_held`` writes them)."""
+
+    limits: PartitionLimits = PartitionLimits()
+    accepted: frozenset[str] = frozenset()
+
+
+def judge(result: FileResult, report, label: str, accept_key: str, rules: HoldRules) -> tuple[str, str | None, bool]:
+    """(status, reason, may replace the partition) for one file's load and gate.
+
+    ``label`` names the partition in the reason (``lancashire 2024-03``); ``accept_key`` is how an
+    operator's acceptance names it (``lancashire:2024-03``).
+    """
+    from ingest.raw.gate import GateFailed
+
+    found = problems(result, rules.limits)
+    if not report.success:
+        found.append(Problem("refused", str(GateFailed(report))))
+    blocking = [p for p in found if not (p.acceptable and accept_key in rules.accepted)]
+    if blocking:
+        status = "refused" if any(p.status == "refused" for p in blocking) else "held"
+        return status, "\n".join(f"{label} {status}: {p.reason}" for p in blocking), False
+    if found:
+        reason = "; ".join(p.reason for p in found)
+        return "accepted", f"accepted by [police_uk] accept_held despite: {reason}", True
+    return "loaded", None, True
+
+
+def rollback_quietly(con: "duckdb.DuckDBPyConnection") -> None:
+    """Roll back, saying nothing if DuckDB already ended the transaction (it does on a failed write)."""
+    try:
+        con.execute("rollback")
+    except Exception:  # "cannot rollback - no transaction is active" would hide the real error
+        pass
+

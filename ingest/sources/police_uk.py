@@ -20,7 +20,16 @@ from pathlib import Path
 
 from ingest.config import MONTH_PATTERN, Settings, validate_force_id
 from ingest.raw import LoadError, TypedColumn, check_headers
-from ingest.raw.load import CsvFile, FileResult, PartitionLimits, Problem, is_out_of_space, problems, replace_partitions
+from ingest.raw.load import (
+    CsvFile,
+    FileResult,
+    HoldRules,
+    PartitionLimits,
+    is_out_of_space,
+    judge,
+    replace_partitions,
+    rollback_quietly,
+)
 from ingest.raw.landing import (
     LandingError,
     ManifestRow,
@@ -260,29 +269,6 @@ class NotLoaded:
         return self.reason
 
 
-@dataclass(frozen=True)
-class _Rules:
-    """What decides whether a file may replace its partition (from ``[police_uk]``)."""
-
-    limits: PartitionLimits
-    accepted: frozenset[tuple[str, str]]  # (force, month) an operator accepted despite a hold
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "_Rules":
-        police = settings.police_uk
-        accepted = set()
-        for item in getattr(police, "accept_held", ()) or ():
-            force_id, _, month = str(item).partition(":")
-            accepted.add((force_id, month))
-        return cls(
-            limits=PartitionLimits(
-                max_reject_share=float(getattr(police, "max_reject_share", PartitionLimits.max_reject_share)),
-                max_shrink_share=float(getattr(police, "max_shrink_share", PartitionLimits.max_shrink_share)),
-            ),
-            accepted=frozenset(accepted),
-        )
-
-
 def _refused_headers(fetched: FetchResult, forces: list[str]) -> dict[str, NotLoaded]:
     """Forces with a file whose header is not the contract's (checked per file, one line each)."""
     refused: dict[str, NotLoaded] = {}
@@ -308,34 +294,9 @@ def _log_warnings(table: str, month: str, reports: list) -> None:
                     table, month, key, len(forces), ", ".join(forces))
 
 
-def _rollback(con) -> None:
-    """Roll back, saying nothing if DuckDB already ended the transaction (it does on a failed write)."""
-    try:
-        con.execute("rollback")
-    except Exception:  # "cannot rollback - no transaction is active" would hide the real error
-        pass
-
-
-def _judge(result: FileResult, report, force_id: str, month: str, rules: _Rules) -> tuple[str, str | None, bool]:
-    """(status, reason, may replace the partition) for one file's load and gate."""
-    from ingest.raw import gate
-
-    found = problems(result, rules.limits)
-    if not report.success:
-        found.append(Problem("refused", str(gate.GateFailed(report))))
-    blocking = [p for p in found if not (p.acceptable and (force_id, month) in rules.accepted)]
-    if blocking:
-        status = "refused" if any(p.status == "refused" for p in blocking) else "held"
-        return status, "\n".join(f"{force_id} {month} {status}: {p.reason}" for p in blocking), False
-    if found:
-        reason = "; ".join(p.reason for p in found)
-        return "accepted", f"accepted by [police_uk] accept_held despite: {reason}", True
-    return "loaded", None, True
-
-
 def _load_batch(
     con, batch: dict[str, FetchResult], forces: dict[str, list[str]], results_dirs: dict[str, Path | None],
-    rules: _Rules,
+    rules: HoldRules,
 ) -> tuple[dict[str, dict], dict[tuple[str, str], NotLoaded]]:
     """Load and gate ``forces[month]`` of every month in ``batch`` (all three datasets) in one transaction.
 
@@ -385,7 +346,7 @@ def _load_batch(
             for (month, force_id, item), report in zip(present, reports):
                 result = results[item.label]
                 attempts.setdefault((month, force_id), {})[dataset.table] = result
-                status, reason, may_replace = _judge(result, report, force_id, month, rules)
+                status, reason, may_replace = judge(result, report, f"{force_id} {month}", f"{force_id}:{month}", rules)
                 if not may_replace:
                     if (month, force_id) in failed:
                         failed[(month, force_id)].reason += "\n" + reason
@@ -409,14 +370,14 @@ def _load_batch(
                     "gate_warnings": len(report.warnings),
                 }
         if failed:
-            _rollback(con)
+            rollback_quietly(con)
             for key, not_loaded in failed.items():
                 not_loaded.attempts = attempts.get(key, {})
             return {}, failed
         record_loads(con, log_rows)
         con.execute("commit")
     except BaseException as exc:
-        _rollback(con)
+        rollback_quietly(con)
         if is_out_of_space(exc) and not isinstance(exc, LoadError):
             raise LoadError(
                 f"police.uk {', '.join(batch)}: the warehouse ran out of disk space while loading "
@@ -463,7 +424,7 @@ def _prepare_connection(con, pending: list[_PendingMonth]) -> None:
             _record_manifest(con, replace(item.manifest, status=item.fetched.status))
 
 
-def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]], rules: _Rules) -> dict[str, dict]:
+def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]], rules: HoldRules) -> dict[str, dict]:
     """Load ``todo[month]`` (forces) of every month of ``pending`` in one transaction.
 
     Each force-month stays all or nothing: one that fails its gate or its checks is left out and
@@ -540,7 +501,7 @@ def _record_not_loaded(con, item: _PendingMonth) -> None:
         record_loads(con, rows)
         con.execute("commit")
     except BaseException:
-        _rollback(con)
+        rollback_quietly(con)
         raise
 
 
@@ -585,7 +546,8 @@ def load_months(
     """
     pending = [_pending_month(settings, month, run_dir) for month in months]
     forces = list(settings.police_uk.forces)
-    rules = _Rules.from_settings(settings)
+    police = settings.police_uk
+    rules = HoldRules(PartitionLimits(police.max_reject_share, police.max_shrink_share), frozenset(police.accept_held))
     summary: dict[str, dict] = {}
     with connect(settings) as con:
         _prepare_connection(con, pending)
