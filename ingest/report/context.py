@@ -10,7 +10,7 @@ from typing import Any
 from ingest.report.charts import (bar_chart, confidence_chart, consultation_priorities_chart,
                                   disproportionality_chart, heatmap_chart, spc_chart)
 from ingest.report.data import ReportData
-from ingest.report.wording import (STATUS_BADGES, STATUSES, is_missing, measure_sentences, peer_words, slug,
+from ingest.report.wording import (STATUS_BADGES, STATUSES, is_missing, is_significant, measure_sentences, peer_words, slug,
                                    summary_line, target_words)
 
 # The order of the Specified Information Order's national priorities in the statutory statement.
@@ -115,7 +115,7 @@ def _summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, An
     # or a significant change in a context measure.
     watch = [entry(i, "context, not judged" if i["row"].get("status") == "not assessed" else None)
              for i in items if i["row"].get("status") in ("no significant change", "not assessed")
-             and i["row"].get("value") is not None and (special(i) or i["row"].get("is_significant"))]
+             and i["row"].get("value") is not None and (special(i) or is_significant(i["row"]))]
     compared = [i for i in items if i["row"].get("msg_forces_with_data") is not None]
     peers = [{"measure": i["measure"], "words": peer_words(i["row"])} for i in compared if peer_words(i["row"])]
     unranked = [i["measure"]["measure_name"] for i in compared if not peer_words(i["row"])]
@@ -244,7 +244,8 @@ def scorecard_rows(data: ReportData) -> list[dict[str, Any]]:
     columns = ("reporting_period", "area_type", "area_code", "area_name", "objective", "measure_id", "measure_name",
                "unit", "polarity", "is_national", "national_priority", "assessed_period_label", "value",
                "value_lower_95", "value_upper_95", "baseline_periods", "baseline_value", "change_value", "change_ratio",
-               "test_name", "p_value", "is_significant", "spc_variation", "spc_rules", "target_value", "meets_target",
+               "test_name", "p_value", "is_significant", "q_value", "fdr_family_size", "is_significant_adjusted",
+               "spc_variation", "spc_rules", "spc_special_cause_months", "target_value", "meets_target",
                "msg_rank", "msg_forces_with_data", "status", "data_gap_reason")
     rows = list(data.scorecard.values()) + data.csp_rows
     rows.sort(key=lambda r: (r["area_type"] != "force", r.get("area_name") or "", r["objective_order"], r["measure_order"]))

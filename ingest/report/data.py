@@ -76,6 +76,8 @@ class ReportData:
     rejects: Section
     # the newest public consultation: name -> (rows, why missing); see load_consultation
     consultation: dict[str, Section] = field(default_factory=dict)
+    # meta.publication's notice when the published file was built from the bundled samples
+    synthetic_notice: str | None = None
 
 
 def _check_published(con, path: Path) -> None:
@@ -114,6 +116,7 @@ def load_report_data(con, path: Path, force_id: str, quarter: Quarter | None) ->
             f"{quarters[0]} to {quarters[-1]}). If the quarter has ended, its last month may not be published "
             "yet, or the evidence build stopped at a gate: the published file keeps the last good data.")
     published_at = con.execute("select max(published_at) from meta.publication").fetchone()[0]
+    synthetic_notice = synthetic_notice_of(con)
     measures = _rows(con, "select * from performance.dim_measure order by objective_order, measure_order")
     assessment = _rows(con, """
         select * from performance.fct_measure_assessment
@@ -169,6 +172,7 @@ def load_report_data(con, path: Path, force_id: str, quarter: Quarter | None) ->
     """, [force_id, quarter.start])
     return ReportData(
         quarter=quarter, force_id=force_id, force_name=force[0]["force_name"], published_at=published_at,
+        synthetic_notice=synthetic_notice,
         measures=measures, scorecard=scorecard, csp_rows=csp_rows, spc=spc, history=history,
         disproportionality=disproportionality, peel=peel, finance=_finance(con, force_id), csp_matrix=csp_matrix,
         reconciliation=reconciliation, **_lineage(con, force_id), consultation=load_consultation(con, force_id),
@@ -298,3 +302,15 @@ def check_quarter_published(settings: Settings, period: str, *, force_id: str | 
             f"{quarters[-1] if quarters else 'no quarter'}). Its last month may not be published yet, or the "
             "evidence build stopped at a gate; the previous report stays in place.")
     return quarter.label
+
+
+def synthetic_notice_of(con) -> str | None:
+    """The publication's synthetic-data notice, or None for real data (or a file published before the marker)."""
+    columns = {c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'meta' and table_name = 'publication'"
+    ).fetchall()}
+    if not {"is_synthetic", "synthetic_notice"} <= columns:
+        return None
+    row = con.execute("select synthetic_notice from meta.publication where is_synthetic limit 1").fetchone()
+    return row[0] if row else None
+

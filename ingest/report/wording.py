@@ -55,6 +55,23 @@ def format_p(p: float | None) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def is_significant(row: dict) -> bool:
+    """Significant after the quarter's false-discovery-rate adjustment where the marts give it (the
+    status is judged on it); the test's own result for a file published before the adjustment."""
+    if row.get("is_significant_adjusted") is not None:
+        return bool(row["is_significant_adjusted"])
+    return bool(row.get("is_significant"))
+
+
+def format_significance(row: dict) -> str:
+    """``p = 0.036; 0.321 after allowing for the quarter's 9 tests`` (the raw p, then the adjusted one)."""
+    text = format_p(row.get("p_value"))
+    q, tests = row.get("q_value"), row.get("fdr_family_size")
+    if not is_missing(q) and tests and tests > 1:
+        text += f"; {'< 0.001' if q < 0.001 else f'{q:.3f}'} after allowing for the quarter's {tests} tests"
+    return text
+
+
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -111,10 +128,10 @@ def _comparison_sentences(row: dict[str, Any], measure: dict[str, Any], opening:
     sentences = [f"{opening}, {comparison} ({format_value(baseline, unit)})."]
     change = "rise" if direction == "higher" else "fall" if direction == "lower" else "difference"
     if row.get("test_name") and row.get("p_value") is not None:
-        if row.get("is_significant"):
-            sentences.append(f"The {change} is statistically significant ({format_p(row['p_value'])}).")
+        if is_significant(row):
+            sentences.append(f"The {change} is statistically significant ({format_significance(row)}).")
         else:
-            sentences.append(f"The {change} is not statistically significant ({format_p(row['p_value'])}): "
+            sentences.append(f"The {change} is not statistically significant ({format_significance(row)}): "
                              "it is within what chance alone would give.")
     return sentences
 
@@ -242,8 +259,8 @@ def summary_line(row: dict[str, Any], measure: dict[str, Any], quarter: Quarter 
         "assessed_period_type") == "quarter" and measure.get("statistic") != "disproportionality"
     text = f"{format_value(row.get('value'), unit)}{'' if same else f' in {when}'}, {_change_clause(row, measure)}"
     if row.get("test_name") and not is_missing(row.get("p_value")):
-        text += (f": statistically significant ({format_p(row['p_value'])})" if row.get("is_significant")
-                 else f": within chance ({format_p(row['p_value'])})")
+        text += (f": statistically significant ({format_significance(row)})" if is_significant(row)
+                 else f": within chance ({format_significance(row)})")
     spc = row.get("spc_variation")
     if spc and spc.startswith("special_cause"):
         kind = {"special_cause_improvement": " for the better", "special_cause_concern": " for the worse"}.get(spc, "")

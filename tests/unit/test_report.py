@@ -275,3 +275,55 @@ def test_the_summary_says_plainly_when_no_similar_force_has_data():
     summary = _summary(data, _objectives(data, {}))
     assert [e["measure"]["measure_id"] for e in summary["worsened"]] == ["charge_rate"] and not summary["improved"]
     assert not summary["has_peer_ranks"] and "no other force in the group has figures" in summary["peer_note"]
+
+
+def test_a_publication_from_the_samples_is_marked_synthetic_on_the_report_and_the_statement(tmp_path):
+    import dataclasses
+
+    import duckdb
+    import pytest
+
+    from ingest.config import load_settings
+    from ingest.report import STATEMENT_FILE, render
+    from ingest.report.data import synthetic_notice_of
+    from tests.integration.test_report_browser import QUARTER, hard_quarter
+
+    with duckdb.connect() as con:
+        con.execute("create schema meta; create table meta.publication (published_at timestamp)")
+        assert synthetic_notice_of(con) is None  # a file published before the marker existed
+        con.execute("alter table meta.publication add column is_synthetic boolean; "
+                    "alter table meta.publication add column synthetic_notice varchar")
+        con.execute("insert into meta.publication values (now(), false, null)")
+        assert synthetic_notice_of(con) is None
+        con.execute("update meta.publication set is_synthetic = true, synthetic_notice = 'Synthetic demonstration data'")
+        assert synthetic_notice_of(con) == "Synthetic demonstration data"
+
+    for notice in ("Synthetic demonstration data: do not quote it.", None):
+        out = tmp_path / ("synthetic" if notice else "real")
+        out.mkdir()
+        published = out / "evidence.duckdb"
+        published.touch()
+        data = dataclasses.replace(hard_quarter(), synthetic_notice=notice)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("ingest.report.output.read_report_data", lambda *_args, data=data: data)
+            report = render(load_settings(), QUARTER.label, force_id="lancashire", published=published,
+                            out_dir=out / "reports")
+        for page in (report, report.parent / STATEMENT_FILE):
+            html = page.read_text()
+            assert ('class="synthetic-banner"' in html) is bool(notice), page.name
+            if notice:
+                assert notice in html
+
+
+def test_significance_is_judged_after_the_quarters_false_discovery_adjustment():
+    from ingest.report.wording import format_significance, is_significant
+
+    # Burglary in the performance fixture: p = 0.0357 alone, q = 0.0357 x 9 / 1 = 0.321 across 9 tests.
+    row = {"p_value": 0.0357, "is_significant": True, "q_value": 0.3213, "fdr_family_size": 9,
+           "is_significant_adjusted": False}
+    assert not is_significant(row)
+    assert format_significance(row) == "p = 0.036; 0.321 after allowing for the quarter's 9 tests"
+    assert is_significant({**row, "q_value": 0.004, "is_significant_adjusted": True})
+    # A file published before the adjustment: the test's own result, the raw p alone.
+    assert is_significant({"p_value": 0.0357, "is_significant": True})
+    assert format_significance({"p_value": 0.0357}) == "p = 0.036"
