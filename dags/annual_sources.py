@@ -6,6 +6,11 @@ the year (skipped when nothing is published yet) → fetch (retries with backoff
 in the ``duckdb_writer`` pool, which emits the source's Asset. The year is the one the run's
 data interval ends in: everything published by then for that year and before is (re)loaded,
 each partition replaced whole, so reruns and backfills give the same rows.
+
+**When it fails**: the task names the file and what was wrong (a finance formula error by sheet and
+cell, an encrypted assessment, a consultation answer outside its list by column and line, never the
+value); the refused file keeps its previous rows and the others still load. Correct the file where
+the office keeps it (``inputs/…``, see ``templates/``) and clear the task.
 """
 
 from __future__ import annotations

@@ -2,6 +2,11 @@
 
 Scheduled on the raw Assets: any source's new data triggers it. A failed dbt test stops the run before publish, so
 analysts keep the last good ``published/evidence.duckdb``.
+
+**When it fails**: ``dbt_build``'s log names the failing model or test and shows up to five failing
+rows; fix the data (or the model) and clear the task — the published file is untouched until a build
+passes. ``publish`` failing leaves the previous file, Parquet and workbooks in place; rerun it. Docs
+(``published/docs/``) are rebuilt by ``make docs`` / ``python -m ingest.docs_site``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,18 @@ which forces have stop and search that month; a month not listed is skipped, not
 
 The month is the run's data interval (``@monthly`` intervals), so a backfill over any
 range loads exactly those months. Loads are serialised by the ``duckdb_writer`` pool.
+
+**Loads** ``raw.police_uk_street``, ``raw.police_uk_outcomes``, ``raw.police_uk_stop_search`` from
+``https://data.police.uk/data/archive/<month>.zip`` (``[police_uk] archive_url``), for the configured
+forces. **Emits** the ``raw_police_uk`` Asset, which triggers ``evidence_build``.
+
+**When it fails**: the task log and ``raw.load_log`` (``status``, ``reason``) say which force-month
+and why; its previous rows are kept and nothing is published from it. ``refused`` (changed header,
+a file joined to itself, a failed gate): fetch again when the publisher re-issues, or update the
+contract and suite together. ``held`` (rows unaccounted for, over ``max_reject_share`` rejects, a
+partition shrinking by more than ``max_shrink_share``): look at the file; to load it anyway set
+``OPCC_POLICE_UK__ACCEPT_HELD=<force>:<month>`` and clear the task. A fetch error (a cut-off or
+hostile archive) leaves the previous extraction; clear the task to retry.
 """
 
 from __future__ import annotations

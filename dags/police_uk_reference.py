@@ -4,6 +4,11 @@ Fetch tasks share the ``police_uk_api`` pool, whose slots split the API's rate l
 requests/s, bursts of 30) between processes (``[http.rate_limits."data.police.uk"]``). One
 fetch lands the national datasets, one per configured force lands that force's; the load
 replaces them all in ``raw.police_uk_api_*`` in one transaction.
+
+**When it fails**: a 429 or 5xx is retried by the HTTP layer and then by the task; a load whose
+answers break their suite (``expectations/raw_police_uk_api_*.json``: no rows where the API always
+has some, a key missing or repeated) rolls back every table and names the landed file — the
+previous reference data stays. Clear the fetch task to land the answers again.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ publishes a month four to six weeks after it), reports the quarter before the ru
 end, and retries daily for a week while that quarter is not complete in the published file. The
 report folder is rendered beside the old one, checked, and swapped in whole: a failed check or
 an incomplete quarter leaves the previous report in place.
+
+**When it fails**: "not complete in the published file" is expected until the quarter's last month
+is published and built (the task retries daily); a failed check names what was wrong in the
+rendered folder (a missing chart, an unknown measure) and leaves the previous report.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Two DAGs, each keyed on its data interval: ``reference_geography_population`` (`
 the year's lookups and estimates, and earlier vintages) and ``home_office_prc_quarterly``
 (the current release of the CSP tables, found on the gov.uk page). Fetches retry with
 backoff; loads share the ``duckdb_writer`` pool and emit one Asset per source.
+
+**When it fails**: the load names the file and the column patterns it expected (ONS and the Home
+Office rename columns between releases); a refused file keeps its previous partition and the others
+still load. A URL that moved (ONS re-issues item ids) is fixed in ``config/platform.toml``.
 """
 
 from __future__ import annotations

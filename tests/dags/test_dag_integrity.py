@@ -86,3 +86,9 @@ def test_any_published_police_uk_month_can_be_backfilled_and_the_scheduler_never
         assert dag.start_date <= datetime(2011, 2, 15, tzinfo=timezone.utc), dag_id
     for dag in dagbag.dags.values():
         assert dag.catchup is False, f"{dag.dag_id}: the scheduler must not backfill by itself"
+
+
+def test_every_dag_explains_itself_in_the_airflow_ui(dagbag):
+    # The Airflow UI shows doc_md: what the DAG loads and what to do when it fails.
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.doc_md and "When it fails" in dag.doc_md, dag_id
