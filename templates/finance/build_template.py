@@ -66,7 +66,7 @@ def _lists_sheet(wb, lists: dict[str, tuple[str, ...]]) -> dict[str, str]:
     ws = wb.create_sheet("Lists")
     ranges = {}
     for col, (name, values) in enumerate(lists.items(), start=1):
-        letter = finance._column_letter(col - 1)
+        letter = finance.column_letter(col - 1)
         ws.cell(row=1, column=col, value=name).font = Font(bold=True)
         for row, value in enumerate(values, start=2):
             ws.cell(row=row, column=col, value=value)
@@ -156,7 +156,7 @@ def build_template():
             ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 24, 60
             continue
         for col, column in enumerate(spec.columns):
-            letter = finance._column_letter(col)
+            letter = finance.column_letter(col)
             cell = ws.cell(row=1, column=col + 1, value=column.name)
             cell.font, cell.fill = Font(bold=True), header_fill
             cell.alignment = Alignment(wrap_text=False)
