@@ -46,11 +46,11 @@ sample: venv
 airflow-init: venv
 	$(DEMO_ENV) $(PY) -m ingest.airflow_home
 
-demo: venv sample airflow-init
-	$(DEMO_ENV) $(PY) -m ingest.run_local
-	$(DEMO_ENV) $(PY) -m ingest.report
-	$(DEMO_ENV) $(PY) -m ingest.docs_site
-	$(DEMO_ENV) $(PY) -m devtools.demo headlines
+# One line per step (sample, Airflow home, each DAG run, dbt build, report, docs, then the headlines);
+# every log line goes to var/demo/logs/demo-<time>.log, named at the start and the end.
+# `make demo DEMO_ARGS=--verbose` shows them all instead.
+demo: venv
+	@$(DEMO_ENV) $(PY) -m devtools.demo run $(DEMO_ARGS)
 
 # The dbt docs site and the gate result pages, written to published/docs/ (the demo's paths;
 # elsewhere run `python -m ingest.docs_site` with the deployment's OPCC_CONFIG).

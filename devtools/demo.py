@@ -105,16 +105,24 @@ HEADLINE_SQL = {
         order by priorities.area_name
     """,
     "neighbourhoods": """
-        with themes as (
-            select force_id, priority_theme, count(*) as theme_count,
-                   row_number() over (partition by force_id order by count(*) desc, priority_theme) as theme_rank
-            from evidence.fct_neighbourhood_priorities group by all
+        with theme_counts as (
+            select force_id, priority_theme, count(*) as theme_count
+            from evidence.fct_neighbourhood_priorities group by force_id, priority_theme
+        ),
+        top_theme as (
+            select force_id, priority_theme, theme_count from theme_counts
+            qualify row_number() over (partition by force_id order by theme_count desc, priority_theme) = 1
+        ),
+        per_force as (
+            select force_id, force_name, count(*) as neighbourhoods, sum(priority_count) as priorities,
+                   sum(priority_with_action_count) as actioned
+            from evidence.dim_neighbourhood group by force_id, force_name
         )
-        select n.force_name, count(*) as neighbourhoods, sum(n.priority_count) as priorities,
-               sum(n.priority_with_action_count) as actioned, t.priority_theme, t.theme_count
-        from evidence.dim_neighbourhood n
-        join themes t on t.force_id = n.force_id and t.theme_rank = 1
-        group by all order by n.force_name
+        select per_force.force_name, per_force.neighbourhoods, per_force.priorities, per_force.actioned,
+               top_theme.priority_theme, top_theme.theme_count
+        from per_force
+        left join top_theme using (force_id)
+        order by per_force.force_name
     """,
 }
 
@@ -149,7 +157,7 @@ def headlines(settings: Settings) -> list[str]:
                 HEADLINE_SQL["neighbourhoods"]).fetchall():
             lines.append(
                 f"  {force}: {neighbourhoods:,} neighbourhood teams publish {priorities:,} priorities "
-                f"({actioned:,} with an action reported); most often about {theme} ({theme_count:,})"
+                f"({actioned:,} with an action reported)" + (f"; most often {theme} ({theme_count:,})" if theme else "")
             )
     docs = path.parent / "docs" / "index.html"
     if docs.exists():  # built by the evidence build after each publish

@@ -6,21 +6,36 @@ metadata database (data interval = the month), with the same tasks, pools and
 templating the scheduler uses.
 
     python -m ingest.run_local --first 2022-10 --last 2025-09
+    python -m ingest.run_local --verbose      # every Airflow, task and dbt log line on the terminal
+
+The terminal gets one line per DAG run; everything Airflow, the tasks and dbt write (the
+process's stdout and stderr, at the file-descriptor level) goes to a log file, named at the
+start and the end (``<work_dir>/logs/run_local-<time>.log`` unless ``--log-file`` is given).
+A failure names the failing run, shows the log's last lines and exits non-zero.
+
+``police_uk_reference`` (forces, neighbourhoods and their priorities, from the data.police.uk
+API) runs when there is an API to ask: ``--api-url`` (for that run only; the monthly loads keep
+``[police_uk] api_url``) or an ``http(s)`` ``[police_uk] api_url``. Offline it is skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import time
+from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO, Any, Iterator
 
 from ingest.config import PROJECT_ROOT, load_settings
 
 log = logging.getLogger("ingest.run_local")
+
+TAIL_LINES = 40  # of the log, shown when a run fails
 
 
 def _load_dags():
@@ -54,6 +69,8 @@ SOURCE_RUNS: tuple[tuple[str, datetime], ...] = (
     ("csp_assessments", datetime(2025, 12, 1, tzinfo=timezone.utc)),
     ("public_consultation", datetime(2025, 12, 1, tzinfo=timezone.utc)),  # the 2025 survey
 )
+# data.police.uk reference data (weekly, from the API): run after the other sources when there is an API.
+API_REFERENCE_RUN: tuple[str, datetime] = ("police_uk_reference", datetime(2025, 12, 1, tzinfo=timezone.utc))
 
 
 def _without_retries(dag) -> None:
@@ -91,7 +108,8 @@ def _judge(dag, logical_date: datetime, state: str, task_states: dict[str, str],
         raise RunLoadedNothing(f"{dag.dag_id} {what}: no task succeeded ({task_states}), so nothing was loaded")
 
 
-def _run(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True) -> str:
+def _run_dag(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True):
+    """One ``dag.test`` run, judged; returns the DagRun (its task instances say what ran)."""
     what = what or f"run for {logical_date:%Y-%m-%d}"
     dag_run = dag.test(logical_date=logical_date)
     state = str(getattr(dag_run, "state", "unknown"))
@@ -100,7 +118,140 @@ def _run(dag, logical_date: datetime, *, what: str | None = None, require_load: 
     if failed or state != "success":
         raise SystemExit(f"{dag.dag_id} {what} ended {state}; failed tasks: {failed}")
     _judge(dag, logical_date, state, task_states, what=what, require_load=require_load)
-    return state
+    return dag_run
+
+
+def _run(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True) -> str:
+    return str(_run_dag(dag, logical_date, what=what, require_load=require_load).state)
+
+
+def _task_results(dag_run, task_id: str | None = None) -> list[tuple[str, Any]]:
+    """What the run's tasks returned (their ``return_value`` XComs, a mapped task's each), as
+    ``(task_id, value)``; only for the progress lines, so a failure to read them is no error."""
+    try:
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            rows = session.scalars(XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id,
+                                                      task_ids=task_id, key="return_value")).all()
+            return [(row.task_id, XComModel.deserialize_value(row)) for row in rows]
+    except Exception:  # noqa: BLE001 - a progress line is never worth failing a run for
+        log.debug("no results for %s", dag_run.dag_id, exc_info=True)
+        return []
+
+
+def _task_result(dag_run, task_id: str) -> Any:
+    return next((value for _, value in _task_results(dag_run, task_id)), None)
+
+
+def _rows_loaded(value: Any) -> tuple[int, int, int]:
+    """(rows loaded, partitions loaded, partitions left unchanged) in what a run's tasks returned: the
+    sources' loads report ``{"status": "loaded", "rows_loaded": n, …}`` per file or force-month, nested."""
+    if isinstance(value, dict):
+        status = value.get("status")
+        totals = [(int(value.get("rows_loaded") or 0) if status == "loaded" else 0, int(status == "loaded"),
+                   int(status == "unchanged"))]
+        children = value.values()
+    elif isinstance(value, (list, tuple)):
+        totals, children = [], value
+    else:
+        return 0, 0, 0
+    totals += [_rows_loaded(child) for child in children]
+    return sum(t[0] for t in totals), sum(t[1] for t in totals), sum(t[2] for t in totals)
+
+
+def _loaded(dag_run) -> str:
+    """`` (41,203 rows)`` for a run's progress line, from what its tasks returned."""
+    rows, loaded, unchanged = _rows_loaded([value for _, value in _task_results(dag_run)])
+    if rows:
+        return f" ({rows:,} rows)"
+    if loaded:
+        return f" ({loaded} partition{'s' * (loaded != 1)})"
+    return " (unchanged)" if unchanged else ""
+
+
+def _shown(path: Any) -> str:
+    """A path relative to the working directory when it is under it (as a person would type it)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (TypeError, ValueError, OSError):
+        return str(path)
+
+
+def _seconds(t0: float) -> str:
+    return f"{time.perf_counter() - t0:.1f} s"
+
+
+def _api_summary(loaded: Any) -> str:
+    """``{"neighbourhoods/lancashire": 40, …}`` (police_uk_api.load) as ``40 neighbourhoods, …``."""
+    if not isinstance(loaded, dict) or not loaded:
+        return ""
+    totals: dict[str, int] = {}
+    for key, rows in loaded.items():
+        dataset = str(key).split("/", 1)[0]
+        totals[dataset] = totals.get(dataset, 0) + int(rows or 0)
+    shown = [f"{totals[name]:,} {name.replace('_', ' ')}" for name in
+             ("forces", "senior_officers", "neighbourhoods", "neighbourhood_priorities") if name in totals]
+    return ": " + ", ".join(shown) if shown else ""
+
+
+@contextlib.contextmanager
+def _environment(**values: str | None) -> Iterator[None]:
+    """Set (or, for None, leave) environment variables for the tasks run inside, then restore them."""
+    before = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is not None:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class Console:
+    """Where a person looks: one line per step here, everything else in the log file.
+
+    Quiet (the default) points file descriptors 1 and 2 at the log, so Airflow's structlog
+    output, task logs, dbt and anything a library prints all land there whatever handler
+    wrote them; the terminal keeps a duplicate of the original stderr for the progress lines.
+    Verbose leaves the descriptors alone and prints the progress lines among the logs.
+    """
+
+    def __init__(self, log_path: Path | None) -> None:
+        self.log_path = log_path
+        self._terminal: IO[str] = sys.stderr
+        if log_path is None:
+            return
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._terminal = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+        target = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        os.close(target)
+
+    def say(self, line: str, *, also_log: bool = True) -> None:
+        print(line, file=self._terminal, flush=True)
+        if also_log and self.log_path is not None:  # the log says where each step ended too
+            print(f"==> {line}", file=sys.stderr, flush=True)
+
+    def tail(self, lines: int = TAIL_LINES) -> list[str]:
+        if self.log_path is None or not self.log_path.exists():
+            return []
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with self.log_path.open(encoding="utf-8", errors="replace") as handle:
+            return [line.rstrip("\n") for line in deque(handle, maxlen=lines)]
+
+
+def default_log_path(settings) -> Path:
+    return settings.paths.work_dir / "logs" / f"run_local-{datetime.now():%Y%m%d-%H%M%S}.log"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,39 +261,98 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--last", default=settings.police_uk.last_month)
     parser.add_argument("--skip-build", action="store_true", help="load months only, no dbt build/publish")
     parser.add_argument("--no-retries", action="store_true", help="fail at the first error (tests)")
-    parser.add_argument("--police-uk-only", action="store_true", help="skip the other sources' DAGs")
+    parser.add_argument("--police-uk-only", action="store_true",
+                        help="only police.uk's DAGs (the monthly loads, and police_uk_reference when there is an API)")
+    parser.add_argument("--api-url", default=None,
+                        help="data.police.uk API for the police_uk_reference run only (e.g. the demo's fake "
+                             "publisher on 127.0.0.1); default: [police_uk] api_url when it is http(s)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="every Airflow, task and dbt log line on the terminal instead of the log file")
+    parser.add_argument("--log-file", type=Path, default=None,
+                        help="append the logs here (default: <work_dir>/logs/run_local-<time>.log)")
+    parser.add_argument("--no-log-path", action="store_true",
+                        help="do not name the log file at the start and end (a caller that names it itself)")
     args = parser.parse_args(argv)
+
+    log_path = None if args.verbose else (args.log_file or default_log_path(settings)).resolve()
+    console = Console(log_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    if log_path is not None and not args.no_log_path:
+        console.say(f"Full log: {_shown(log_path)}")
 
-    from ingest.months import month_range
+    step = "loading the DAGs"
+    try:
+        from ingest.months import month_range
 
-    bag = _load_dags()
-    monthly, build = bag.dags["police_uk_monthly"], bag.dags["evidence_build"]
-    if args.no_retries:
-        _without_retries(monthly)
-        _without_retries(build)
-    months = month_range(args.first, args.last)
-    started = time.perf_counter()
-    for index, month in enumerate(months, start=1):
-        t0 = time.perf_counter()
-        _run(monthly, month_run_date(month), what=f"{month} (run date {month_run_date(month):%Y-%m-%d})")
-        print(f"[{index}/{len(months)}] police_uk_monthly {month} loaded in {time.perf_counter() - t0:.1f}s",
-              file=sys.stderr, flush=True)
-    if not args.police_uk_only:
-        for dag_id, run_date in SOURCE_RUNS:
-            if dag_id not in bag.dags:
-                continue
+        started = time.perf_counter()
+        bag = _load_dags()
+        monthly, build = bag.dags["police_uk_monthly"], bag.dags["evidence_build"]
+        if args.no_retries:
+            _without_retries(monthly)
+            _without_retries(build)
+        months = month_range(args.first, args.last)
+        runs = len(months)
+        for index, month in enumerate(months, start=1):
+            step = f"police_uk_monthly {month}"
+            t0 = time.perf_counter()
+            run = _run_dag(monthly, month_run_date(month),
+                           what=f"{month} (run date {month_run_date(month):%Y-%m-%d})")
+            console.say(f"police.uk month {index} of {len(months)} ({month}) loaded in {_seconds(t0)}{_loaded(run)}")
+        if not args.police_uk_only:
+            for dag_id, run_date in SOURCE_RUNS:
+                if dag_id not in bag.dags:
+                    continue
+                step = dag_id
+                t0 = time.perf_counter()
+                if args.no_retries:
+                    _without_retries(bag.dags[dag_id])
+                run = _run_dag(bag.dags[dag_id], run_date)
+                runs += 1
+                console.say(f"{dag_id} loaded in {_seconds(t0)}{_loaded(run)}")
+        dag_id, run_date = API_REFERENCE_RUN
+        api_url = args.api_url or settings.police_uk.api_url
+        if dag_id in bag.dags and api_url.startswith(("http://", "https://")):
+            step = f"{dag_id} (API {api_url})"
             t0 = time.perf_counter()
             if args.no_retries:
                 _without_retries(bag.dags[dag_id])
-            _run(bag.dags[dag_id], run_date)
-            print(f"{dag_id} finished in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
-    if not args.skip_build:
-        t0 = time.perf_counter()
-        _run(build, datetime.now(timezone.utc).replace(microsecond=0))
-        print(f"evidence_build finished in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
-    print(f"{len(months)} months through Airflow in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+            # Only this run asks the API: the monthly loads above keep their own [police_uk] api_url.
+            with _environment(OPCC_POLICE_UK__API_URL=args.api_url):
+                run = _run_dag(bag.dags[dag_id], run_date)
+            runs += 1
+            console.say(f"{dag_id} from {api_url}{_api_summary(_task_result(run, 'load'))} in {_seconds(t0)}")
+        elif dag_id in bag.dags:
+            console.say(f"{dag_id}: skipped, no data.police.uk API to ask (offline: no --api-url, and "
+                        "[police_uk] api_url is not http(s))")
+        if not args.skip_build:
+            step = "evidence_build (dbt build, publish)"
+            t0 = time.perf_counter()
+            run = _run_dag(build, datetime.now(timezone.utc).replace(microsecond=0))
+            built = _task_result(run, "dbt_build") or {}
+            published = _task_result(run, "publish") or settings.paths.published
+            nodes = f"{built['nodes']} nodes in {built['seconds']:.1f} s" if "nodes" in built else "done"
+            console.say(f"dbt build: {nodes}; published {_shown(published)} ({_seconds(t0)} in all)")
+            runs += 1
+        console.say(f"{runs} DAG run{'s' * (runs != 1)} through Airflow ({len(months)} police.uk months) in "
+                    f"{time.perf_counter() - started:.0f} s")
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:
+        code = getattr(exc, "code", 1)
+        if isinstance(exc, SystemExit) and code in (0, None):
+            raise
+        message = str(code) if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
+        if log_path is None:
+            raise
+        log.error("FAILED at %s: %s", step, message, exc_info=not isinstance(exc, SystemExit))
+        tail = console.tail()
+        console.say(f"FAILED at {step}: {message}")
+        console.say(f"Last {len(tail)} lines of {_shown(log_path)}:", also_log=False)
+        for line in tail:
+            console.say(f"    {line}", also_log=False)
+        console.say(f"Full log: {_shown(log_path)}")
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+    if log_path is not None and not args.no_log_path:
+        console.say(f"Full log: {_shown(log_path)}")
     return 0
 
 

@@ -1,5 +1,6 @@
 """End to end through Airflow on generated data: a full run, a rerun with identical results,
-and bad inputs that fail with a clear error while the published file stays as it was."""
+bad inputs that fail with a clear error while the published file stays as it was, and the
+police.uk reference data (neighbourhoods and their priorities) from the fake API into the published file."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from ingest.config import load_settings
 from ingest.raw import LoadError
 from ingest.raw.landing import LandingError
+from devtools.fake_police_api import FakePoliceApi
 from devtools.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 
@@ -152,6 +154,11 @@ def test_truncated_archive_fails_clearly_and_keeps_published(republished, first_
         police_uk.fetch(settings, "2024-06")
     result = run_dags(env, "--first", "2024-06", "--last", "2024-06", "--no-retries")
     assert result.returncode != 0
+    # The terminal names the failing run and shows the log's end; the whole log is in the file it names.
+    assert "FAILED at police_uk_monthly 2024-06: police_uk_monthly 2024-06 (run date 2024-07-01) ended failed" in result.stderr
+    assert "not a complete zip archive" in result.stderr  # the task's error, among the log's last lines
+    log_file = REPO / result.stderr.strip().splitlines()[-1].removeprefix("Full log: ")
+    assert log_file.is_file() and "Traceback" in log_file.read_text()
     assert sha256(settings.paths.published) == published_sha
     assert _raw_rows(settings, "2024-06") > 0
 
@@ -215,3 +222,49 @@ def test_a_month_not_yet_published_is_skipped_not_failed(platform, first_run):
     root, env = platform
     result = run_dags(env, "--first", "2031-01", "--last", "2031-01", "--skip-build")
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_progress_lines_on_the_terminal_and_logs_in_the_file(platform, first_run):
+    root, env = platform
+    result = run_dags(env, "--first", LAST, "--last", LAST, "--skip-build")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("Full log: ") and lines[-1] == lines[0]
+    assert f"police.uk month 1 of 1 ({LAST}) loaded in " in lines[1]
+    assert len(lines) == 5 and not result.stdout.strip()  # no Airflow or task log line on the terminal
+    logged = (REPO / lines[0].removeprefix("Full log: ")).read_text()  # relative to the working directory
+    assert "[DAG TEST] starting task_id=load_and_validate" in logged  # Airflow's own (structlog) lines
+    assert f"==> police.uk month 1 of 1 ({LAST}) loaded" in logged
+
+
+def _overlay(root: Path) -> Path:
+    """The fake publisher is local: no real API's rate limit to keep to (as config/demo.toml)."""
+    overlay = root / "fake-api.toml"
+    overlay.write_text('[http.rate_limits."127.0.0.1"]\nrequests_per_second = 200\nburst = 50\n')
+    return overlay
+
+
+def test_neighbourhoods_and_priorities_from_the_api_are_published(platform, first_run):
+    """police_uk_reference against the fake data.police.uk, for that DAG run only, then the build:
+    the published file's neighbourhood marts are filled, and the monthly loads stayed offline."""
+    root, env = platform
+    settings, _ = first_run
+    with FakePoliceApi(root / "publisher") as server:
+        result = run_dags({**env, "OPCC_CONFIG": str(_overlay(root))}, "--first", LAST, "--last", LAST,
+                          "--api-url", server.api_url)
+        expected_neighbourhoods = sum(len(server.data.neighbourhoods(force)) for force in FORCES)
+        requested = [r.path for r in server.requests]
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert f"police_uk_reference from {server.api_url}: " in result.stderr
+    assert f"{expected_neighbourhoods} neighbourhoods" in result.stderr
+    assert requested and all(path.startswith("/api/") for path in requested)
+    # The monthly run did not ask the API whether the month is published (offline: the archive
+    # exists); the one /crimes-street-dates request is police_uk_reference's national fetch.
+    assert requested.count("/api/crimes-street-dates") == 1
+    with duckdb.connect(str(settings.paths.published), read_only=True) as con:
+        per_force = dict(con.execute(
+            "select force_id, count(*) from evidence.dim_neighbourhood group by all").fetchall())
+        priorities = dict(con.execute(
+            "select force_id, count(*) from evidence.fct_neighbourhood_priorities group by all").fetchall())
+    assert set(per_force) == set(FORCES) and sum(per_force.values()) == expected_neighbourhoods
+    assert set(priorities) == set(FORCES) and all(count > 0 for count in priorities.values())
