@@ -57,11 +57,16 @@ demo: venv
 docs: venv
 	$(DEMO_ENV) $(PY) -m ingest.docs_site
 
-# PostgreSQL server binaries for the real-services test (Debian's package; no cluster is started here).
+# PostgreSQL for the real-services test, Chromium for the report's browser test (Debian packages;
+# no cluster is started here).
 services-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
 	  echo "installing PostgreSQL (Debian package) for the real-services test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Chromium (Debian package) for the report's browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
 	fi
 
 test: venv services-deps
