@@ -34,3 +34,13 @@
         cast(financial_year as varchar) as financial_year,
         cast(financial_year_start as integer) as financial_year_start
 {%- endmacro %}
+
+
+{#- The plan-year key as the finance templates carry it (stg_finance__*): the force, the first year
+    of the plan the figures come from, and the financial year they are for (April to March). -#}
+{% macro finance_plan_year_columns() -%}
+        _force_id as force_id,
+        _plan_year as plan_first_year,
+        financial_year,
+        cast(left(financial_year, 4) as integer) as financial_year_start
+{%- endmacro %}

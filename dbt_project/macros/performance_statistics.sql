@@ -54,6 +54,17 @@
     {{ _wilson_bound(x, n, '+', z) }}
 {%- endmacro %}
 
+{#- The 95% interval of a weighted survey share: Wilson's score interval with the effective sample
+    size `n_eff` in place of n. Wilson's interval always holds the share; least/greatest only absorb
+    rounding at 0 and 1. -#}
+{% macro weighted_share_ci_lower(share, n_eff, z=none) -%}
+    least({{ share }}, greatest(0.0, {{ wilson_lower(share ~ ' * ' ~ n_eff, n_eff, z) }}))
+{%- endmacro %}
+
+{% macro weighted_share_ci_upper(share, n_eff, z=none) -%}
+    greatest({{ share }}, least(1.0, {{ wilson_upper(share ~ ' * ' ~ n_eff, n_eff, z) }}))
+{%- endmacro %}
+
 {% macro _wilson_bound(x, n, sign, z) -%}
     {%- set z = z if z is not none else z_two_sided() -%}
     (case when ({{ n }}) is null or ({{ n }}) <= 0 then null else

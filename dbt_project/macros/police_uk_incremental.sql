@@ -105,3 +105,38 @@
         | cast((hash({{ tiebreak | join(', ') }}) & cast(281474976710655 as ubigint)) as bigint)
     )
 {%- endmacro %}
+
+
+{#- The config every police.uk incremental model shares: delete+insert on `unique_key` (whole months,
+    or `crime_key` buckets), failing on a schema change, tagged so on-run-end advances its watermark,
+    and the scope its data tests look at (`test_scope`, with the staging view `police_uk_staging` for
+    `months_loaded`; macros/police_uk_test_scope.sql). -#}
+{% macro police_uk_incremental_config(unique_key, test_scope, police_uk_staging=none, post_hook=none) %}
+    {%- set meta = {'police_uk_test_scope': test_scope} -%}
+    {%- if police_uk_staging is not none -%}
+        {%- do meta.update({'police_uk_staging': police_uk_staging}) -%}
+    {%- endif -%}
+    {%- set options = {
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': unique_key,
+        'on_schema_change': 'fail',
+        'tags': ['police_uk_incremental'],
+        'meta': meta,
+    } -%}
+    {%- if post_hook is not none -%}
+        {%- do options.update({'post_hook': post_hook}) -%}
+    {%- endif -%}
+    {{ config(**options) }}
+{% endmacro %}
+
+
+{#- The rows of a police.uk staging view (`stg_police_uk__*`, by name) a monthly model counts: every
+    row on a full build, the months loaded since the model's watermark on an incremental one. The
+    body of a CTE. -#}
+{% macro police_uk_months_to_count(staging_model) -%}
+    select * from {{ ref(staging_model) }}
+    {%- if is_incremental() %}
+    where source_month in ({{ police_uk_changed_months(ref(staging_model)) }})
+    {%- endif %}
+{%- endmacro %}

@@ -10,3 +10,25 @@
         {%- endfor %}
     )) as varchar))
 {%- endmacro %}
+
+
+{#- Each row of `relation` with its `row_fingerprint` (of `column_names`) and `copy_number`: 1, 2, ...
+    among the rows with the same fingerprint, so that `row_copy_id()` tells identical published rows
+    apart. The body of a CTE. -#}
+{% macro with_copy_number(relation, column_names) %}
+    select
+        *,
+        row_number() over (partition by row_fingerprint) as copy_number
+    from (
+        select
+            *,
+            {{ row_fingerprint(column_names) }} as row_fingerprint
+        from {{ relation }}
+    ) as fingerprinted
+{% endmacro %}
+
+
+{#- A stable id of a published row that has none: its fingerprint and copy number (`with_copy_number`). -#}
+{% macro row_copy_id() -%}
+    md5(row_fingerprint || ':' || copy_number)
+{%- endmacro %}

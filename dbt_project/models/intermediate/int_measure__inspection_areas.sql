@@ -42,24 +42,14 @@ measure_{{ loop.index }} as (
 
 no_measures as (
 
-    select
-        cast(null as varchar) as measure_id,
-        cast(null as varchar) as force_id,
-        cast(null as date) as period_start,
-        cast(null as varchar) as programme,
-        cast(null as varchar) as canonical_area,
-        cast(null as double) as numerator
-    where false
+    {{ empty_relation({'measure_id': 'varchar', 'force_id': 'varchar', 'period_start': 'date',
+                       'programme': 'varchar', 'canonical_area': 'varchar', 'numerator': 'double'}) }}
 
 ),
 
 graded_areas as (
 
-    select * from no_measures
-    {% for measure in measures -%}
-    union all
-    select * from measure_{{ loop.index }}
-    {% endfor %}
+    {{ union_all_generated('no_measures', 'measure_', measures | length) }}
 
 ),
 

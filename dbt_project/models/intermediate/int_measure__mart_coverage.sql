@@ -71,23 +71,14 @@ coverage_{{ loop.index }} as (
 
 no_coverage as (
 
-    select
-        cast(null as varchar) as mart,
-        cast(null as varchar) as area_type,
-        cast(null as varchar) as area_code,
-        cast(null as varchar) as force_id,
-        cast(null as date) as period_start
-    where false
+    {{ empty_relation({'mart': 'varchar', 'area_type': 'varchar', 'area_code': 'varchar',
+                       'force_id': 'varchar', 'period_start': 'date'}) }}
 
 ),
 
 all_coverage as (
 
-    select * from no_coverage
-    {% for mart in marts -%}
-    union all
-    select * from coverage_{{ loop.index }}
-    {% endfor %}
+    {{ union_all_generated('no_coverage', 'coverage_', marts | length) }}
 
 )
 

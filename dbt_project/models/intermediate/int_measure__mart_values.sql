@@ -68,26 +68,15 @@ measure_{{ loop.index }} as (
 
 no_measures as (
 
-    select
-        cast(null as varchar) as measure_id,
-        cast(null as varchar) as force_id,
-        cast(null as varchar) as csp_code,
-        cast(null as varchar) as ethnic_group,
-        cast(null as date) as period_start,
-        cast(null as double) as numerator,
-        cast(null as double) as denominator,
-        cast(null as bigint) as source_row_count
-    where false
+    {{ empty_relation({'measure_id': 'varchar', 'force_id': 'varchar', 'csp_code': 'varchar',
+                       'ethnic_group': 'varchar', 'period_start': 'date', 'numerator': 'double',
+                       'denominator': 'double', 'source_row_count': 'bigint'}) }}
 
 ),
 
 all_measures as (
 
-    select * from no_measures
-    {% for measure in measures -%}
-    union all
-    select * from measure_{{ loop.index }}
-    {% endfor %}
+    {{ union_all_generated('no_measures', 'measure_', measures | length) }}
 
 )
 

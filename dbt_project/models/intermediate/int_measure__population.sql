@@ -15,17 +15,9 @@ population as (
 population as (
 
     -- {{ population.reason }}
-    select
-        cast(null as varchar) as area_type,
-        cast(null as varchar) as area_code,
-        cast(null as varchar) as force_id,
-        cast(null as integer) as population_year,
-        cast(null as varchar) as population_source,
-        cast(null as varchar) as sex,
-        cast(null as varchar) as age_band,
-        cast(null as varchar) as ethnic_group,
-        cast(null as bigint) as population_count
-    where false
+    {{ empty_relation({'area_type': 'varchar', 'area_code': 'varchar', 'force_id': 'varchar',
+                       'population_year': 'integer', 'population_source': 'varchar', 'sex': 'varchar',
+                       'age_band': 'varchar', 'ethnic_group': 'varchar', 'population_count': 'bigint'}) }}
 
 ),
 {%- endif %}

@@ -6,14 +6,9 @@
 -- from the rows already built, found by 64-bit key: a new month reads its own rows and the
 -- compact per-crime tables, not the street rows or outcome events of history
 -- (macros/police_uk_crime_summaries.sql). Rows are replaced by `crime_key` bucket.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='crime_key',
-    on_schema_change='fail',
-    tags=['police_uk_incremental'],
-    meta={'police_uk_test_scope': 'built_this_run'},
-    post_hook="{{ police_uk_delete_stale_summaries(ref('int_crime__street_crimes_with_outcome_group'), 'cohort_month_start', 'last_street_month_start') }}",
+{{ police_uk_incremental_config(
+    unique_key='crime_key', test_scope='built_this_run',
+    post_hook="{{ police_uk_delete_stale_summaries(ref('int_crime__street_crimes_with_outcome_group'), 'cohort_month_start', 'last_street_month_start') }}"
 ) }}
 
 -- The months loaded since this model's last build are looked up in the street rows it reads and,

@@ -2,14 +2,9 @@
 -- month is merged into the summaries of the crimes it names, so its cost does not grow with
 -- history; a month consumed before (re-issued) has its crimes summarised again from every event
 -- (macros/police_uk_crime_summaries.sql). Rows are replaced by `crime_key` bucket (see there).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='crime_key',
-    on_schema_change='fail',
-    tags=['police_uk_incremental'],
-    meta={'police_uk_test_scope': 'built_this_run'},
-    post_hook="{{ police_uk_delete_stale_summaries(ref('stg_police_uk__outcomes'), 'first_outcome_month_start', 'latest_outcome_event_month_start') }}",
+{{ police_uk_incremental_config(
+    unique_key='crime_key', test_scope='built_this_run',
+    post_hook="{{ police_uk_delete_stale_summaries(ref('stg_police_uk__outcomes'), 'first_outcome_month_start', 'latest_outcome_event_month_start') }}"
 ) }}
 
 {% if is_incremental() %}

@@ -20,9 +20,9 @@ offence_groups as (
 
 force_names as (
 
-    -- keyed as the staging models key names: lower case, '&' as 'and', punctuation as spaces
+    -- keyed as the staging models key names (macros/name_key.sql)
     select
-        trim(regexp_replace(lower(replace(published_name, '&', ' and ')), '[^a-z0-9]+', ' ', 'g')) as name_key,
+        {{ name_key('published_name') }} as name_key,
         force_id
     from {{ ref('home_office_force_names') }}
 
@@ -31,8 +31,8 @@ force_names as (
 csp_aliases as (
 
     select
-        trim(regexp_replace(lower(replace(home_office_csp_name, '&', ' and ')), '[^a-z0-9]+', ' ', 'g')) as home_office_key,
-        trim(regexp_replace(lower(replace(ons_csp_name, '&', ' and ')), '[^a-z0-9]+', ' ', 'g')) as ons_key
+        {{ name_key('home_office_csp_name') }} as home_office_key,
+        {{ name_key('ons_csp_name') }} as ons_key
     from {{ ref('csp_name_aliases') }}
 
 ),

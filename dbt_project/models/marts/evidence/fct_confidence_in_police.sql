@@ -2,27 +2,10 @@
 
 with
 
-respondent_groups as (
-
-    select * from {{ ref('int_consultation__respondent_groups') }}
-
-),
-
 respondent_areas as (
 
-    -- districts use the raking weight; the force area the expansion weight (districts in
-    -- proportion to their residents aged 16+)
-    select
-        survey_id, force_id, 'district' as area_type, lad_code as area_code, lad_name as area_name,
-        group_variable, group_value, weight as analysis_weight, confidence_answer, is_confident, is_not_confident
-    from respondent_groups
-    union all
-    select
-        survey_id, force_id, 'force_area' as area_type, force_id as area_code,
-        coalesce(force_name, force_id) as area_name,
-        group_variable, group_value, expansion_weight as analysis_weight, confidence_answer, is_confident,
-        is_not_confident
-    from respondent_groups
+    -- districts use the raking weight; the force area the expansion weight
+    select * from {{ ref('int_consultation__respondent_areas') }}
 
 ),
 
@@ -54,20 +37,6 @@ group_totals as (
 
 ),
 
-with_intervals as (
-
-    -- Wilson score interval with the effective sample size in place of n
-    select
-        *,
-        coalesce(weighted_share_confident, 0) as share,
-        {{ wilson_lower('coalesce(weighted_share_confident, 0) * effective_sample_size', 'effective_sample_size', z) }}
-            as wilson_lower_bound,
-        {{ wilson_upper('coalesce(weighted_share_confident, 0) * effective_sample_size', 'effective_sample_size', z) }}
-            as wilson_upper_bound
-    from group_totals
-
-),
-
 final as (
 
     select
@@ -87,11 +56,13 @@ final as (
 
         -- weighted estimates
         case when answered_count > 0 then coalesce(weighted_share_confident, 0) end as weighted_share_confident,
-        -- Wilson's interval always holds the share; least/greatest only absorb rounding at 0 and 1
-        case when answered_count > 0 then least(share, greatest(0.0, wilson_lower_bound)) end
-            as ci_lower_95,
-        case when answered_count > 0 then greatest(share, least(1.0, wilson_upper_bound)) end
-            as ci_upper_95,
+        -- Wilson score interval with the effective sample size in place of n
+        case when answered_count > 0 then
+            {{ weighted_share_ci_lower('coalesce(weighted_share_confident, 0)', 'effective_sample_size', z) }}
+        end as ci_lower_95,
+        case when answered_count > 0 then
+            {{ weighted_share_ci_upper('coalesce(weighted_share_confident, 0)', 'effective_sample_size', z) }}
+        end as ci_upper_95,
         case when answered_count > 0 then coalesce(weighted_share_not_confident, 0) end
             as weighted_share_not_confident,
         coalesce(effective_sample_size, 0) as effective_sample_size,
@@ -102,7 +73,7 @@ final as (
         coalesce(effective_sample_size, 0) < {{ var('consultation_min_effective_sample_size', 50) }}
             as is_low_effective_sample
 
-    from with_intervals
+    from group_totals
 
 )
 

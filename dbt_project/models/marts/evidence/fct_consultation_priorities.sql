@@ -2,12 +2,6 @@
 
 with
 
-respondent_groups as (
-
-    select * from {{ ref('int_consultation__respondent_groups') }}
-
-),
-
 priority_choices as (
 
     select * from {{ ref('int_consultation__priority_choices') }}
@@ -22,19 +16,8 @@ priorities as (
 
 respondent_areas as (
 
-    -- a district's estimates use the raking weight; the force area's use the expansion weight, so
-    -- each district counts in proportion to its residents aged 16+, not to its respondents
-    select
-        survey_id, force_id, 'district' as area_type, lad_code as area_code, lad_name as area_name,
-        csp_code, csp_name, respondent_key, group_variable, group_value, weight as analysis_weight
-    from respondent_groups
-    union all
-    select
-        survey_id, force_id, 'force_area' as area_type, force_id as area_code,
-        coalesce(force_name, force_id) as area_name,
-        null as csp_code, null as csp_name,
-        respondent_key, group_variable, group_value, expansion_weight as analysis_weight
-    from respondent_groups
+    -- a district's estimates use the raking weight; the force area's the expansion weight
+    select * from {{ ref('int_consultation__respondent_areas') }}
 
 ),
 
@@ -112,17 +95,6 @@ with_shares as (
 
 ),
 
-with_intervals as (
-
-    -- Wilson score interval with the effective sample size in place of n
-    select
-        *,
-        {{ wilson_lower('weighted_share * effective_sample_size', 'effective_sample_size', z) }} as wilson_lower_bound,
-        {{ wilson_upper('weighted_share * effective_sample_size', 'effective_sample_size', z) }} as wilson_upper_bound
-    from with_shares
-
-),
-
 final as (
 
     select
@@ -153,9 +125,9 @@ final as (
 
         -- weighted estimate
         cast(weighted_share as double) as weighted_share,
-        -- Wilson's interval always holds the share; least/greatest only absorb rounding at 0 and 1
-        least(weighted_share, greatest(0.0, wilson_lower_bound)) as ci_lower_95,
-        greatest(weighted_share, least(1.0, wilson_upper_bound)) as ci_upper_95,
+        -- Wilson score interval with the effective sample size in place of n
+        {{ weighted_share_ci_lower('weighted_share', 'effective_sample_size', z) }} as ci_lower_95,
+        {{ weighted_share_ci_upper('weighted_share', 'effective_sample_size', z) }} as ci_upper_95,
         effective_sample_size,
         respondent_count / effective_sample_size as design_effect,
         cast(rank() over (
@@ -167,7 +139,7 @@ final as (
         respondent_count < {{ var('consultation_min_group_respondents', 30) }} as is_small_group,
         effective_sample_size < {{ var('consultation_min_effective_sample_size', 50) }} as is_low_effective_sample
 
-    from with_intervals
+    from with_shares
 
 )
 

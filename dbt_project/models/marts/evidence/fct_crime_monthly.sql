@@ -1,28 +1,14 @@
 -- Built month by month: an incremental run rebuilds only the months loaded since this model's
 -- last build (macros/police_uk_incremental.sql), replacing them whole.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month_start',
-    on_schema_change='fail',
-    tags=['police_uk_incremental'],
-    meta={'police_uk_test_scope': 'months_loaded', 'police_uk_staging': 'stg_police_uk__street_crimes'},
+{{ police_uk_incremental_config(
+    unique_key='month_start', test_scope='months_loaded', police_uk_staging='stg_police_uk__street_crimes'
 ) }}
 
 with
 
-street_crimes as (
-
-    select * from {{ ref('stg_police_uk__street_crimes') }}
-
-),
-
 street_crimes_to_count as (
 
-    select * from street_crimes
-    {% if is_incremental() %}
-    where source_month in ({{ police_uk_changed_months(ref('stg_police_uk__street_crimes')) }})
-    {% endif %}
+    {{ police_uk_months_to_count('stg_police_uk__street_crimes') }}
 
 ),
 

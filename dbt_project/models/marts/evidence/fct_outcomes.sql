@@ -1,14 +1,7 @@
 -- Built cohort month by cohort month: an incremental run re-counts the cohort months that hold a
 -- crime int_outcomes__crime_cohort rebuilt since this model's last build (a new month, and the older
 -- months its outcomes reach back to), plus street months reloaded since (a crime may have left them).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month_start',
-    on_schema_change='fail',
-    tags=['police_uk_incremental'],
-    meta={'police_uk_test_scope': 'cohort_months_rebuilt'},
-) }}
+{{ police_uk_incremental_config(unique_key='month_start', test_scope='cohort_months_rebuilt') }}
 
 -- The street months loaded since this model's last build are looked up in the staging view.
 -- depends_on: {{ ref('stg_police_uk__street_crimes') }}

@@ -11,9 +11,7 @@ renamed as (
     select
         -- ids
         md5(concat_ws('|', _force_id, _plan_year, source_row)) as grant_id,
-        _force_id as force_id,
-        _plan_year as plan_first_year,
-        financial_year,
+        {{ finance_plan_year_columns() }},
 
         -- the grant
         trim(recipient) as recipient,
@@ -24,7 +22,6 @@ renamed as (
         nullif(trim(outcome), '') as outcome,
 
         -- dates
-        cast(left(financial_year, 4) as integer) as financial_year_start,
         awarded_on,
 
         -- measures

@@ -6,12 +6,6 @@ source as (
 
 ),
 
-force_name_aliases as (
-
-    select * from {{ ref('force_name_aliases') }}
-
-),
-
 renamed as (
 
     select
@@ -34,12 +28,8 @@ renamed as (
 
 with_force as (
 
-    select
-        force_name_aliases.force_id,
-        renamed.*
-    from renamed
-    left join force_name_aliases
-        on lower(renamed.force_as_published) = lower(force_name_aliases.alias)
+    -- the force's data.police.uk id, from its name as published (seed force_name_aliases)
+    {{ with_force_id('renamed') }}
 
 )
 

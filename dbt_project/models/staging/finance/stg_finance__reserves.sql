@@ -9,15 +9,12 @@ source as (
 renamed as (
 
     select
-        -- ids
-        _force_id as force_id,
-        _plan_year as plan_first_year,
-        financial_year,
+        -- the plan-year key
+        {{ finance_plan_year_columns() }},
+
+        -- the reserve
         trim(reserve_name) as reserve_name,
         reserve_type,
-
-        -- dates
-        cast(left(financial_year, 4) as integer) as financial_year_start,
 
         -- measures (an empty movement is none)
         cast(opening_balance_gbp as decimal(18, 2)) as opening_balance_gbp,

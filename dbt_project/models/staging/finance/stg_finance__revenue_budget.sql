@@ -9,14 +9,11 @@ source as (
 renamed as (
 
     select
-        -- ids
-        _force_id as force_id,
-        _plan_year as plan_first_year,
-        financial_year,
-        budget_line,
+        -- the plan-year key
+        {{ finance_plan_year_columns() }},
 
-        -- dates
-        cast(left(financial_year, 4) as integer) as financial_year_start,
+        -- the line
+        budget_line,
 
         -- measures
         cast(amount_gbp as decimal(18, 2)) as amount_gbp,

@@ -9,13 +9,8 @@ source as (
 renamed as (
 
     select
-        -- ids
-        _force_id as force_id,
-        _plan_year as plan_first_year,
-        financial_year,
-
-        -- dates
-        cast(left(financial_year, 4) as integer) as financial_year_start,
+        -- the plan-year key
+        {{ finance_plan_year_columns() }},
 
         -- measures
         cast(savings_required_gbp as decimal(18, 2)) as savings_required_gbp,

@@ -16,7 +16,7 @@ renamed as (
 
         -- geography
         trim(pfa_name) as pfa_name,
-        trim(regexp_replace(lower(replace(pfa_name, '&', ' and ')), '[^a-z0-9]+', ' ', 'g')) as pfa_name_key,
+        {{ name_key('pfa_name') }} as pfa_name_key,
         trim(region) as region,
         -- national fraud bodies (Action Fraud, CIFAS, UK Finance) and British Transport Police
         -- are rows of their own, not force areas

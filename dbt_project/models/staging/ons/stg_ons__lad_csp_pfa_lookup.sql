@@ -19,9 +19,8 @@ renamed as (
         trim(csp_name) as csp_name,
         nullif(trim(csp_name_welsh), '') as csp_name_welsh,
         trim(pfa_name) as pfa_name,
-        -- for matching the Home Office's spellings: lower case, '&' as 'and', punctuation as spaces
-        -- (the same expression is used on every name that is matched by key)
-        trim(regexp_replace(lower(replace(csp_name, '&', ' and ')), '[^a-z0-9]+', ' ', 'g')) as csp_name_key,
+        -- for matching the Home Office's spellings (macros/name_key.sql)
+        {{ name_key('csp_name') }} as csp_name_key,
 
         -- vintage
         cast(_vintage as integer) as vintage,

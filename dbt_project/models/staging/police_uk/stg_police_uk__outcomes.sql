@@ -11,33 +11,14 @@ source as (
 renamed as (
 
     select
-        -- ids
-        nullif(trim(crime_id), '') as crime_id,
-        _force_id as force_id,
-
-        -- dates
-        cast(coalesce(month, _month) || '-01' as date) as outcome_month_start,
-
-        -- reporting force
-        reported_by,
-        falls_within,
-
-        -- geography (of the crime)
-        longitude,
-        latitude,
-        longitude is not null and latitude is not null as has_location,
-        case when location <> 'No Location' then location end as location_description,
-        nullif(trim(lsoa_code), '') as lsoa_code,
-        nullif(trim(lsoa_name), '') as lsoa_name,
+        -- ids, dates, reporting force, geography (of the crime)
+        {{ police_uk_crime_columns(month_start_as='outcome_month_start') }},
 
         -- classification
         nullif(trim(outcome_type), '') as outcome_category,
 
         -- lineage
-        _month as source_month,
-        _source_file as source_file,
-        _archive_sha256 as archive_sha256,
-        _loaded_at as loaded_at
+        {{ police_uk_lineage_columns() }}
 
     from source
 

@@ -44,10 +44,7 @@ renamed as (
         longitude is not null and latitude is not null as has_location,
 
         -- lineage
-        _month as source_month,
-        _source_file as source_file,
-        _archive_sha256 as archive_sha256,
-        _loaded_at as loaded_at
+        {{ police_uk_lineage_columns() }}
 
     from source
 

@@ -11,24 +11,8 @@ source as (
 renamed as (
 
     select
-        -- ids
-        nullif(trim(crime_id), '') as crime_id,
-        _force_id as force_id,
-
-        -- dates
-        cast(coalesce(month, _month) || '-01' as date) as month_start,
-
-        -- reporting force
-        reported_by,
-        falls_within,
-
-        -- geography
-        longitude,
-        latitude,
-        longitude is not null and latitude is not null as has_location,
-        case when location <> 'No Location' then location end as location_description,
-        nullif(trim(lsoa_code), '') as lsoa_code,
-        nullif(trim(lsoa_name), '') as lsoa_name,
+        -- ids, dates, reporting force, geography
+        {{ police_uk_crime_columns() }},
 
         -- classification
         crime_type,
@@ -37,10 +21,7 @@ renamed as (
         nullif(trim(context), '') as context,
 
         -- lineage
-        _month as source_month,
-        _source_file as source_file,
-        _archive_sha256 as archive_sha256,
-        _loaded_at as loaded_at
+        {{ police_uk_lineage_columns() }}
 
     from source
 

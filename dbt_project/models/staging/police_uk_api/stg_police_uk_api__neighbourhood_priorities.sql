@@ -6,23 +6,10 @@ source as (
 
 ),
 
-fingerprinted as (
-
-    select
-        *,
-        {{ row_fingerprint(['force_id', 'neighbourhood_id', 'issue', 'issue_date', 'action', 'action_date']) }}
-            as row_fingerprint
-    from source
-
-),
-
 numbered as (
 
     -- Priorities have no id, and a team can publish the same one twice.
-    select
-        *,
-        row_number() over (partition by row_fingerprint) as copy_number
-    from fingerprinted
+    {{ with_copy_number('source', ['force_id', 'neighbourhood_id', 'issue', 'issue_date', 'action', 'action_date']) }}
 
 ),
 
@@ -30,7 +17,7 @@ renamed as (
 
     select
         -- ids
-        md5(row_fingerprint || ':' || copy_number) as neighbourhood_priority_id,
+        {{ row_copy_id() }} as neighbourhood_priority_id,
         force_id || '/' || neighbourhood_id as neighbourhood_key,
         force_id,
         neighbourhood_id,

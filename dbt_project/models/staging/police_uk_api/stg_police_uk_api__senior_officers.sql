@@ -6,22 +6,10 @@ source as (
 
 ),
 
-fingerprinted as (
-
-    select
-        *,
-        {{ row_fingerprint(['force_id', 'name', 'rank', 'bio']) }} as row_fingerprint
-    from source
-
-),
-
 numbered as (
 
     -- The API has no officer id; a force could list the same text twice.
-    select
-        *,
-        row_number() over (partition by row_fingerprint) as copy_number
-    from fingerprinted
+    {{ with_copy_number('source', ['force_id', 'name', 'rank', 'bio']) }}
 
 ),
 
@@ -29,7 +17,7 @@ renamed as (
 
     select
         -- ids
-        md5(row_fingerprint || ':' || copy_number) as senior_officer_id,
+        {{ row_copy_id() }} as senior_officer_id,
         force_id,
 
         -- the officer
