@@ -218,10 +218,16 @@ def test_month_missing_from_archive_is_a_clear_error(republished, first_run):
         police_uk.fetch(settings, "2024-09")
 
 
-def test_a_month_not_yet_published_is_skipped_not_failed(platform, first_run):
+def test_a_month_not_yet_published_is_skipped_by_the_dag_and_not_reported_as_loaded(platform, first_run):
+    # The DAG run skips (the scheduler's monthly run is not a failure while the publisher is behind);
+    # a person who asked run_local to load that month is told nothing was loaded, and why.
     root, env = platform
     result = run_dags(env, "--first", "2031-01", "--last", "2031-01", "--skip-build")
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode != 0
+    assert "police_uk_monthly 2031-01 (run date 2031-02-01): every task was skipped" in result.stderr
+    log_file = Path(result.stderr.strip().splitlines()[-1].removeprefix("Full log: "))
+    log_file = log_file if log_file.is_absolute() else REPO / log_file  # printed relative to where run_local ran
+    assert "data.police.uk has not published 2031-01 yet" in log_file.read_text()
 
 
 def test_progress_lines_on_the_terminal_and_logs_in_the_file(platform, first_run):
