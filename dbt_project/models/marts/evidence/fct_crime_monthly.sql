@@ -45,6 +45,12 @@ monthly_counts as (
 
 ),
 
+lsoas as (
+
+    select * from {{ ref('int_geography__lsoa') }}
+
+),
+
 with_crime_type_flags as (
 
     select
@@ -58,6 +64,24 @@ with_crime_type_flags as (
 
 ),
 
+-- Ward, district and CSP on the row, so the common questions ("crimes by CSP", "hotspots in a
+-- ward") are one-table queries. Taken from the lookup as it stood when the month was built.
+with_areas as (
+
+    select
+        with_crime_type_flags.*,
+        lsoas.ward_code,
+        lsoas.ward_name,
+        lsoas.lad_code as district_code,
+        lsoas.lad_name as district_name,
+        lsoas.csp_code,
+        lsoas.csp_name
+    from with_crime_type_flags
+    left join lsoas
+        on with_crime_type_flags.lsoa_code = lsoas.lsoa_code
+
+),
+
 final as (
 
     select
@@ -66,11 +90,17 @@ final as (
         cast(lsoa_code as varchar) as lsoa_code,
         cast(lsoa_name as varchar) as lsoa_name,
         cast(has_lsoa as boolean) as has_lsoa,
+        cast(ward_code as varchar) as ward_code,
+        cast(ward_name as varchar) as ward_name,
+        cast(district_code as varchar) as district_code,
+        cast(district_name as varchar) as district_name,
+        cast(csp_code as varchar) as csp_code,
+        cast(csp_name as varchar) as csp_name,
         cast(crime_type as varchar) as crime_type,
         cast(is_neighbourhood_crime as boolean) as is_neighbourhood_crime,
         cast(is_anti_social_behaviour as boolean) as is_anti_social_behaviour,
         cast(crime_count as bigint) as crime_count
-    from with_crime_type_flags
+    from with_areas
 
 )
 
