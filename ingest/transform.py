@@ -54,6 +54,13 @@ def dbt_build(
     """
     from dbt.cli.main import dbtRunner
 
+    from ingest.sources import ensure_all_raw_tables
+    from ingest.warehouse import connect
+
+    # Every source's raw tables exist, empty until its first load, so a model that joins another
+    # source (crimes by CSP need the ONS lookups) builds before that source has loaded once.
+    with connect(settings) as con:
+        ensure_all_raw_tables(con)
     os.environ.update(dbt_environment(settings))
     run_dir = settings.paths.work_dir / "dbt"
     project = [
