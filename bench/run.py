@@ -155,7 +155,7 @@ def step_bare(months: list[str]) -> dict:
 
 def step_ingest(months: list[str], fresh: bool) -> dict:
     """The platform's load: header checks, typed multi-file load, rejects, lineage, load log, in-database gates."""
-    from ingest.raw import load as csv_load
+    from ingest.raw import load as raw_load
     from ingest.raw import gate
     from ingest.sources import police_uk
 
@@ -174,7 +174,7 @@ def step_ingest(months: list[str], fresh: bool) -> dict:
                 spent[key] += time.perf_counter() - started
         return wrapper
 
-    police_uk.replace_partitions = timed(csv_load.replace_partitions, "load_seconds")
+    police_uk.replace_partitions = timed(raw_load.replace_partitions, "load_seconds")
     gate.validate_partitions = timed(gate.validate_partitions, "gate_seconds")
     # A backfill goes through load_months (one connection, several months per transaction); a
     # single new month through load, as the monthly DAG runs it.

@@ -73,7 +73,7 @@ def configure(tmp_path: Path, server: FakePoliceApi, *, rate: float = 200, burst
                    backoff_max_seconds=0.5, max_throttled_seconds=30.0, max_retry_after_seconds=5.0, concurrency=4,
                    rate_limits=(("127.0.0.1", HostLimit(rate, burst)),))
     settings = dataclasses.replace(base, http=HttpSettings(**{**options, **overrides}))
-    http.configure(settings.http)  # the archive fetch (ingest.landing) uses the process-wide session
+    http.configure(settings.http)  # the archive fetch (ingest.raw.landing) uses the process-wide session
     return settings
 
 

@@ -286,7 +286,7 @@ def test_four_duplicates_in_300_rows_still_pass(con):
 def test_many_repeated_crime_ids_are_the_publishers_and_only_warn(con):
     # Real street files repeat 6-8 % of their Crime IDs, the repeats differing in outcome or place;
     # a third repeated is still counted, not refused (a file joined to itself is caught from its
-    # bytes by the loader: see test_csv_load).
+    # bytes by the loader: see test_csv_load and test_police_uk_faults).
     rows = [street(i) for i in range(200)]
     insert(con, STREET, rows + [street(i, last_outcome_category="Unable to prosecute suspect") for i in range(40)])
     report = check(validate_partition(con, STREET.table, PART))
