@@ -157,9 +157,9 @@ class PseudonymisationKeyMissing(ConsultationError):
     """No key to pseudonymise respondent ids: the export is not loaded."""
 
 
-def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
-    """Create this source's raw table (and the shared ones) if they do not exist."""
-    raw.ensure_tables(con, CONTRACTS.values())
+# The surface every file source exposes to its DAG, from the declaration (the load is this module's own).
+DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
 # --------------------------------------------------------------------------- personal data
@@ -473,24 +473,6 @@ def _write_derived(path: Path, derived: Derived) -> None:
 # --------------------------------------------------------------------------- what is there, fetch, load
 
 
-def _section(settings: "Settings") -> dict[str, Any]:
-    return settings.source(SOURCE)
-
-
-def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
-    """The configured exports (of ``year`` or earlier when given)."""
-    return raw.configured_files(_section(settings), SOURCE, ["responses"], year)
-
-
-def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    return raw.file_is_published(settings, SOURCE, file)
-
-
-def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
-    """Land each export (skipped when unchanged; not there yet: logged and skipped)."""
-    return raw.fetch_source(settings, SOURCE, files_for(settings, year))
-
-
 def _partition(file: raw.SourceFile, label: str) -> dict[str, str]:
     survey, force = file.options.get("survey"), file.options.get("force")
     if not survey or not force:
@@ -540,7 +522,7 @@ def _already_loaded(con: "duckdb.DuckDBPyConnection", partition: dict[str, str],
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed export; each is one transaction (a refused export keeps the survey's previous rows)."""
-    section = _section(settings)
+    section = DECLARED.section(settings)
     key = pseudonymisation_key(section)  # before anything is read: no key, no load
 
     def load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:

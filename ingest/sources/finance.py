@@ -75,25 +75,17 @@ CONTRACTS: dict[str, Contract] = {POLICE_GRANT.dataset: POLICE_GRANT, **{s.datas
 FILE_DATASETS = ("police_grant", "finance_plan")  # what a [[finance.files]] entry can be
 
 
-def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
-    """Create this source's raw tables (and the shared ones) if they do not exist."""
-    raw.ensure_tables(con, CONTRACTS.values())
+# The raw tables and "is it published?" come from the declaration; what to fetch and how is this module's own.
+DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+ensure_raw_tables, is_published = DECLARED.ensure_raw_tables, DECLARED.is_published
 
 
 # --------------------------------------------------------------------------- what is there, fetch
 
 
-def _section(settings: "Settings") -> dict[str, Any]:
-    return settings.source(SOURCE)
-
-
 def files_for(settings: "Settings", year: int | None = None) -> list[raw.SourceFile]:
     """The configured settlement tables and workbooks whose ``year`` (first year) is ``year`` or earlier."""
-    return raw.configured_files(_section(settings), SOURCE, FILE_DATASETS, year)
-
-
-def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    return raw.file_is_published(settings, SOURCE, file)
+    return raw.configured_files(DECLARED.section(settings), SOURCE, FILE_DATASETS, year)
 
 
 def _land_workbook(file: raw.SourceFile, landing_root: Path, section: dict[str, Any]) -> raw.Landed:
@@ -115,7 +107,7 @@ def fetch(settings: "Settings", year: int | None = None) -> list[dict]:
     """Land every file for the year (unchanged: skipped; not there yet: logged and skipped)."""
     from ingest.raw.landing import NotPublished
 
-    section = _section(settings)
+    section = DECLARED.section(settings)
     files = files_for(settings, year)
     landed = raw.fetch_files([f for f in files if f.dataset == POLICE_GRANT.dataset], settings.paths.landing_dir, section)
     for file in files:

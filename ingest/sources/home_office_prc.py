@@ -25,14 +25,12 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.raw import Clean, Column, Contract
 
 if TYPE_CHECKING:
-    import duckdb
-
     from ingest.config import Settings
 
 log = logging.getLogger(__name__)
@@ -112,9 +110,9 @@ PFA_ROLLING_YEAR = Contract(
 CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (CSP_QUARTERLY, PFA_QUARTERLY, PFA_ROLLING_YEAR)}
 
 
-def ensure_raw_tables(con: "duckdb.DuckDBPyConnection") -> None:
-    """Create this source's raw tables (and the shared ones) if they do not exist."""
-    raw.ensure_tables(con, CONTRACTS.values())
+# The raw tables and "is it published?" come from the declaration; what to fetch and how is this module's own.
+DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+ensure_raw_tables, is_published = DECLARED.ensure_raw_tables, DECLARED.is_published
 
 
 def refuse_ambiguous_header(header: list[str] | tuple[str, ...], contract: Contract, label: str) -> None:
@@ -152,10 +150,6 @@ def financial_year_label(text: str) -> str:
 # --------------------------------------------------------------------------- what is there
 
 
-def _section(settings: "Settings") -> dict[str, Any]:
-    return settings.source(SOURCE)
-
-
 def discover_links(page_html: str, page_url: str, link_pattern: str) -> list[str]:
     """Absolute URLs of the page's links whose file name matches ``link_pattern`` (in page order, no repeats)."""
     from urllib.parse import urljoin
@@ -175,7 +169,7 @@ def files_for(settings: "Settings", quarter: str | None = None) -> list[raw.Sour
     so the ``discover`` entries name a link pattern on ``page_url`` rather than a URL.
     ``quarter`` (``YYYY-Qn``) does not narrow the list: a release revises every year it holds.
     """
-    section = _section(settings)
+    section = DECLARED.section(settings)
     files = raw.configured_files(section, SOURCE, CONTRACTS, None)
     discover = section.get("discover", [])
     if discover:
@@ -210,17 +204,13 @@ def with_year_sheets(files: list[raw.SourceFile]) -> list[raw.SourceFile]:
     ]
 
 
-def is_published(settings: "Settings", file: raw.SourceFile) -> bool:
-    return raw.file_is_published(settings, SOURCE, file)
-
-
 # --------------------------------------------------------------------------- fetch
 
 
 def fetch(settings: "Settings", quarter: str | None = None, files: list[raw.SourceFile] | None = None) -> list[dict]:
     """Land every file; a multi-year CSP or PFA CSV is split into one CSV per financial year."""
     files = with_year_sheets(files) if files is not None else files_for(settings, quarter)
-    landed = raw.fetch_files(files, settings.paths.landing_dir, _section(settings))
+    landed = raw.fetch_files(files, settings.paths.landing_dir, DECLARED.section(settings))
     quarterly = {c.dataset for c in QUARTERLY}
     for item in landed:
         if item.file.dataset in quarterly and not item.file.is_spreadsheet:
@@ -328,7 +318,7 @@ def load(settings: "Settings", quarter: str | None = None, run_dir: Path | None 
     landing are not). Without ``names``: the files listed under ``[home_office_prc] files``.
     """
     if names is None:
-        files = raw.configured_files(_section(settings), SOURCE, CONTRACTS, None)
+        files = raw.configured_files(DECLARED.section(settings), SOURCE, CONTRACTS, None)
     else:
         files = []
         for name in names:
