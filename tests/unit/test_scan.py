@@ -1,0 +1,42 @@
+"""The record count every load is checked against, on random files: the vectorised count must give
+what reading the file line by line gives (the definition below), quotes, blank lines and all."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from ingest.raw.scan import scan_file
+
+
+def _by_lines(text: bytes) -> tuple[int, int | None]:
+    """The definition: a record starts on a non-blank line that begins outside any quoted field."""
+    records, open_at, in_quote = 0, None, False
+    for number, line in enumerate(text.split(b"\n")[1:-1], start=2):
+        if not in_quote:
+            if not line:
+                continue
+            records += 1
+            open_at = number
+        if line.count(b'"') % 2:
+            in_quote = not in_quote
+    return records, open_at if in_quote else None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_count_matches_reading_line_by_line(tmp_path: Path, seed: int):
+    rng = random.Random(seed)
+    pieces = [b"a", b"b,c", b'"x,y"', b'"open', b'close"', b'""', b"", b'"two\nlines"', b"z"]
+    lines = [b"Crime ID,Month,Location"] + [
+        b",".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) for _ in range(rng.randint(0, 60))]
+    text = b"\n".join(lines) + (b"\n" if rng.random() < 0.8 else b"")
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    scan = scan_file(path)
+    expected = _by_lines(text if text.endswith(b"\n") else text + b"\n")
+    if b'"' in text or b"\n\n" in text:
+        assert (scan.records, scan.unterminated_quote_at) == expected
+    else:
+        assert scan.records == expected[0]
