@@ -417,9 +417,10 @@ def _add_samples(
             repeated = (f"select {over}, {check.key} as _gate_value from {source} "
                         f"where {where} and {cond} and {check.present} group by all having count(*) > 1")
             join = " and ".join(f"t.{col(k)} = r.{col(k)}" for k in names)
-            rows_from = (f"(select *, {check.key} as _gate_value from {source}) as t "
+            # both sides read only the partitions gated (the table holds every month before)
+            rows_from = (f"(select *, {check.key} as _gate_value from {source} where {where}) as t "
                          f"semi join ({repeated}) as r on {join} and t._gate_value = r._gate_value")
-            rows_where, rows_params = "true", [*params]
+            rows_where, rows_params = "true", [*params, *params]
         else:
             filter_sql = f"{where} and {cond} and not {missing} and {check.unexpected}"
             values_sql = (
