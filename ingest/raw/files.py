@@ -344,26 +344,18 @@ class FileSource:
         return configured_files(self.section(settings), self.name, self.contracts, year)
 
     def is_published(self, settings: Any, file: "SourceFile") -> bool:
-        return file_is_published(settings, self.name, file)
+        """Is ``file`` there to fetch (HEAD for HTTP, existence for file://), within the section's timeout?"""
+        from ingest.raw.landing import is_published
+
+        return is_published(file.url, timeout=float(self.section(settings).get("http_timeout_seconds", 60)))
 
     def fetch(self, settings: Any, year: int | None = None) -> list[dict]:
         """Land every file for the period (skipped when unchanged; not yet published: logged, skipped)."""
-        return fetch_source(settings, self.name, self.files_for(settings, year))
+        return fetch_summary(fetch_files(self.files_for(settings, year), settings.paths.landing_dir,
+                                         self.section(settings)))
 
     def surface(self):
         return self.ensure_raw_tables, self.files_for, self.is_published, self.fetch
-
-
-def file_is_published(settings: Any, source: str, file: "SourceFile") -> bool:
-    """Is ``file`` there to fetch (HEAD for HTTP, existence for file://), within the section's timeout?"""
-    from ingest.raw.landing import is_published
-
-    return is_published(file.url, timeout=float(settings.source(source).get("http_timeout_seconds", 60)))
-
-
-def fetch_source(settings: Any, source: str, files: Sequence["SourceFile"]) -> list[dict]:
-    """Land each of a source's files (skipped when unchanged; not there yet: logged and skipped)."""
-    return fetch_summary(fetch_files(files, settings.paths.landing_dir, settings.source(source)))
 
 
 def configured_files(section: dict[str, Any], source: str, datasets: Iterable[str], year: int | None) -> list[SourceFile]:

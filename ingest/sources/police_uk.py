@@ -442,7 +442,7 @@ def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]],
         try:
             loaded, failed = _load_batch(con, {m: by_month[m].fetched for m in months}, todo, results_dirs, rules)
         except LoadError as exc:
-            if is_out_of_space(exc.__cause__ or exc) or "ran out of disk space" in str(exc):
+            if is_out_of_space(exc.__cause__ or exc):
                 raise  # every retry would fail the same way
             if len(months) > 1:
                 log.warning("police.uk %s..%s: batch load failed (%s); loading month by month",
