@@ -48,14 +48,9 @@ def evidence_build():
     @task(pool="duckdb_writer")
     def dbt_build() -> dict:
         from ingest.config import load_settings
-        from ingest.sources import ensure_all_raw_tables
         from ingest.transform import dbt_build as run
-        from ingest.warehouse import connect
 
-        settings = load_settings()
-        with connect(settings) as con:  # every source's raw tables exist, even before its first load
-            ensure_all_raw_tables(con)
-        return run(settings)
+        return run(load_settings())  # creates every source's raw tables first, even before its first load
 
     @task(pool="duckdb_writer", outlets=[PUBLISHED_EVIDENCE])
     def publish(built: dict) -> str:
