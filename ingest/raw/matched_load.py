@@ -37,7 +37,7 @@ from ingest.raw.contract import (
     read_header,
 )
 from ingest.raw.landing import check_text_file
-from ingest.warehouse import quote_identifier
+from ingest.warehouse import quote_identifier, record_loads
 
 if TYPE_CHECKING:
     import duckdb
@@ -176,12 +176,10 @@ def load_file(
         result = _replace(con, contract, csv_path, match, full_partition, label, file_sha256, loaded_at)
         report = gate_partition(con, contract.table, full_partition, results_dir=results_dir)
         result.gate_warnings = [str(w) for w in report.warnings]
-        con.execute(
-            "insert or replace into raw.load_log (dataset, force_id, month, source_file, archive_sha256, status, "
-            "rows_loaded, rows_rejected, loaded_at) values (?, ?, ?, ?, ?, 'loaded', ?, ?, ?)",
-            [contract.table, ALL_FORCES, result.label, source_file, file_sha256, result.rows_loaded,
-             result.rows_rejected, loaded_at],
-        )
+        record_loads(con, [{"dataset": contract.table, "force_id": ALL_FORCES, "month": result.label,
+                            "source_file": source_file, "archive_sha256": file_sha256, "status": "loaded",
+                            "rows_loaded": result.rows_loaded, "rows_rejected": result.rows_rejected,
+                            "loaded_at": loaded_at}])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

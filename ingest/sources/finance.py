@@ -47,7 +47,7 @@ from ingest.sources.finance_template import (  # noqa: F401 - the template's con
     lists,
     read_workbook,
 )
-from ingest.warehouse import quote_identifier
+from ingest.warehouse import quote_identifier, record_loads
 
 if TYPE_CHECKING:
     import duckdb
@@ -168,12 +168,10 @@ def _load_plan(con: "duckdb.DuckDBPyConnection", landed: raw.Landed, unit: raw.U
                      str(csv_path)],
                 )
                 raw.gate_partition(con, contract.table, partition, results_dir=results_dir)
-            con.execute(
-                "insert or replace into raw.load_log (dataset, force_id, month, source_file, archive_sha256, status, "
-                "rows_loaded, rows_rejected, loaded_at) values (?, ?, ?, ?, ?, 'loaded', ?, 0, ?)",
-                [contract.table, plan.force_id, plan.plan_year, f"{unit.source_file}!{spec.sheet}", landed.sha256,
-                 len(rows), loaded_at],
-            )
+            record_loads(con, [{"dataset": contract.table, "force_id": plan.force_id, "month": plan.plan_year,
+                                "source_file": f"{unit.source_file}!{spec.sheet}", "archive_sha256": landed.sha256,
+                                "status": "loaded", "rows_loaded": len(rows), "rows_rejected": 0,
+                                "loaded_at": loaded_at}])
             rows_total += len(rows)
         con.execute("commit")
     except BaseException:

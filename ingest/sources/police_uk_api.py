@@ -70,7 +70,7 @@ from ingest.sources.police_uk_api_contract import (  # noqa: F401 - the contract
     BY_NAME,
     suite,
 )
-from ingest.warehouse import quote_identifier
+from ingest.warehouse import quote_identifier, record_loads
 
 if TYPE_CHECKING:
     import duckdb
@@ -474,11 +474,9 @@ def load(settings: Settings, forces: Sequence[str] | None = None) -> dict[str, A
                 )
                 force_id = part.partition if part.dataset.scope == FORCE else ALL
                 month = part.partition if MONTH_PATTERN.match(part.partition) else "current"
-                con.execute(
-                    "insert or replace into raw.load_log (dataset, force_id, month, source_file, archive_sha256, status, "
-                    "rows_loaded, rows_rejected, loaded_at) values (?, ?, ?, ?, ?, 'loaded', ?, 0, ?)",
-                    [part.dataset.table, force_id, month, part.path.name, row.sha256, rows, loaded_at],
-                )
+                record_loads(con, [{"dataset": part.dataset.table, "force_id": force_id, "month": month,
+                                    "source_file": part.path.name, "archive_sha256": row.sha256, "status": "loaded",
+                                    "rows_loaded": rows, "rows_rejected": 0, "loaded_at": loaded_at}])
                 summary[f"{part.dataset.name}/{part.partition}"] = rows
             con.execute("commit")
         except BaseException:
