@@ -26,7 +26,6 @@ from ingest.raw.contract import (
     Measures,
     TypedColumn,
     check_header,
-    check_headers,
     ensure_tables,
     match_header,
     read_header,
@@ -52,6 +51,7 @@ from ingest.raw.files import (
     write_units,
 )
 from ingest.raw.landing import LandingError, ManifestRow, NotPublished, check_text_file, fetch_to_landing
+from ingest.raw.load import check_headers
 from ingest.raw.matched_load import (
     ALL_FORCES,
     LoadResult,

@@ -25,8 +25,6 @@ from ingest.warehouse import SHARED_RAW_DDL, quote_identifier
 if TYPE_CHECKING:
     import duckdb
 
-    from ingest.raw.load import CsvFile
-
 class LoadError(RuntimeError):
     """A file cannot be loaded as it stands; nothing from it was loaded."""
 
@@ -109,23 +107,6 @@ def check_header(
         f"Expected exactly: {','.join(expected)}. Nothing was loaded from this file; "
         "if the publisher changed the format, update the contract and the models together."
     )
-
-
-def check_headers(
-    files: Sequence[CsvFile], columns: Sequence[TypedColumn], other_formats: dict[str, Sequence[str]] | None = None
-) -> dict[str, LoadError]:
-    """Check every file's header against the contract; return the refused files' errors by label.
-
-    Reads one line per file, so it is cheap enough to run on every file before a batch load.
-    """
-    expected = [c.header for c in columns]
-    refused: dict[str, LoadError] = {}
-    for item in files:
-        try:
-            check_header(read_header_cells(item.path, item.label), expected, item.label, other_formats)
-        except LoadError as exc:
-            refused[item.label] = exc
-    return refused
 
 
 # --------------------------------------------------------------------------- headers matched by pattern

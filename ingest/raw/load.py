@@ -252,6 +252,23 @@ def _partition_filter(files: Sequence[CsvFile], keys: Sequence[str]) -> tuple[st
     return " and ".join(clauses), params
 
 
+def check_headers(
+    files: Sequence[CsvFile], columns: Sequence[TypedColumn], other_formats: dict[str, Sequence[str]] | None = None
+) -> dict[str, LoadError]:
+    """Check every file's header against the contract; return the refused files' errors by label.
+
+    Reads one line per file, so it is cheap enough to run on every file before a batch load.
+    """
+    expected = [c.header for c in columns]
+    refused: dict[str, LoadError] = {}
+    for item in files:
+        try:
+            check_header(read_header_cells(item.path, item.label), expected, item.label, other_formats)
+        except LoadError as exc:
+            refused[item.label] = exc
+    return refused
+
+
 def replace_partitions(
     con: "duckdb.DuckDBPyConnection",
     *,
