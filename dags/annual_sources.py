@@ -26,22 +26,22 @@ FETCH = {"retries": 4, "retry_delay": timedelta(minutes=2), "retry_exponential_b
          "max_retry_delay": timedelta(hours=1)}
 DEFAULTS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=2)}
 
-# dag_id: (module in ingest.sources, cron (UTC), Asset, why this cadence)
+# DAG id = module in ingest.sources = config section: (cron (UTC), Asset, why this cadence)
 SOURCES = {
-    "hmicfrs_inspections": ("hmicfrs", "0 6 1 * *", RAW_HMICFRS,
-                            "PEEL reports come out through each round: checked monthly (an unchanged file is skipped)."),
-    "finance_plans": ("finance", "0 6 1 3 *", RAW_FINANCE,
-                      "Budgets and precepts are set in February, the settlement in January: loaded each March."),
-    "csp_assessments": ("csp_assessments", "0 6 1 7 *", RAW_CSP_ASSESSMENTS,
+    "hmicfrs": ("0 6 1 * *", RAW_HMICFRS,
+                "PEEL reports come out through each round: checked monthly (an unchanged file is skipped)."),
+    "finance": ("0 6 1 3 *", RAW_FINANCE,
+                "Budgets and precepts are set in February, the settlement in January: loaded each March."),
+    "csp_assessments": ("0 6 1 7 *", RAW_CSP_ASSESSMENTS,
                         "Strategic assessments are refreshed each spring: loaded each July."),
-    "public_consultation": ("consultation", "0 7 1 * *", RAW_CONSULTATION,
-                            "Per consultation: the survey export is checked monthly while a survey runs and after "
-                            "it closes (an unchanged file is skipped)."),
+    "consultation": ("0 7 1 * *", RAW_CONSULTATION,
+                     "Per consultation: the survey export is checked monthly while a survey runs and after "
+                     "it closes (an unchanged file is skipped)."),
 }
 
 
-def source_dag(dag_id: str, module: str, cron: str, asset, cadence: str):
-    @dag(dag_id=dag_id, schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
+def source_dag(module: str, cron: str, asset, cadence: str):
+    @dag(dag_id=module, schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
          # Earlier years' files (finance plans, PEEL grades from 2014) can be configured and backfilled:
          # a run dated before start_date would get no task. catchup off: the scheduler never backfills.
          start_date=datetime(2010, 12, 1, tzinfo=timezone.utc), catchup=False, max_active_runs=1,
@@ -83,5 +83,5 @@ def source_dag(dag_id: str, module: str, cron: str, asset, cadence: str):
     return annual_source()
 
 
-for _dag_id, (_module, _cron, _asset, _cadence) in SOURCES.items():
-    source_dag(_dag_id, _module, _cron, _asset, _cadence)
+for _module, (_cron, _asset, _cadence) in SOURCES.items():
+    source_dag(_module, _cron, _asset, _cadence)

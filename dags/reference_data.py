@@ -1,9 +1,9 @@
 """Reference data: ONS geography and population once a year, Home Office recorded crime each quarter.
 
-Two DAGs, each keyed on its data interval: ``reference_geography_population`` (``@yearly``:
-the year's lookups and estimates, and earlier vintages) and ``home_office_prc_quarterly``
-(the current release of the CSP tables, found on the gov.uk page). Fetches retry with
-backoff; loads share the ``duckdb_writer`` pool and emit one Asset per source.
+Three DAGs, one per source and named after it, each keyed on its data interval: ``ons_geography``
+and ``ons_population`` (yearly: the year's lookups and estimates, and earlier vintages) and
+``home_office_prc`` (the current release of the recorded-crime tables, found on the gov.uk page).
+Fetches retry with backoff; loads share the ``duckdb_writer`` pool and emit one Asset per source.
 
 **When it fails**: the load names the file and the column patterns it expected (ONS and the Home
 Office rename columns between releases); a refused file keeps its previous partition and the others
@@ -27,43 +27,41 @@ DEFAULTS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(
 
 # From 2011: the ONS vintages police.uk months need go back to 2011 LSOAs (a year before the
 # start_date would get no task). catchup off: earlier years are loaded on purpose, never by the scheduler.
-@dag(schedule=CronDataIntervalTimetable("0 0 1 1 *", timezone="UTC"), start_date=datetime(2011, 1, 1, tzinfo=timezone.utc),
-     catchup=False, max_active_runs=1, default_args=DEFAULTS, tags=["ons", "reference", "yearly", "ingest"], doc_md=__doc__)
-def reference_geography_population():
-    @task(**FETCH)
-    def fetch_geography(year: str) -> list[dict]:
-        from ingest.config import load_settings
-        from ingest.sources import ons_geography
+# Population runs an hour after geography: both are yearly and independent, the hour only keeps
+# the two writers from queueing on the pool at the same minute.
+def ons_dag(source: str, cron: str, asset):
+    @dag(dag_id=source, schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
+         start_date=datetime(2011, 1, 1, tzinfo=timezone.utc), catchup=False, max_active_runs=1,
+         default_args=DEFAULTS, tags=[source, "reference", "yearly", "ingest"], doc_md=__doc__)
+    def ons_source():
+        @task(**FETCH)
+        def fetch(year: str) -> list[dict]:
+            import importlib
 
-        return ons_geography.fetch(load_settings(), int(year))
+            from ingest.config import load_settings
 
-    @task(**FETCH)
-    def fetch_population(year: str) -> list[dict]:
-        from ingest.config import load_settings
-        from ingest.sources import ons_population
+            return importlib.import_module(f"ingest.sources.{source}").fetch(load_settings(), int(year))
 
-        return ons_population.fetch(load_settings(), int(year))
+        @task(pool="duckdb_writer", outlets=[asset])
+        def load_and_validate(year: str, fetched: list[dict]) -> dict:
+            import importlib
 
-    @task(pool="duckdb_writer", outlets=[RAW_ONS_GEOGRAPHY])
-    def load_geography(year: str, fetched: list[dict]) -> dict:
-        from ingest.config import load_settings
-        from ingest.sources import ons_geography
+            from ingest.config import load_settings
 
-        return ons_geography.load(load_settings(), int(year))
+            return importlib.import_module(f"ingest.sources.{source}").load(load_settings(), int(year))
 
-    @task(pool="duckdb_writer", outlets=[RAW_ONS_POPULATION])
-    def load_population(year: str, fetched: list[dict]) -> dict:
-        from ingest.config import load_settings
-        from ingest.sources import ons_population
+        load_and_validate(YEAR, fetch(YEAR))
 
-        return ons_population.load(load_settings(), int(year))
+    return ons_source()
 
-    load_geography(YEAR, fetch_geography(YEAR)) >> load_population(YEAR, fetch_population(YEAR))
+
+ons_dag("ons_geography", "0 0 1 1 *", RAW_ONS_GEOGRAPHY)
+ons_dag("ons_population", "0 1 1 1 *", RAW_ONS_POPULATION)
 
 
 @dag(schedule=CronDataIntervalTimetable("0 0 1 */3 *", timezone="UTC"), start_date=datetime(2022, 10, 1, tzinfo=timezone.utc),
-     catchup=False, max_active_runs=1, default_args=DEFAULTS, tags=["home_office", "quarterly", "ingest"], doc_md=__doc__)
-def home_office_prc_quarterly():
+     catchup=False, max_active_runs=1, default_args=DEFAULTS, tags=["home_office_prc", "quarterly", "ingest"], doc_md=__doc__)
+def home_office_prc():
     @task(**FETCH)
     def fetch(quarter: str) -> list[dict]:
         from ingest.config import load_settings
@@ -81,5 +79,4 @@ def home_office_prc_quarterly():
     load_and_validate(QUARTER, fetch(QUARTER))
 
 
-reference_geography_population()
-home_office_prc_quarterly()
+home_office_prc()

@@ -7,7 +7,7 @@
 
 ``run`` writes everything the steps log to ``<work_dir>/logs/demo-<time>.log`` (named at the start
 and the end) and prints one line per step; a failed step prints its name and the log's last lines
-and exits non-zero. ``police_uk_reference`` asks the fake data.police.uk
+and exits non-zero. ``police_uk_api`` asks the fake data.police.uk
 (:mod:`devtools.fake_police_api`) on 127.0.0.1, started on a free port for that DAG run and
 stopped afterwards; the monthly loads stay offline.
 """
@@ -239,7 +239,7 @@ class DemoRun:
 
         sample_dir = self.settings.root / self.settings.sample.get("out_dir", "var/sample/police_uk")
         server = FakePoliceApi(sample_dir).start()
-        self.say(f"fake data.police.uk API on {server.api_url} (for police_uk_reference only)")
+        self.say(f"fake data.police.uk API on {server.api_url} (for police_uk_api only)")
         try:
             yield server.api_url
         finally:

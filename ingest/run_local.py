@@ -13,7 +13,7 @@ process's stdout and stderr, at the file-descriptor level) goes to a log file, n
 start and the end (``<work_dir>/logs/run_local-<time>.log`` unless ``--log-file`` is given).
 A failure names the failing run, shows the log's last lines and exits non-zero.
 
-``police_uk_reference`` (forces, neighbourhoods and their priorities, from the data.police.uk
+``police_uk_api`` (forces, neighbourhoods and their priorities, from the data.police.uk
 API) runs when there is an API to ask: ``--api-url`` (for that run only; the monthly loads keep
 ``[police_uk] api_url``) or an ``http(s)`` ``[police_uk] api_url``. Offline it is skipped.
 """
@@ -51,7 +51,7 @@ def month_run_date(month: str) -> datetime:
     """The date to test a monthly run at so that its data interval is ``month``.
 
     Airflow infers a manual run's data interval as the one *ending* at the date given
-    (``airflow dags test police_uk_monthly 2024-04-01`` covers March 2024), so a month
+    (``airflow dags test police_uk 2024-04-01`` covers March 2024), so a month
     is run at the first day of the month after it.
     """
     year, number = map(int, month.split("-"))
@@ -62,15 +62,16 @@ def month_run_date(month: str) -> datetime:
 # The demo's other sources, each run once through its own DAG before the build. The dates are
 # the DAG-run dates whose data intervals cover the bundled samples (see config/demo.toml).
 SOURCE_RUNS: tuple[tuple[str, datetime], ...] = (
-    ("reference_geography_population", datetime(2024, 1, 1, tzinfo=timezone.utc)),  # vintage 2023
-    ("home_office_prc_quarterly", datetime(2025, 10, 1, tzinfo=timezone.utc)),  # release after 2025 Q2
-    ("hmicfrs_inspections", datetime(2025, 12, 1, tzinfo=timezone.utc)),
-    ("finance_plans", datetime(2025, 12, 1, tzinfo=timezone.utc)),
+    ("ons_geography", datetime(2024, 1, 1, tzinfo=timezone.utc)),  # vintage 2023
+    ("ons_population", datetime(2024, 1, 1, tzinfo=timezone.utc)),
+    ("home_office_prc", datetime(2025, 10, 1, tzinfo=timezone.utc)),  # release after 2025 Q2
+    ("hmicfrs", datetime(2025, 12, 1, tzinfo=timezone.utc)),
+    ("finance", datetime(2025, 12, 1, tzinfo=timezone.utc)),
     ("csp_assessments", datetime(2025, 12, 1, tzinfo=timezone.utc)),
-    ("public_consultation", datetime(2025, 12, 1, tzinfo=timezone.utc)),  # the 2025 survey
+    ("consultation", datetime(2025, 12, 1, tzinfo=timezone.utc)),  # the 2025 survey
 )
 # data.police.uk reference data (weekly, from the API): run after the other sources when there is an API.
-API_REFERENCE_RUN: tuple[str, datetime] = ("police_uk_reference", datetime(2025, 12, 1, tzinfo=timezone.utc))
+API_REFERENCE_RUN: tuple[str, datetime] = ("police_uk_api", datetime(2025, 12, 1, tzinfo=timezone.utc))
 
 
 def _without_retries(dag) -> None:
@@ -262,9 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-build", action="store_true", help="load months only, no dbt build/publish")
     parser.add_argument("--no-retries", action="store_true", help="fail at the first error (tests)")
     parser.add_argument("--police-uk-only", action="store_true",
-                        help="only police.uk's DAGs (the monthly loads, and police_uk_reference when there is an API)")
+                        help="only police.uk's DAGs (the monthly loads, and police_uk_api when there is an API)")
     parser.add_argument("--api-url", default=None,
-                        help="data.police.uk API for the police_uk_reference run only (e.g. the demo's fake "
+                        help="data.police.uk API for the police_uk_api run only (e.g. the demo's fake "
                              "publisher on 127.0.0.1); default: [police_uk] api_url when it is http(s)")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="every Airflow, task and dbt log line on the terminal instead of the log file")
@@ -287,14 +288,14 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.perf_counter()
         bag = _load_dags()
-        monthly, build = bag.dags["police_uk_monthly"], bag.dags["evidence_build"]
+        monthly, build = bag.dags["police_uk"], bag.dags["evidence_build"]
         if args.no_retries:
             _without_retries(monthly)
             _without_retries(build)
         months = month_range(args.first, args.last)
         runs = len(months)
         for index, month in enumerate(months, start=1):
-            step = f"police_uk_monthly {month}"
+            step = f"police_uk {month}"
             t0 = time.perf_counter()
             run = _run_dag(monthly, month_run_date(month),
                            what=f"{month} (run date {month_run_date(month):%Y-%m-%d})")

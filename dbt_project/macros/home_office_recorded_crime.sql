@@ -1,5 +1,5 @@
 {#-
-    The column blocks the Home Office police recorded crime tables share (stg_home_office__prc_*_quarterly:
+    The column blocks the Home Office police recorded crime tables share (stg_home_office_prc__*_quarterly:
     the CSP and force-area tables publish the same offence and quarter columns).
 -#}
 

@@ -304,7 +304,7 @@ def force_districts(con: "duckdb.DuckDBPyConnection", force_id: str,
     if not districts:
         raise ConsultationError(
             f"{label}: no list of {force_id}'s districts to check the District answers against: load the ONS "
-            "geography first (DAG reference_geography_population; raw.ons_lad_csp_pfa_lookup), or list the "
+            "geography first (DAG ons_geography; raw.ons_lad_csp_pfa_lookup), or list the "
             "questionnaire's districts as `districts = [...]` in this file's [[consultation.files]] entry. "
             "Nothing was loaded.")
     return districts, f"the ONS lookup of the {force_id} force area (raw.ons_lad_csp_pfa_lookup)"

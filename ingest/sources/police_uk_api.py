@@ -176,7 +176,7 @@ class PoliceUkApi:
             raise QueryTooLarge(
                 exc.url,
                 f"{exc.reason}. stops-force cannot be narrowed further; the archive's "
-                f"{month}/{month}-{force_id}-stop-and-search.csv (police_uk_monthly) has the same rows",
+                f"{month}/{month}-{force_id}-stop-and-search.csv (police_uk) has the same rows",
                 status=exc.status, attempts=exc.attempts,
             ) from exc
 
@@ -386,7 +386,7 @@ def _partitions(settings: Settings, forces: Sequence[str]) -> list[_Partition]:
     if missing:
         raise LoadError(
             f"nothing landed for {', '.join(missing)} under {_landing_dir(settings)}; run the fetch "
-            "(police_uk_reference fetch tasks, or police_uk_api.fetch_reference) first. Nothing was loaded."
+            "(police_uk_api fetch tasks, or police_uk_api.fetch_reference) first. Nothing was loaded."
         )
     return found
 

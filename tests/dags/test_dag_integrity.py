@@ -26,7 +26,7 @@ def dagbag():
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert {"police_uk_monthly", "evidence_build"} <= set(dagbag.dag_ids)
+    assert {"police_uk", "evidence_build"} <= set(dagbag.dag_ids)
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
@@ -48,20 +48,20 @@ def test_dag_file_imports_in_under_two_seconds_of_its_own_work(dag_file):
 
 
 def test_every_warehouse_task_uses_the_single_writer_pool(dagbag):
-    writers = {("police_uk_monthly", "load_and_validate"), ("evidence_build", "dbt_build"), ("evidence_build", "publish")}
+    writers = {("police_uk", "load_and_validate"), ("evidence_build", "dbt_build"), ("evidence_build", "publish")}
     for dag_id, task_id in writers:
         assert dagbag.dags[dag_id].get_task(task_id).pool == "duckdb_writer"
-    assert dagbag.dags["police_uk_monthly"].get_task("fetch").pool != "duckdb_writer"
+    assert dagbag.dags["police_uk"].get_task("fetch").pool != "duckdb_writer"
 
 
 def test_fetch_retries_with_exponential_backoff(dagbag):
-    fetch = dagbag.dags["police_uk_monthly"].get_task("fetch")
+    fetch = dagbag.dags["police_uk"].get_task("fetch")
     assert fetch.retries >= 3 and fetch.retry_exponential_backoff
     assert fetch.max_retry_delay is not None
 
 
 def test_month_comes_from_the_data_interval_and_assets_link_the_dags(dagbag):
-    monthly = dagbag.dags["police_uk_monthly"]
+    monthly = dagbag.dags["police_uk"]
     # Monthly data intervals (not a zero-length trigger): every run is keyed on the month it covers.
     assert type(monthly.timetable).__name__ == "CronDataIntervalTimetable"
     produced = {a.name for a in monthly.get_task("load_and_validate").outlets}
@@ -75,13 +75,13 @@ def test_any_published_police_uk_month_can_be_backfilled_and_the_scheduler_never
 
     from ingest.run_local import month_run_date
 
-    monthly = dagbag.dags["police_uk_monthly"]
+    monthly = dagbag.dags["police_uk"]
     # data.police.uk's first month is December 2010: its run (dated 2011-01-01) covers 2010-12-01.
     first = datetime(2010, 12, 1, tzinfo=timezone.utc)
     assert monthly.start_date <= first < month_run_date("2010-12")
     assert all(task.start_date is None or task.start_date <= first for task in monthly.tasks)
-    for dag_id in ("police_uk_monthly", "reference_geography_population", "quarterly_report", "evidence_build",
-                   "hmicfrs_inspections", "finance_plans", "csp_assessments", "public_consultation"):
+    for dag_id in ("police_uk", "ons_geography", "ons_population", "quarterly_report", "evidence_build",
+                   "hmicfrs", "finance", "csp_assessments", "consultation"):
         dag = dagbag.dags[dag_id]
         assert dag.start_date <= datetime(2011, 2, 15, tzinfo=timezone.utc), dag_id
     for dag in dagbag.dags.values():

@@ -22,7 +22,7 @@ WHEN = datetime(2019, 1, 1, tzinfo=timezone.utc)
 
 def fake_dag(start: datetime, upstream: dict[str, set[str]] | None = None):
     upstream = upstream or {}
-    return SimpleNamespace(dag_id="police_uk_monthly", start_date=start, fileloc=str(REPO / "dags" / "x.py"),
+    return SimpleNamespace(dag_id="police_uk", start_date=start, fileloc=str(REPO / "dags" / "x.py"),
                            get_task=lambda t: SimpleNamespace(upstream_task_ids=upstream.get(t, set())))
 
 
@@ -30,7 +30,7 @@ def test_a_run_with_no_task_instance_fails_naming_the_dag_the_date_and_the_start
     with pytest.raises(RunLoadedNothing) as nothing:
         _judge(fake_dag(datetime(2022, 10, 1, tzinfo=timezone.utc)), WHEN, "success", {}, what="2018-12")
     assert str(nothing.value) == (
-        "police_uk_monthly 2018-12: the run ended success but ran no task, so nothing was loaded: its start_date "
+        "police_uk 2018-12: the run ended success but ran no task, so nothing was loaded: its start_date "
         "2022-10-01 (x.py) is after the run date 2019-01-01, and Airflow creates no task for a run before a DAG's "
         "start_date")
     with pytest.raises(RunLoadedNothing, match="ran no task, so nothing was loaded: Airflow created no task"):
@@ -44,7 +44,7 @@ def test_a_run_whose_every_task_skipped_fails_naming_the_task_that_skipped():
     with pytest.raises(RunLoadedNothing) as nothing:
         _judge(dag, WHEN, "success", skipped, what="2018-12")
     assert str(nothing.value).startswith(
-        "police_uk_monthly 2018-12: every task was skipped (check_published, fetch, load_and_validate), so nothing "
+        "police_uk 2018-12: every task was skipped (check_published, fetch, load_and_validate), so nothing "
         "was loaded; check_published skipped the run")
     _judge(dag, WHEN, "success", skipped, what="2018-12", require_load=False)  # a caller that accepts a skip
 

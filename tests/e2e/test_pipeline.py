@@ -155,7 +155,7 @@ def test_truncated_archive_fails_clearly_and_keeps_published(republished, first_
     result = run_dags(env, "--first", "2024-06", "--last", "2024-06", "--no-retries")
     assert result.returncode != 0
     # The terminal names the failing run and shows the log's end; the whole log is in the file it names.
-    assert "FAILED at police_uk_monthly 2024-06: police_uk_monthly 2024-06 (run date 2024-07-01) ended failed" in result.stderr
+    assert "FAILED at police_uk 2024-06: police_uk 2024-06 (run date 2024-07-01) ended failed" in result.stderr
     assert "not a complete zip archive" in result.stderr  # the task's error, among the log's last lines
     log_file = REPO / result.stderr.strip().splitlines()[-1].removeprefix("Full log: ")
     assert log_file.is_file() and "Traceback" in log_file.read_text()
@@ -224,7 +224,7 @@ def test_a_month_not_yet_published_is_skipped_by_the_dag_and_not_reported_as_loa
     root, env = platform
     result = run_dags(env, "--first", "2031-01", "--last", "2031-01", "--skip-build")
     assert result.returncode != 0
-    assert "police_uk_monthly 2031-01 (run date 2031-02-01): every task was skipped" in result.stderr
+    assert "police_uk 2031-01 (run date 2031-02-01): every task was skipped" in result.stderr
     log_file = Path(result.stderr.strip().splitlines()[-1].removeprefix("Full log: "))
     log_file = log_file if log_file.is_absolute() else REPO / log_file  # printed relative to where run_local ran
     assert "data.police.uk has not published 2031-01 yet" in log_file.read_text()
@@ -251,7 +251,7 @@ def _overlay(root: Path) -> Path:
 
 
 def test_neighbourhoods_and_priorities_from_the_api_are_published(platform, first_run):
-    """police_uk_reference against the fake data.police.uk, for that DAG run only, then the build:
+    """police_uk_api against the fake data.police.uk, for that DAG run only, then the build:
     the published file's neighbourhood marts are filled, and the monthly loads stayed offline."""
     root, env = platform
     settings, _ = first_run
@@ -261,11 +261,11 @@ def test_neighbourhoods_and_priorities_from_the_api_are_published(platform, firs
         expected_neighbourhoods = sum(len(server.data.neighbourhoods(force)) for force in FORCES)
         requested = [r.path for r in server.requests]
     assert result.returncode == 0, result.stderr[-5000:]
-    assert f"police_uk_reference from {server.api_url}: " in result.stderr
+    assert f"police_uk_api from {server.api_url}: " in result.stderr
     assert f"{expected_neighbourhoods} neighbourhoods" in result.stderr
     assert requested and all(path.startswith("/api/") for path in requested)
     # The monthly run did not ask the API whether the month is published (offline: the archive
-    # exists); the one /crimes-street-dates request is police_uk_reference's national fetch.
+    # exists); the one /crimes-street-dates request is police_uk_api's national fetch.
     assert requested.count("/api/crimes-street-dates") == 1
     with duckdb.connect(str(settings.paths.published), read_only=True) as con:
         per_force = dict(con.execute(

@@ -76,11 +76,11 @@ def test_census_sex_and_disability_load_from_the_nomis_layout(built):
     warehouse = settings.paths.warehouse
     preston = geography.all_districts()["Preston"]
     expected = population.census_sex_counts(preston, settings.police_uk.forces)
-    rows = dict(query(warehouse, "select sex_label, population_count from staging.stg_ons__census_sex "
+    rows = dict(query(warehouse, "select sex_label, population_count from staging.stg_ons_population__census_sex "
                                  "where area_code = ?", [preston.lad_code]))
     assert rows == {"All persons": expected["Sex: All persons; measures: Value"],
                     "Female": expected["Sex: Female; measures: Value"], "Male": expected["Sex: Male; measures: Value"]}
-    labels = {r[0] for r in query(warehouse, "select disability_label from staging.stg_ons__census_disability")}
+    labels = {r[0] for r in query(warehouse, "select disability_label from staging.stg_ons_population__census_disability")}
     assert {"Disabled under the Equality Act", "Not disabled under the Equality Act"} <= labels
 
 

@@ -349,12 +349,12 @@ def test_reference_dag_and_check_published_share_the_api_pool():
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags"))
-    assert "police_uk_reference" in bag.dag_ids and not bag.import_errors
-    reference = bag.dags["police_uk_reference"]
+    assert "police_uk_api" in bag.dag_ids and not bag.import_errors
+    reference = bag.dags["police_uk_api"]
     assert type(reference.timetable).__name__ == "CronTriggerTimetable"
     assert reference.get_task("fetch_national").pool == "police_uk_api"
     assert reference.get_task("fetch_force").pool == "police_uk_api"
     assert reference.get_task("fetch_force").retry_exponential_backoff
     assert reference.get_task("load").pool == "duckdb_writer"
     assert {a.name for a in reference.get_task("load").outlets} == {"raw_police_uk_api"}
-    assert bag.dags["police_uk_monthly"].get_task("check_published").pool == "police_uk_api"
+    assert bag.dags["police_uk"].get_task("check_published").pool == "police_uk_api"

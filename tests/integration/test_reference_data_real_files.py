@@ -42,7 +42,7 @@ CENSUS = "census2011_qs201ew_ethnic_group_la.csv"
 ROLLING_YEAR = "rec-crime-pfa.csv"
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MARTS = ["+dim_geography", "+fct_population", "+fct_recorded_crime_quarterly", "+fct_crime_reconciliation_quarterly",
-         "+dim_force", "+stg_home_office__prc_pfa_rolling_year"]
+         "+dim_force", "+stg_home_office_prc__pfa_rolling_year"]
 
 
 def _entry(dataset: str, name: str, path: Path, **extra: object) -> str:
@@ -273,7 +273,7 @@ def test_fct_population_districts_add_up_to_england_and_wales(settings, built):
 
 
 def test_rolling_year_staging_keeps_national_bodies_apart(settings, built):
-    assert query(settings, "select pfa_name, bool_or(is_territorial) from staging.stg_home_office__prc_pfa_rolling_year "
+    assert query(settings, "select pfa_name, bool_or(is_territorial) from staging.stg_home_office_prc__pfa_rolling_year "
                            "where not is_territorial group by 1 order by 1") == \
         [("Action Fraud", False), ("British Transport Police", False), ("CIFAS", False), ("UK Finance", False)]
     assert query(settings, "select count(*) from evidence.fct_recorded_crime_quarterly") == [(0,)]  # no CSP table here

@@ -71,7 +71,7 @@ def warehouse(tmp_path_factory) -> Path:
             "--target-path", str(root / "target"), "--log-path", str(root / "logs"), "--quiet",
             "--indirect-selection", "cautious", "--select", "+dim_geography", "+fct_population",
             "+fct_recorded_crime_quarterly", "+fct_crime_reconciliation_quarterly", "+dim_force",
-            "stg_home_office__prc_pfa_quarterly",
+            "stg_home_office_prc__pfa_quarterly",
         ])
     failed = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
               if str(r.status) not in ("success", "pass", "warn")]
@@ -117,7 +117,7 @@ def test_the_reconciliation_flags_the_one_over_recorded_quarter(warehouse):
 
 def test_the_pfa_table_is_the_csps_summed_and_keeps_its_non_territorial_rows_flagged(warehouse):
     flags = query(warehouse, "select force_name, bool_and(is_territorial_force), bool_and(is_national_fraud_body), "
-                             "count(distinct (financial_year, financial_quarter)) from staging.stg_home_office__prc_pfa_quarterly "
+                             "count(distinct (financial_year, financial_quarter)) from staging.stg_home_office_prc__pfa_quarterly "
                              "group by 1 order by 1")
     assert flags == [("Action Fraud", False, True, 2), ("British Transport Police", False, False, 2),
                      ("CIFAS", False, True, 2), ("Lancashire", True, False, 2), ("UK Finance", False, True, 2),
@@ -126,12 +126,12 @@ def test_the_pfa_table_is_the_csps_summed_and_keeps_its_non_territorial_rows_fla
     assert query(warehouse, """
         select count(*) from (
             select financial_year, financial_quarter, force_name, offence_code, sum(offence_count) as n
-            from staging.stg_home_office__prc_csp_quarterly group by all
+            from staging.stg_home_office_prc__csp_quarterly group by all
         ) c full join (
             select financial_year, financial_quarter, force_name, offence_code, offence_count as n
-            from staging.stg_home_office__prc_pfa_quarterly where is_territorial_force
+            from staging.stg_home_office_prc__pfa_quarterly where is_territorial_force
         ) p using (financial_year, financial_quarter, force_name, offence_code)
         where c.n is distinct from p.n
     """) == [(0,)]
-    assert query(warehouse, "select count(*) from staging.stg_home_office__prc_pfa_quarterly "
+    assert query(warehouse, "select count(*) from staging.stg_home_office_prc__pfa_quarterly "
                             "where published_offence_subgroup = 'Homicide'") > [(0,)]

@@ -119,7 +119,7 @@ for dag in bag.dags.values():
     for task in dag.tasks:
         task.retries = 0
 pools = {name: pool.slots for name, pool in ((p.pool, p) for p in Pool.get_pools())}
-print("@@ready " + json.dumps({"pools": pools, "load_pool": bag.dags["police_uk_monthly"].get_task("load_and_validate").pool}), flush=True)
+print("@@ready " + json.dumps({"pools": pools, "load_pool": bag.dags["police_uk"].get_task("load_and_validate").pool}), flush=True)
 from sqlalchemy import func, select
 from airflow.models.asset import AssetEvent
 from airflow.utils.session import create_session
@@ -201,7 +201,7 @@ def dag_platform(tmp_path_factory):
     runner = DagRunner(environ, root / "airflow.log")
     try:
         events = 0
-        for dag_id, when in (("police_uk_monthly", MONTH_RUN), ("finance_plans", FINANCE_RUN)):
+        for dag_id, when in (("police_uk", MONTH_RUN), ("finance", FINANCE_RUN)):
             result, output = runner.run(dag_id, when)
             assert result["state"] == "success", output[-5000:]
             assert result["asset_events"] == events + 1  # a successful load announces its raw Asset
@@ -289,7 +289,7 @@ def test_a_bad_police_uk_file_fails_the_dag_task_and_keeps_the_previous_rows(
     republish(root, MONTH, change)
 
     events_before = runner.asset_events_so_far()
-    result, output = runner.run("police_uk_monthly", MONTH_RUN)
+    result, output = runner.run("police_uk", MONTH_RUN)
     assert result["state"] == "failed"
     assert result["tasks"][failed_task] == "failed", result
     assert result["asset_events"] == events_before  # so the evidence build is not triggered
@@ -316,7 +316,7 @@ def test_a_finance_formula_error_fails_the_dag_task_and_the_plan_keeps_its_rows(
     workbook.save(plan)
 
     events_before = runner.asset_events_so_far()
-    result, output = runner.run("finance_plans", FINANCE_RUN)
+    result, output = runner.run("finance", FINANCE_RUN)
     assert result["tasks"]["load_and_validate"] == "failed", result
     assert result["asset_events"] == events_before
     assert result["tasks"]["fetch"] == "success"
@@ -327,7 +327,7 @@ def test_a_finance_formula_error_fails_the_dag_task_and_the_plan_keeps_its_rows(
     assert file_state(settings.paths.published) == published
 
     # The rest of the platform carries on: the next police.uk month loads through its DAG.
-    result, output = runner.run("police_uk_monthly", datetime(2024, 5, 1, tzinfo=timezone.utc))
+    result, output = runner.run("police_uk", datetime(2024, 5, 1, tzinfo=timezone.utc))
     assert result["state"] == "success", output[-5000:]
 
 

@@ -72,17 +72,17 @@ def test_unauthenticated_api_is_refused(stack):
 
 def test_dags_run_through_the_rest_api_and_publish(stack):
     airflow, env = stack
-    for dag_id in ("police_uk_monthly", "evidence_build"):
+    for dag_id in ("police_uk", "evidence_build"):
         airflow.wait_for_dag(dag_id)
         assert airflow.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).status_code == 200
-    triggered = airflow.api("POST", "/dags/police_uk_monthly/dagRuns", json={
+    triggered = airflow.api("POST", "/dags/police_uk/dagRuns", json={
         "dag_run_id": "test_2024_01",
         "logical_date": "2024-01-01T00:00:00Z",
         "data_interval_start": "2024-01-01T00:00:00Z",
         "data_interval_end": "2024-02-01T00:00:00Z",
     })
     assert triggered.status_code == 200, triggered.text
-    run = airflow.wait_for_run("police_uk_monthly", "test_2024_01")
+    run = airflow.wait_for_run("police_uk", "test_2024_01")
     assert run["state"] == "success", run
     # evidence_build is scheduled on the raw Asset the monthly run produced.
     build = airflow.wait_for_run("evidence_build")

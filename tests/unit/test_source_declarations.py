@@ -2,8 +2,9 @@
 
 A source's module creates its raw tables (``ensure_raw_tables``). From those tables, as DuckDB
 creates them, this test requires: a suite per table whose column list (if it states one) is
-the table's, the table declared in the dbt ``sources:`` yml with the same columns, the
-source's Asset ``raw_<source>`` and, for a configured source, its config section. A schema
+the table's, the table declared in ``staging/<source>/_<source>__sources.yml`` as dbt source ``<source>`` with
+the same columns, a DAG with id ``<source>`` emitting the source's Asset ``raw_<source>`` and, for
+a configured source, its config section. A schema
 changed in the module and not in the suite or the dbt yml fails here, naming what differs.
 """
 
@@ -39,13 +40,22 @@ def _raw_tables(module) -> dict[str, list[str]]:
                                             "where table_schema = 'raw'").fetchall() if table not in SHARED}
 
 
-def _dbt_sources() -> dict[str, list[str]]:
+def _dbt_sources() -> dict[str, tuple[str, str, list[str]]]:
+    """raw table -> (staging folder, dbt source name, declared columns)."""
     tables = {}
     for path in (REPO / "dbt_project" / "models" / "staging").glob("*/_*__sources.yml"):
         for source in yaml.safe_load(path.read_text())["sources"]:
             for table in source.get("tables", []):
-                tables[table.get("identifier", table["name"])] = [c["name"] for c in table.get("columns", [])]
+                tables[table.get("identifier", table["name"])] = (
+                    path.parent.name, source["name"], [c["name"] for c in table.get("columns", [])])
     return tables
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(REPO / "dags"))
 
 
 def test_every_source_module_is_found():
@@ -54,13 +64,17 @@ def test_every_source_module_is_found():
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_the_source_name_is_the_same_in_module_asset_and_config(source):
+def test_the_source_name_is_the_same_in_module_dag_asset_and_config(source, dagbag):
     module = importlib.import_module(f"ingest.sources.{source}")
     assert module.SOURCE == source
     assert any(getattr(a, "name", None) == f"raw_{source}" for a in vars(assets).values()), f"no Asset raw_{source}"
     settings = load_settings()
     section = "police_uk" if source == "police_uk_api" else source  # the API shares [police_uk] (api_url)
     assert settings.source(section) is not None
+    dag = dagbag.dags.get(source)
+    assert dag is not None, f"no DAG with id {source!r} (a source's DAG is named after its module)"
+    outlets = {getattr(o, "name", None) for task in dag.tasks for o in task.outlets}
+    assert f"raw_{source}" in outlets, f"DAG {source} emits no Asset raw_{source}"
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -74,6 +88,9 @@ def test_suites_and_dbt_sources_agree_with_the_tables_the_module_creates(source)
             if expectation["type"] == "expect_table_columns_to_match_ordered_list":
                 assert expectation["kwargs"]["column_list"] == columns, f"{suite_path.name}: column list"
         assert table in dbt_tables, f"raw.{table} ({source}) is not declared in a staging _<source>__sources.yml"
-        declared = dbt_tables[table]
+        folder, dbt_source, declared = dbt_tables[table]
+        assert folder == source and dbt_source == source, (
+            f"raw.{table} ({source}) is declared as source {dbt_source!r} in staging/{folder}/: "
+            f"both must be named {source!r}")
         assert not set(declared) - set(columns), (
             f"raw.{table}: the dbt sources yml declares columns the table does not have: {set(declared) - set(columns)}")

@@ -10,25 +10,25 @@ with
 
 mid_year_estimates as (
 
-    select * from {{ ref('stg_ons__mid_year_population') }}
+    select * from {{ ref('stg_ons_population__mid_year_population') }}
 
 ),
 
 census_sex as (
 
-    select * from {{ ref('stg_ons__census_sex') }}
+    select * from {{ ref('stg_ons_population__census_sex') }}
 
 ),
 
 census_ethnic_group as (
 
-    select * from {{ ref('stg_ons__census_ethnic_group') }}
+    select * from {{ ref('stg_ons_population__census_ethnic_group') }}
 
 ),
 
 census_disability as (
 
-    select * from {{ ref('stg_ons__census_disability') }}
+    select * from {{ ref('stg_ons_population__census_disability') }}
 
 ),
 

@@ -8,13 +8,13 @@ districts as (
 
 lookup as (
 
-    select * from {{ ref('stg_ons__lad_csp_pfa_lookup') }}
+    select * from {{ ref('stg_ons_geography__lad_csp_pfa_lookup') }}
 
 ),
 
 csp_names as (
 
-    select * from {{ ref('stg_ons__csp_names') }}
+    select * from {{ ref('stg_ons_geography__csp_names') }}
 
 ),
 

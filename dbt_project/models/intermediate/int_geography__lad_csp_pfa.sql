@@ -2,7 +2,7 @@ with
 
 lookup as (
 
-    select * from {{ ref('stg_ons__lad_csp_pfa_lookup') }}
+    select * from {{ ref('stg_ons_geography__lad_csp_pfa_lookup') }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 lsoa_lookup as (
 
-    select * from {{ ref('stg_ons__lsoa_lad_lookup') }}
+    select * from {{ ref('stg_ons_geography__lsoa_lad_lookup') }}
 
 ),
 

@@ -2,13 +2,13 @@ with
 
 mid_year_estimates as (
 
-    select * from {{ ref('stg_ons__mid_year_population') }}
+    select * from {{ ref('stg_ons_population__mid_year_population') }}
 
 ),
 
 census as (
 
-    select * from {{ ref('stg_ons__census_ethnic_group') }}
+    select * from {{ ref('stg_ons_population__census_ethnic_group') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 recorded_crime as (
 
-    select * from {{ ref('stg_home_office__prc_csp_quarterly') }}
+    select * from {{ ref('stg_home_office_prc__csp_quarterly') }}
 
 ),
 

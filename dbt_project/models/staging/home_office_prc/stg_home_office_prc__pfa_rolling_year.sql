@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('home_office', 'prc_pfa_rolling_year') }}
+    select * from {{ source('home_office_prc', 'prc_pfa_rolling_year') }}
 
 ),
 

@@ -32,7 +32,7 @@ FETCH = {"pool": "police_uk_api", "retries": 3, "retry_exponential_backoff": Tru
     tags=["police_uk", "weekly", "ingest", "reference"],
     doc_md=__doc__,
 )
-def police_uk_reference():
+def police_uk_api():
     @task
     def configured_forces() -> list[str]:
         from ingest.config import load_settings
@@ -63,4 +63,4 @@ def police_uk_reference():
     load(fetch_national(), fetch_force.expand(force_id=configured_forces()))
 
 
-police_uk_reference()
+police_uk_api()

@@ -42,7 +42,7 @@ MONTH = "{{ data_interval_start.strftime('%Y-%m') }}"
     tags=["police_uk", "monthly", "ingest"],
     doc_md=__doc__,
 )
-def police_uk_monthly():
+def police_uk():
     # Asks /crimes-street-dates (offline: does the archive exist?); a month not published yet is
     # skipped, an API that cannot be reached fails and is retried. The pool paces API callers.
     @task(pool="police_uk_api")
@@ -77,4 +77,4 @@ def police_uk_monthly():
     load_and_validate(month, fetch(month))
 
 
-police_uk_monthly()
+police_uk()

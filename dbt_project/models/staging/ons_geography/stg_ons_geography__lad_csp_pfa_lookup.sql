@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('ons', 'lad_csp_pfa_lookup') }}
+    select * from {{ source('ons_geography', 'lad_csp_pfa_lookup') }}
 
 ),
 

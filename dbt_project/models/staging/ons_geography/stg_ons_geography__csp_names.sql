@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('ons', 'csp_names') }}
+    select * from {{ source('ons_geography', 'csp_names') }}
 
 ),
 

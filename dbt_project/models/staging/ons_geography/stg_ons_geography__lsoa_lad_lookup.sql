@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('ons', 'lsoa_lad_lookup') }}
+    select * from {{ source('ons_geography', 'lsoa_lad_lookup') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('home_office', 'prc_csp') }}
+    select * from {{ source('home_office_prc', 'prc_csp') }}
 
 ),
 
@@ -15,7 +15,7 @@ renamed as (
         -- geography as the Home Office names it
         trim(force_name) as force_name,
         trim(csp_name) as csp_name,
-        -- for matching ONS spellings (the same key as stg_ons__lad_csp_pfa_lookup.csp_name_key)
+        -- for matching ONS spellings (the same key as stg_ons_geography__lad_csp_pfa_lookup.csp_name_key)
         {{ name_key('force_name') }} as force_name_key,
         {{ name_key('csp_name') }} as csp_name_key,
         lower(trim(csp_name)) like 'unassigned%' as is_unassigned_csp,

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('ons', 'census_ethnic_group') }}
+    select * from {{ source('ons_population', 'census_sex') }}
 
 ),
 
@@ -17,10 +17,9 @@ renamed as (
 
         -- dates and groups
         cast(_census_year as integer) as census_year,
-        -- 'Ethnic Group: White: Irish; measures: Value' (2011) and 'Ethnic group: White: Irish' (2021)
-        -- both become 'White: Irish', the label seed census_ethnic_groups maps
-        {{ nomis_category_label('ethnic_group_label', 'ethnic\s+group') }} as ethnic_group_label,
-        ethnic_group_label as published_label,
+        -- 'Sex: Female; measures: Value' and 'Sex: Female' both become 'Female'
+        {{ nomis_category_label('sex_label', 'sex') }} as sex_label,
+        sex_label as published_label,
 
         -- measures
         population as population_count,

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('ons', 'pfa_names') }}
+    select * from {{ source('ons_geography', 'pfa_names') }}
 
 ),
 

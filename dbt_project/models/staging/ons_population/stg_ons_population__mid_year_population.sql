@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('ons', 'mid_year_population') }}
+    select * from {{ source('ons_population', 'mid_year_population') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('ons', 'census_sex') }}
+    select * from {{ source('ons_population', 'census_disability') }}
 
 ),
 
@@ -17,9 +17,10 @@ renamed as (
 
         -- dates and groups
         cast(_census_year as integer) as census_year,
-        -- 'Sex: Female; measures: Value' and 'Sex: Female' both become 'Female'
-        {{ nomis_category_label('sex_label', 'sex') }} as sex_label,
-        sex_label as published_label,
+        -- 'Disability: Disabled under the Equality Act: Day-to-day activities limited a lot' becomes
+        -- 'Disabled under the Equality Act: Day-to-day activities limited a lot' (a '; measures: Value' suffix goes too)
+        {{ nomis_category_label('disability_label', 'disability') }} as disability_label,
+        disability_label as published_label,
 
         -- measures
         population as population_count,

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('ons', 'census_disability') }}
+    select * from {{ source('ons_population', 'census_ethnic_group') }}
 
 ),
 
@@ -17,10 +17,10 @@ renamed as (
 
         -- dates and groups
         cast(_census_year as integer) as census_year,
-        -- 'Disability: Disabled under the Equality Act: Day-to-day activities limited a lot' becomes
-        -- 'Disabled under the Equality Act: Day-to-day activities limited a lot' (a '; measures: Value' suffix goes too)
-        {{ nomis_category_label('disability_label', 'disability') }} as disability_label,
-        disability_label as published_label,
+        -- 'Ethnic Group: White: Irish; measures: Value' (2011) and 'Ethnic group: White: Irish' (2021)
+        -- both become 'White: Irish', the label seed census_ethnic_groups maps
+        {{ nomis_category_label('ethnic_group_label', 'ethnic\s+group') }} as ethnic_group_label,
+        ethnic_group_label as published_label,
 
         -- measures
         population as population_count,
