@@ -31,19 +31,17 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 from ingest.config import Settings, load_settings
+from ingest.gate_pages import DOCS_DIR, GATES_DIR, page, runs
 
 log = logging.getLogger(__name__)
 
-DOCS_DIR = "docs"
 DBT_PAGE = "dbt/index.html"
-GATES_DIR = "gates"
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; max-width: 80rem; color: #222; }
@@ -53,52 +51,6 @@ th { background: #f0f0f0; }
 .passed { color: #1a6e1a; } .failed { color: #b00020; font-weight: bold; } .warning { color: #a65e00; }
 .muted { color: #666; } code { font-size: 0.85rem; word-break: break-all; }
 """
-
-
-# --------------------------------------------------------------------------- gate results
-
-
-def _runs(gates_dir: Path) -> dict[str, list[Path]]:
-    """Run id (the result folder relative to ``gates_dir``: ``police_uk/2024-03``, ``finance``) -> its result files."""
-    runs: dict[str, list[Path]] = defaultdict(list)
-    if gates_dir.is_dir():
-        for path in sorted(gates_dir.rglob("*.json")):
-            runs[path.parent.relative_to(gates_dir).as_posix()].append(path)
-    return dict(sorted(runs.items()))
-
-
-def _page(run: str) -> str:
-    return f"{run}.html"
-
-
-def _load_keys(gate: dict) -> list[tuple[str, str, str]]:
-    """The load log keys (dataset, force_id, month) a gate result can belong to.
-
-    The loaders write the load log's ``month`` as the partition's values joined by '/', and
-    ``force_id`` as the partition's ``_force_id`` with the rest as ``month`` (police.uk,
-    finance) or 'all' with every value in ``month`` (the consultation): both are offered.
-    """
-    partition = gate.get("partition") or {}
-    keys = [(gate["table"], "all", "/".join(str(v) for v in partition.values()))]
-    if "_force_id" in partition:
-        rest = "/".join(str(v) for k, v in partition.items() if k != "_force_id")
-        keys.append((gate["table"], str(partition["_force_id"]), rest))
-    return keys
-
-
-def gate_report_links(gates_dir: Path) -> dict[tuple[str, str, str], str]:
-    """(dataset, force_id, month) -> the gate page section `make docs` writes for it, relative to the
-    published file's folder (``docs/gates/police_uk/2024-03.html#police_uk_street__lancashire__2024-03``)."""
-    links = {}
-    for run, files in _runs(gates_dir).items():
-        for path in files:
-            try:
-                gate = json.loads(path.read_text(encoding="utf-8"))["opcc_gate"]
-            except (OSError, ValueError, KeyError):
-                continue  # not a gate result (the page lists it as unreadable)
-            for key in _load_keys(gate):
-                links[key] = f"{DOCS_DIR}/{GATES_DIR}/{_page(run)}#{path.stem}"
-    return links
 
 
 def _condition(kwargs: dict) -> str | None:
@@ -227,16 +179,16 @@ def build_gate_pages(gates_dir: Path, out_dir: Path, suites_dir: Path | None = N
     suites_dir = suites_dir or expectations_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     index_rows = []
-    for run, files in _runs(gates_dir).items():
-        page = out_dir / _page(run)
-        page.parent.mkdir(parents=True, exist_ok=True)
+    for run, files in runs(gates_dir).items():
+        page_path = out_dir / page(run)
+        page_path.parent.mkdir(parents=True, exist_ok=True)
         up = "../" * run.count("/")
         text, summary = _run_page(run, files, suites_dir, up)
-        page.write_text(text, encoding="utf-8")
+        page_path.write_text(text, encoding="utf-8")
         status = ('<span class="failed">failed</span>' if summary["failed"] or summary["unreadable"]
                   else '<span class="passed">passed</span>')
         index_rows.append(
-            f'<tr><td><a href="{_e(_page(run))}">{_e(run)}</a></td><td>{status}</td><td>{summary["validations"]}</td>'
+            f'<tr><td><a href="{_e(page(run))}">{_e(run)}</a></td><td>{status}</td><td>{summary["validations"]}</td>'
             f'<td>{summary["failed"]}</td><td>{summary["warnings"]}</td><td>{summary["newest"]:%Y-%m-%d %H:%M}</td></tr>')
     body = ('<p><a href="../index.html">Documentation</a></p><h1>Data-quality gates</h1>\n'
             f'<p>Every gate result kept in <code>{_e(gates_dir)}</code>, one page per run (a police.uk month, or one '
@@ -275,7 +227,8 @@ def _catalog_database(published: Path, path: Path) -> None:
     cannot be read from the published file itself; and copying it whole would copy every row."""
     import duckdb
 
-    from ingest.publish import PUBLISHED_SCHEMAS, sql_string
+    from ingest.publish import PUBLISHED_SCHEMAS
+    from ingest.warehouse import copy_comments
     from ingest.warehouse import quote_identifier as q
 
     project_schema = {published_schema: schema for schema, published_schema in PUBLISHED_SCHEMAS.items()}
@@ -287,12 +240,7 @@ def _catalog_database(published: Path, path: Path) -> None:
             target = f"{q(catalog)}.{q(project_schema.get(schema, schema))}.{q(table)}"
             con.execute(f"create schema if not exists {q(catalog)}.{q(project_schema.get(schema, schema))}")
             con.execute(f"create table {target} as select * from pub.{q(schema)}.{q(table)} limit 0")
-            if comment:
-                con.execute(f"comment on table {target} is {sql_string(comment)}")
-            for column, column_comment in con.execute(
-                    "select column_name, comment from duckdb_columns() where database_name = 'pub' and schema_name = ? "
-                    "and table_name = ? and comment is not null", [schema, table]).fetchall():
-                con.execute(f"comment on column {target}.{q(column)} is {sql_string(column_comment)}")
+            copy_comments(con, ("pub", schema, table), target, comment)
         con.execute("detach pub")
 
 
@@ -354,7 +302,7 @@ def build(settings: Settings) -> Path:
     """Rebuild ``<published folder>/docs/`` and return its index page."""
     import duckdb
 
-    from ingest.publish import swap_in
+    from ingest.raw.landing import swap_in
 
     published = settings.paths.published
     if not published.exists():

@@ -24,7 +24,9 @@ from pathlib import Path
 
 from ingest import exports
 from ingest.config import Settings
-from ingest.warehouse import open_connection, quote_identifier
+from ingest.gate_pages import gate_report_links
+from ingest.raw.landing import swap_in
+from ingest.warehouse import copy_comments, open_connection, quote_identifier, sql_string
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +127,6 @@ def is_synthetic(settings: Settings) -> bool:
         return False
 
 
-def sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _comment_table(con, published_name: str, description: str, columns: dict[str, str]) -> None:
     """Describe pub.meta.<published_name> and those of its columns that ``columns`` names (a column the
     warehouse lacks is skipped rather than failing the publication; the tests keep the two in step)."""
@@ -145,8 +143,6 @@ def _comment_table(con, published_name: str, description: str, columns: dict[str
 def gate_reports_table(con, settings: Settings) -> str | None:
     """A temporary table (dataset, force_id, month, gate_report) of the gate pages `make docs` writes,
     from the result files under the runs folder; None when there are none."""
-    from ingest.docs_site import gate_report_links
-
     links = gate_report_links(settings.paths.runs_dir / "gates")
     if not links:
         return None
@@ -170,17 +166,6 @@ def undocumented(con, database: str) -> list[str]:
         """,
         [database, database],
     ).fetchall()]
-
-
-def swap_in(built: Path, target: Path) -> None:
-    """Put folder ``built`` at ``target``: the old folder is renamed aside first and deleted after, so
-    the target is missing only between two renames (a directory cannot be renamed over a full one)."""
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    built.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def publish(settings: Settings) -> Path:
@@ -216,16 +201,7 @@ def publish(settings: Settings) -> Path:
             source = f"wh.{quote_identifier(schema)}.{quote_identifier(table)}"
             name = f"pub.{quote_identifier(PUBLISHED_SCHEMAS[schema])}.{quote_identifier(table)}"
             con.execute(f"create table {name} as select * from {source}")
-            if comment:
-                con.execute(f"comment on table {name} is {sql_string(comment)}")
-            for column, column_comment in con.execute(
-                """
-                select column_name, comment from duckdb_columns()
-                where database_name = 'wh' and schema_name = ? and table_name = ? and comment is not null
-                """,
-                [schema, table],
-            ).fetchall():
-                con.execute(f"comment on column {name}.{quote_identifier(column)} is {sql_string(column_comment)}")
+            copy_comments(con, ("wh", schema, table), name, comment)
         gate_reports = gate_reports_table(con, settings)
         for published_name, (source, description, columns) in META_TABLES.items():
             name = f"pub.meta.{published_name}"

@@ -85,11 +85,28 @@ def record_loads(con: "duckdb.DuckDBPyConnection", rows: list[dict]) -> None:
                 [row.get(column) for row in rows for column in LOAD_LOG_COLUMNS])
 
 
+def sql_string(text: str) -> str:
+    """``text`` as a SQL string literal (for statements that take no parameters, e.g. COMMENT ON)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quote_identifier(name: str) -> str:
     """Return ``name`` for use in SQL, refusing anything that is not a plain identifier."""
     if not IDENTIFIER.match(name):
         raise ValueError(f"{name!r} is not a plain SQL identifier")
     return name
+
+
+def copy_comments(con, source: tuple[str, str, str], target: str, table_comment: str | None) -> None:
+    """Give ``target`` (a quoted table name) ``table_comment`` and the column comments of the table
+    ``source`` = (database, schema, table), as dbt wrote them: a copied table keeps its documentation."""
+    if table_comment:
+        con.execute(f"comment on table {target} is {sql_string(table_comment)}")
+    for column, comment in con.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where database_name = ? and schema_name = ? and table_name = ? and comment is not null",
+            list(source)).fetchall():
+        con.execute(f"comment on column {target}.{quote_identifier(column)} is {sql_string(comment)}")
 
 
 def temp_directory(settings) -> Path:

@@ -50,7 +50,7 @@ from ingest.raw.files import (
     spreadsheet_sheet_to_csv,
     write_units,
 )
-from ingest.raw.landing import LandingError, ManifestRow, NotPublished, check_text_file, fetch_to_landing
+from ingest.raw.landing import LandingError, ManifestRow, NotPublished, check_text_file, fetch_to_landing, swap_in
 from ingest.raw.load import check_headers
 from ingest.raw.matched_load import (
     ALL_FORCES,

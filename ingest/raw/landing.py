@@ -67,6 +67,17 @@ def _write_json_atomically(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
+def swap_in(built: Path, target: Path) -> None:
+    """Put folder ``built`` at ``target``: the old folder is renamed aside first and deleted after, so
+    the target is missing only between two renames (a directory cannot be renamed over a full one)."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    built.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

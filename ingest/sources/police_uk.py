@@ -37,6 +37,7 @@ from ingest.raw.landing import (
     fetch_to_landing,
     is_published,
     redact,
+    swap_in,
     unsafe_member_names,
     verify_zip,
 )
@@ -181,12 +182,7 @@ def fetch(settings: Settings, month: str) -> FetchResult:
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    previous = out_dir.with_name(f".{out_dir.name}.previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    if out_dir.exists():
-        out_dir.rename(previous)
-    partial.rename(out_dir)
-    shutil.rmtree(previous, ignore_errors=True)
+    swap_in(partial, out_dir)
     return result
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import docs_site
+from ingest import docs_site, gate_pages
 from ingest.raw import gate as gates
 from tests.gx_reference import validate_partition
 from ingest.sources.police_uk_contract import STREET
@@ -100,7 +100,7 @@ def test_pages_load_nothing_from_the_network(pages):
 
 
 def test_load_log_keys_point_at_each_partitions_section(runs, pages):
-    links = docs_site.gate_report_links(runs)
+    links = gate_pages.gate_report_links(runs)
     link = links[("police_uk_street", "west-midlands", MONTH)]
     assert link == f"docs/gates/police_uk/{MONTH}.html#police_uk_street__west-midlands__{MONTH}"
     page, anchor = link.removeprefix("docs/gates/").split("#")
@@ -109,7 +109,7 @@ def test_load_log_keys_point_at_each_partitions_section(runs, pages):
 
 def test_load_keys_follow_the_loaders_partitions():
     # police.uk and finance: the force apart; the consultation and reference data: 'all' and every value
-    assert docs_site._load_keys({"table": "finance_funding", "partition": {"_force_id": "lancashire", "_plan_year": "2025/26"}}) == [
+    assert gate_pages.load_keys({"table": "finance_funding", "partition": {"_force_id": "lancashire", "_plan_year": "2025/26"}}) == [
         ("finance_funding", "all", "lancashire/2025/26"), ("finance_funding", "lancashire", "2025/26")]
-    assert docs_site._load_keys({"table": "ons_lsoa_lad_lookup", "partition": {"_lsoa_vintage": "2021", "_lad_vintage": "2023"}}) == [
+    assert gate_pages.load_keys({"table": "ons_lsoa_lad_lookup", "partition": {"_lsoa_vintage": "2021", "_lad_vintage": "2023"}}) == [
         ("ons_lsoa_lad_lookup", "all", "2021/2023")]
