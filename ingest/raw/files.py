@@ -250,8 +250,7 @@ def fetch_summary(landed: Sequence[Landed]) -> list[dict]:
 class LoadRun:
     """One run of a source's load over its landed files, driven by the source as a plain loop::
 
-        with raw.LoadRun(settings, SOURCE, run_dir) as run:
-            ensure_raw_tables(run.con)
+        with DECLARED.run(settings, run_dir) as run:  # opens the warehouse, creates the raw tables
             for landed, unit in run.units(files):
                 with run.attempt(unit):
                     run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
@@ -262,9 +261,10 @@ class LoadRun:
     back the others; leaving the ``with`` then raises :class:`LoadError` naming every refusal.
     """
 
-    def __init__(self, settings: Any, source: str, run_dir: Path | None = None) -> None:
+    def __init__(self, settings: Any, source: str, run_dir: Path | None = None, contracts: Iterable = ()) -> None:
         self.settings = settings
         self.source = source
+        self.contracts = list(contracts)  # the raw tables created (if missing) on entering
         self.results_dir = (run_dir or settings.paths.runs_dir / "gates") / source
         self.summary: dict[str, dict] = {}
         self.failures: list[str] = []
@@ -276,6 +276,10 @@ class LoadRun:
 
         self._connection = connect(self.settings)
         self.con = self._connection.__enter__()
+        if self.contracts:
+            from ingest.raw.contract import ensure_tables
+
+            ensure_tables(self.con, self.contracts)
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
@@ -353,6 +357,10 @@ class FileSource:
         """Land every file for the period (skipped when unchanged; not yet published: logged, skipped)."""
         return fetch_summary(fetch_files(self.files_for(settings, year), settings.paths.landing_dir,
                                          self.section(settings)))
+
+    def run(self, settings: Any, run_dir: Path | None = None) -> "LoadRun":
+        """A :class:`LoadRun` of this source, its raw tables created on entering."""
+        return LoadRun(settings, self.name, run_dir, self.contracts.values())
 
     def surface(self):
         return self.ensure_raw_tables, self.files_for, self.is_published, self.fetch

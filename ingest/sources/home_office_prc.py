@@ -326,8 +326,7 @@ def load(settings: "Settings", quarter: str | None = None, run_dir: Path | None 
             if landed is None:
                 raise raw.LoadError(f"{name}: not in landing; run fetch first")
             files.append(landed.file)
-    with raw.LoadRun(settings, SOURCE, run_dir) as run:
-        ensure_raw_tables(run.con)
+    with DECLARED.run(settings, run_dir) as run:
         for landed, unit in run.units(files):
             with run.attempt(unit):
                 run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 import textwrap
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -51,8 +49,7 @@ ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
 def load(settings, year=None, run_dir=None):
-    with raw.LoadRun(settings, SOURCE, run_dir) as run:
-        ensure_raw_tables(run.con)
+    with DECLARED.run(settings, run_dir) as run:
         for landed, unit in run.units(files_for(settings, year)):
             with run.attempt(unit):
                 run.loaded(unit, raw.load_file(run.con, KSI, Path(unit.csv_path),
