@@ -9,6 +9,7 @@ file does not hold gives no rows and a reason the report prints, not a failure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -302,6 +303,26 @@ def check_quarter_published(settings: Settings, period: str, *, force_id: str | 
             f"{quarters[-1] if quarters else 'no quarter'}). Its last month may not be published yet, or the "
             "evidence build stopped at a gate; the previous report stays in place.")
     return quarter.label
+
+
+def newest_published_quarter(settings: Settings, before: date, *, force_id: str | None = None,
+                             published: Path | None = None) -> str:
+    """The newest quarter the published file completes for the force that ended before ``before``:
+    the papers for a Panel meeting report the data published by then. Raises ReportNotReady when
+    there is none (nothing published yet, or only quarters still running)."""
+    import duckdb
+
+    published = Path(published or settings.paths.published)
+    if not published.exists():
+        raise ReportNotReady(f"{published} does not exist yet: the evidence build has not published")
+    force_id = force_id or default_force(settings)
+    with duckdb.connect(str(published), read_only=True) as con:
+        _check_published(con, published)
+        quarters = [q for q in reportable_quarters(con, force_id) if Quarter.parse(q).end < before]
+    if not quarters:
+        raise ReportNotReady(f"{published}: no quarter ending before {before} is complete for {force_id} yet; "
+                             "the previous report stays in place")
+    return quarters[-1]
 
 
 def synthetic_notice_of(con) -> str | None:

@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,19 @@ def reports_dir(settings: Settings) -> Path:
     return path if path.is_absolute() else settings.root / path
 
 
+def upcoming_dates(settings: Settings, today: date | None = None) -> list[dict[str, Any]]:
+    """The office's next dates (config/calendar.toml, or $OPCC_CALENDAR): Panel meetings, papers and
+    statement deadlines, releases, consultations. None configured: an empty list (no section)."""
+    from ingest.office_calendar import CALENDAR_ENV, load_calendar
+
+    path = Path(os.environ.get(CALENDAR_ENV) or settings.root / "config" / "calendar.toml")
+    if not path.exists():
+        log.warning("%s: no calendar; the report shows no upcoming dates", path)
+        return []
+    today = today or datetime.now(timezone.utc).date()
+    return [{"day": e.day, "what": e.what} for e in load_calendar(path).upcoming(today)]
+
+
 def render(settings: Settings, period: str | None = None, *, force_id: str | None = None,
            published: Path | None = None, out_dir: Path | None = None) -> Path:
     """Render the report for ``period`` (``2025Q3``; default the latest complete quarter) into
@@ -140,6 +153,7 @@ def render(settings: Settings, period: str | None = None, *, force_id: str | Non
     quarter = Quarter.parse(period) if period else None
     data = read_report_data(published, force_id, quarter)
     context, charts = build_context(data)
+    context["calendar"] = upcoming_dates(settings)
     root = Path(out_dir or reports_dir(settings))
     root.mkdir(parents=True, exist_ok=True)
     target = root / data.quarter.label

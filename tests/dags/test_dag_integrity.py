@@ -92,3 +92,27 @@ def test_every_dag_explains_itself_in_the_airflow_ui(dagbag):
     # The Airflow UI shows doc_md: what the DAG loads and what to do when it fails.
     for dag_id, dag in dagbag.dags.items():
         assert dag.doc_md and "When it fails" in dag.doc_md, dag_id
+
+
+def test_the_quarterly_report_runs_on_the_calendars_papers_due_days(dagbag):
+    from airflow.sdk import EventsTimetable
+
+    from ingest.office_calendar import load_calendar
+
+    report = dagbag.dags["quarterly_report"]
+    assert isinstance(report.timetable, EventsTimetable)
+    expected = load_calendar().report_runs()
+    assert [when.timestamp() for when in report.timetable.event_dates] == [when.timestamp() for when in expected]
+    assert report.get_task("quarter_to_report").downstream_task_ids == {"render_report"}
+
+
+def test_a_mistyped_calendar_is_an_import_error_naming_the_file(tmp_path, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    calendar = tmp_path / "calendar.toml"
+    calendar.write_text("papers_due_days_before_meeting = 10\nstatement_due_days_after_statistics = 28\n"
+                        "[[panel_meetings]]\ndate = \"5 February\"\n")
+    monkeypatch.setenv("OPCC_CALENDAR", str(calendar))
+    errors = DagBag(dag_folder=str(DAGS / "quarterly_report.py")).import_errors
+    assert len(errors) == 1
+    assert f"{calendar}: [[panel_meetings]] 1: date must be a date" in next(iter(errors.values()))

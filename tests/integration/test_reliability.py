@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -321,7 +321,7 @@ def report_content(reports: Path) -> dict[str, object]:
 
 
 def test_a_failed_dbt_test_publishes_nothing_keeps_the_report_and_shows_the_bad_rows(platform, tmp_path):
-    from ingest.report import check_quarter_published, render
+    from ingest.report import Quarter, ReportNotReady, check_quarter_published, newest_published_quarter, render
     from ingest.transform import TransformError, dbt_build
 
     root, _, report = platform
@@ -348,6 +348,11 @@ def test_a_failed_dbt_test_publishes_nothing_keeps_the_report_and_shows_the_bad_
     # The evidence build stops before publish; the quarterly report path then reads the same file.
     assert file_state(settings.paths.published) == published_before
     assert check_quarter_published(settings, QUARTER, force_id="lancashire") == QUARTER
+    # Before a Panel meeting the DAG reports the newest quarter complete by then.
+    assert newest_published_quarter(settings, Quarter.parse(QUARTER).end + timedelta(days=1),
+                                    force_id="lancashire") == QUARTER
+    with pytest.raises(ReportNotReady):
+        newest_published_quarter(settings, date(2011, 1, 1), force_id="lancashire")
     render(settings, QUARTER, force_id="lancashire", out_dir=reports)
     assert report_content(reports) == rendered
     assert file_state(settings.paths.published) == published_before
