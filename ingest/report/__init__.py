@@ -19,7 +19,7 @@ from ingest.report.cli import main
 from ingest.report.context import build_context, consultation_alignment, consultation_context, scorecard_rows
 from ingest.report.data import (ReportData, check_quarter_published, default_force, load_consultation,
                                 load_report_data, newest_published_quarter, reportable_quarters)
-from ingest.report.output import REPORT_FILE, STATEMENT_FILE, check_rendered, environment, render, replace_directory
+from ingest.report.output import REPORT_FILE, STATEMENT_FILE, check_rendered, environment, render
 from ingest.report.quarter import Quarter, ReportError, ReportNotReady
 from ingest.report.wording import format_change, format_p, format_value, measure_sentences, ordinal, period_words
 
@@ -29,5 +29,5 @@ __all__ = [
     "consultation_alignment", "consultation_context", "consultation_priorities_chart", "default_force",
     "disproportionality_chart", "environment", "format_change", "format_p", "format_value", "heatmap_chart",
     "load_consultation", "load_report_data", "main", "newest_published_quarter", "measure_sentences", "ordinal", "period_words", "render",
-    "replace_directory", "reportable_quarters", "scorecard_rows", "spc_chart",
+    "reportable_quarters", "scorecard_rows", "spc_chart",
 ]

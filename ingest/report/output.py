@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.config import Settings
+from ingest.raw.landing import swap_in
 from ingest.report.context import build_context, scorecard_rows
 from ingest.report.data import ReportData, default_force, read_report_data
 from ingest.report.quarter import MONTHS, Quarter, ReportError
@@ -90,39 +91,6 @@ def check_rendered(folder: Path, data: ReportData) -> None:
         raise ReportError("template syntax left in the rendered report")
 
 
-def replace_directory(source: Path, target: Path) -> None:
-    """Put ``source`` at ``target``, replacing any old folder in one step where the OS allows
-    (Linux renameat2 RENAME_EXCHANGE), else by two renames a moment apart."""
-    if not target.exists():
-        os.rename(source, target)
-        return
-    if _exchange(source, target):
-        shutil.rmtree(source)  # now holds the old report
-        return
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    os.rename(target, old)
-    try:
-        os.rename(source, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    # Python has no os.renameat2: call libc's, where there is one (glibc 2.28+).
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2  # <fcntl.h>, <linux/fs.h>
-    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
-
-
 def reports_dir(settings: Settings) -> Path:
     configured = (settings.sections.get("report") or {}).get("out_dir", "reports")
     path = Path(str(configured).replace("{root}", str(settings.root)))
@@ -163,7 +131,7 @@ def render(settings: Settings, period: str | None = None, *, force_id: str | Non
         _write_folder(building, data, context, charts)
         check_rendered(building, data)
         building.chmod(0o755)  # mkdtemp makes it 0700: the report is for others to read
-        replace_directory(building, target)
+        swap_in(building, target)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise

@@ -9,7 +9,8 @@ import pytest
 from ingest.report.charts import CONCERN, confidence_chart, consultation_priorities_chart, spc_chart
 from ingest.report.context import consultation_alignment, consultation_context
 from ingest.report.data import ReportData
-from ingest.report.output import REPORT_FILE, check_rendered, environment, render, replace_directory
+from ingest.raw.landing import swap_in
+from ingest.report.output import REPORT_FILE, check_rendered, environment, render
 from ingest.report.quarter import Quarter, ReportError
 from ingest.report.wording import format_value, measure_sentences
 
@@ -94,12 +95,12 @@ def test_a_report_folder_is_replaced_whole(tmp_path):
     first = tmp_path / ".first"
     first.mkdir()
     (first / "performance_report.html").write_text("old")
-    replace_directory(first, target)
+    swap_in(first, target)
     assert (target / "performance_report.html").read_text() == "old"
     second = tmp_path / ".second"
     (second / "charts").mkdir(parents=True)
     (second / "performance_report.html").write_text("new")
-    replace_directory(second, target)
+    swap_in(second, target)
     assert (target / "performance_report.html").read_text() == "new" and (target / "charts").is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025Q3"]  # the old folder is gone
 
