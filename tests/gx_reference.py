@@ -8,6 +8,7 @@ same :class:`GateReport`, so tests can require both engines to find the same thi
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -53,7 +54,6 @@ class _Runtime:
 
 _LOCK = threading.RLock()
 _RUNTIME: _Runtime | None = None
-_SUITES: dict[Path, tuple[tuple[int, int], Any]] = {}
 
 
 def runtime() -> _Runtime:
@@ -78,23 +78,18 @@ def runtime() -> _Runtime:
 
 
 def load_suite(suite_name: str) -> Any:
-    """Parse ``expectations/<suite_name>.json`` into a GX ExpectationSuite (cached by file mtime/size)."""
-    path = suite_path(suite_name)
-    stat = path.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    with _LOCK:
-        cached = _SUITES.get(path)
-        if cached and cached[0] == stamp:
-            return cached[1]
-        gx = runtime().gx
-        data = json.loads(json.dumps(load_suite_json(suite_name)))  # checked as the engine checks it; a copy GX may change
-        data.pop("id", None)
-        for expectation in data.get("expectations", []):
-            expectation.pop("id", None)
-        suite = gx.ExpectationSuite(**data)
-        _SUITES[path] = (stamp, suite)
-        return suite
+    """Parse ``expectations/<suite_name>.json`` into a GX ExpectationSuite (cached until the file changes)."""
+    stat = suite_path(suite_name).stat()
+    return _parsed_suite(suite_name, stat.st_mtime_ns, stat.st_size)
 
+
+@functools.lru_cache(maxsize=None)
+def _parsed_suite(suite_name: str, mtime_ns: int, size: int) -> Any:
+    data = json.loads(json.dumps(load_suite_json(suite_name)))  # checked as the engine checks it; a copy GX may change
+    data.pop("id", None)
+    for expectation in data.get("expectations", []):
+        expectation.pop("id", None)
+    return runtime().gx.ExpectationSuite(**data)
 
 
 def _sample_rows(df: Any, indexes: list, columns: list[str]) -> list[dict]:

@@ -13,12 +13,12 @@ import importlib.util
 import json
 import textwrap
 
-import duckdb
 import pytest
 
 from ingest.config import load_settings
 from ingest.raw import LoadError
 from ingest.raw.gate import EXPECTATIONS_ENV
+from tests.helpers import query as _rows
 
 # Step 1: the module, as the section shows it.
 MODULE = '''
@@ -102,11 +102,6 @@ def newcomer(tmp_path, monkeypatch):
     """))
     settings = load_settings(environ={"OPCC_ROOT": str(tmp_path), "OPCC_CONFIG": str(overlay)})
     return module, settings, inputs / "ksi-2024.csv"
-
-
-def _rows(settings, sql):
-    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_a_source_written_from_the_section_fetches_loads_gates_and_refuses(newcomer):

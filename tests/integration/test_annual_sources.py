@@ -27,6 +27,7 @@ from devtools.sample import finance as finance_sample
 from devtools.sample import hmicfrs as hmicfrs_sample
 from ingest.sources import csp_assessments, finance, hmicfrs
 from tests.conftest import SHARED_DATA
+from tests.helpers import query as _query
 
 pytestmark = pytest.mark.real_data
 
@@ -58,11 +59,6 @@ def _overlay(root: Path, grant_url: str, plans: list[str], register: str) -> Pat
 
 def _settings(root: Path, overlay: Path) -> Settings:
     return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
-
-
-def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def _ensure_every_raw_table(warehouse: Path) -> None:

@@ -22,6 +22,7 @@ from ingest.config import Settings, load_settings
 from devtools.sample import consultation as consultation_sample
 from devtools.sample import geography, population
 from ingest.sources import consultation, ons_geography, ons_population
+from tests.helpers import query
 
 REPO = Path(__file__).resolve().parents[2]
 FORCES = ["lancashire", "west-midlands"]
@@ -64,11 +65,6 @@ def built(tmp_path_factory) -> tuple[Settings, Path]:
     assert result.success, f"dbt build failed ({result.exception}): {failed}"
     publish(settings)
     return settings, root
-
-
-def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def test_census_sex_and_disability_load_from_the_nomis_layout(built):

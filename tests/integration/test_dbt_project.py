@@ -21,6 +21,7 @@ from ingest.sources import ensure_all_raw_tables
 
 from ingest.sources.police_uk_contract import DATASETS, LINEAGE_COLUMNS, OUTCOMES, STOP_AND_SEARCH, STREET
 from ingest.transform import POLICE_UK_SELECTION
+from tests.helpers import query as _query
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 LOADED_AT = datetime(2024, 4, 2, 6, 0, 0)
@@ -208,13 +209,6 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert result.success, f"dbt build failed ({result.exception}): {failed}"
     print(f"dbt build on the fixture warehouse: {elapsed:.1f} s")
     yield warehouse
-
-
-def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    # Opening the file again in this process works only because the profile sets
-    # keep_open: false (dbt-duckdb 1.11 otherwise holds the file after the run).
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def test_crime_monthly_counts_published_records(built_warehouse: Path) -> None:

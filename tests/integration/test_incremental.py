@@ -21,6 +21,7 @@ from ingest.raw import LoadError
 from devtools.sample.police_uk import generate_archive
 from ingest.sources import police_uk
 from ingest.transform import POLICE_UK_SELECTION, dbt_build
+from tests.helpers import query as _rows
 
 FORCES = ["lancashire", "west-midlands"]
 MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]
@@ -41,11 +42,6 @@ def _settings(root: Path, warehouse: str = "warehouse.duckdb"):
 def _load(settings, month: str) -> None:
     police_uk.fetch(settings, month)
     police_uk.load(settings, month)
-
-
-def _rows(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def _mart(path: Path, table: str) -> list[tuple]:

@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest import http
@@ -30,6 +29,7 @@ from ingest.raw.landing import LandingError, ManifestRow
 from devtools.sample.police_uk import generate_archive
 from ingest.sources import police_uk, police_uk_api
 from ingest.sources.police_uk_api import PoliceUkApi
+from tests.helpers import query
 
 log = logging.getLogger(__name__)
 FORCES = ("lancashire", "west-midlands")
@@ -75,11 +75,6 @@ def configure(tmp_path: Path, server: FakePoliceApi, *, rate: float = 200, burst
     settings = dataclasses.replace(base, http=HttpSettings(**{**options, **overrides}))
     http.configure(settings.http)  # the archive fetch (ingest.raw.landing) uses the process-wide session
     return settings
-
-
-def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def expected_rows(server: FakePoliceApi) -> dict[str, int]:

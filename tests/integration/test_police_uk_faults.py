@@ -23,6 +23,7 @@ from ingest.config import load_settings
 from ingest.raw import LoadError
 from ingest.raw.landing import LandingError
 from ingest.sources import police_uk
+from tests.helpers import query as _query
 
 pytestmark = pytest.mark.real_data
 
@@ -54,11 +55,6 @@ def _settings(tmp_path: Path, forces: list[str], **extra: str):
 def _fetch_and_load(settings, month: str = MONTH) -> dict:
     police_uk.fetch(settings, month)
     return police_uk.load(settings, month)
-
-
-def _query(settings, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def _log_row(settings, force: str, dataset: str = "police_uk_street", month: str = MONTH) -> dict:

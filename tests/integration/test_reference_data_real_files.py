@@ -20,6 +20,7 @@ from ingest import raw
 from ingest.config import load_settings
 from ingest.sources import home_office_prc, ons_geography, ons_population, police_uk
 from tests.conftest import SHARED_DATA
+from tests.helpers import query
 
 pytestmark = pytest.mark.real_data
 
@@ -97,11 +98,6 @@ def loaded(settings) -> dict[str, dict]:
     summary |= home_office_prc.load(settings)
     print(f"real reference files fetched and loaded in {time.perf_counter() - started:.1f}s")
     return summary
-
-
-def query(settings, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def test_every_data_row_of_every_file_is_loaded_or_rejected(settings, loaded):

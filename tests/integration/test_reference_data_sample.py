@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest import raw
@@ -18,6 +17,7 @@ from ingest.config import load_settings
 from devtools.sample import geography, home_office_prc as home_office_sample, population
 from devtools.sample.police_uk import generate_archive, month_range
 from ingest.sources import home_office_prc, ons_geography, ons_population, police_uk
+from tests.helpers import query
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST, LAST, FORCES, SCALE = "2023-01", "2023-06", ["lancashire", "west-midlands"], 0.05
@@ -77,11 +77,6 @@ def warehouse(tmp_path_factory) -> Path:
               if str(r.status) not in ("success", "pass", "warn")]
     assert result.success, f"dbt build failed ({result.exception}): {failed}"
     return settings.paths.warehouse
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_every_sample_crime_lsoa_has_a_csp_and_a_force(warehouse):

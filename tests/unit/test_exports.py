@@ -20,6 +20,7 @@ from ingest import exports, publish
 from ingest.config import load_settings
 from ingest.raw.gate import GateReport, write_report
 from ingest.warehouse import connect
+from tests.helpers import query as _query
 
 QUARTERS = ("2024Q1", "2024Q2")
 
@@ -86,11 +87,6 @@ def published(tmp_path):
     _warehouse(settings)
     publish.publish(settings)
     return settings
-
-
-def _query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def test_every_published_table_and_column_is_described(published):

@@ -27,6 +27,7 @@ from ingest.config import load_settings
 from devtools.sample.home_office_prc import ods_bytes
 from ingest.sources import home_office_prc
 from ingest.sources.home_office_prc import CSP_QUARTERLY, HEADER_VARIANTS, PFA_QUARTERLY, PFA_ROLLING_YEAR
+from tests.helpers import query
 
 SOURCE = "home_office_prc"
 CURRENT = ["Financial Year", "Financial Quarter", "Force Name", "CSP Name", "Offence Description", "Offence Group",
@@ -95,11 +96,6 @@ def fetch_and_load(settings, dataset: str, path: Path) -> dict[str, dict]:
     file = raw.SourceFile(SOURCE, dataset, path.name, f"file://{path}")
     fetched = home_office_prc.fetch(settings, files=[file])
     return home_office_prc.load(settings, names=[f["file"] for f in fetched])
-
-
-def query(settings, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def accounted(summary: dict[str, dict]) -> int:

@@ -30,6 +30,7 @@ from ingest.sources.police_uk_api import (
     _land,
 )
 from tests.conftest import write_zip
+from tests.helpers import query
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES_YML = REPO / "dbt_project" / "models" / "staging" / "police_uk_api" / "_police_uk_api__sources.yml"
@@ -77,11 +78,6 @@ def land_everything(settings: Settings, neighbourhoods: list[dict] | None = None
                  force_id="lancashire", neighbourhood_id="PR1"),
         envelope("/lancashire/PR2/priorities", [], force_id="lancashire", neighbourhood_id="PR2"),
     ], API)
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 # --------------------------------------------------------------------------- contract
