@@ -99,7 +99,7 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set query -%}
-        select *, rowid + 2 as source_line from {{ seed }} order by rowid
+        select *, row_number() over (order by rowid) + 1 as source_line from {{ seed }} order by rowid
     {%- endset -%}
     {%- set table = run_query(query) -%}
     {%- set rows = [] -%}

@@ -29,6 +29,7 @@ from ingest.sources.police_uk_contract import STOP_AND_SEARCH, STREET
 from tests.integration.test_dbt_project import (
     DBT_PROJECT_DIR, LANCS, MDA, PRESTON, WHITE_BRITISH, BLACK_CARIBBEAN, _create_raw_tables, _insert, _search, _street,
 )
+from tests.helpers import query as _query
 
 MONTHS = [f"2023-{m:02d}" for m in range(1, 13)] + [f"2024-{m:02d}" for m in range(1, 10)]
 FORCE = "lancashire"
@@ -116,11 +117,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert result.success, f"dbt build failed ({result.exception}): {failed}"
     print(f"dbt build of the performance models: {time.perf_counter() - started:.1f} s")
     yield path
-
-
-def _query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def _exact_two_sided_p(x: int, n: int) -> float:
@@ -267,6 +263,22 @@ def test_a_past_quarter_can_be_assessed_again(warehouse):
     plan_size = _query(warehouse, "select count(*) from performance.dim_measure")[0][0]
     assert [r[0] for r in rows] == ["2023Q1", "2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2", "2024Q3"]
     assert all(count == plan_size for _, count in rows)
+
+
+def test_the_plans_line_numbers_survive_a_seed_reload(warehouse, tmp_path):
+    """A reload inserts the seed's rows again (new row ids): the lines a problem names must not move."""
+    import csv
+
+    seed = DBT_PROJECT_DIR / "seeds" / "plan_measures.csv"
+    with seed.open(newline="", encoding="utf-8") as handle:
+        first_id, rows = None, 0
+        for rows, row in enumerate(csv.DictReader(handle), 1):
+            first_id = first_id or row["measure_id"]
+    for _ in range(2):
+        assert _dbt(["seed", "--select", "plan_measures"], warehouse, tmp_path).success
+    assert _query(warehouse, "select min(source_line), max(source_line), count(*) from intermediate.int_measure__plan") == [
+        (2, rows + 1, rows)]
+    assert _query(warehouse, "select measure_id from intermediate.int_measure__plan where source_line = 2") == [(first_id,)]
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,10 @@ with
 
 plan_measures as (
 
-    -- The seed is loaded with DuckDB's CSV reader, in file order: line = rowid + 2 (line 1 is the header).
-    select *, rowid + 2 as source_line from {{ ref('plan_measures') }}
+    -- The seed is loaded with DuckDB's CSV reader, in file order, so rowid order is line order; a
+    -- reload inserts into the table again with new row ids, hence numbered from the row ids' order
+    -- rather than from their values (line 1 is the header).
+    select *, row_number() over (order by rowid) + 1 as source_line from {{ ref('plan_measures') }}
 
 ),
 
