@@ -44,3 +44,24 @@
         financial_year,
         cast(left(financial_year, 4) as integer) as financial_year_start
 {%- endmacro %}
+
+
+{#-
+    Each line of a plan's revenue budget (stg_finance__revenue_budget) with its `line_group`,
+    `is_income` and `sort_order` (seeds/finance_budget_lines) and `net_amount_gbp`, the amount as
+    it counts towards the net budget: income is entered positive and reduces it. fct_budget
+    publishes these lines and int_finance__net_revenue_budget sums them, so both sign a line
+    alike. Used as the body of a CTE: `budget_lines as ({{ ... }})`.
+-#}
+{% macro finance_signed_budget_lines() %}
+    select
+        revenue_budget.*,
+        budget_lines.line_group,
+        budget_lines.is_income,
+        budget_lines.sort_order,
+        case when budget_lines.is_income then -revenue_budget.amount_gbp else revenue_budget.amount_gbp end
+            as net_amount_gbp
+    from {{ ref('stg_finance__revenue_budget') }} as revenue_budget
+    inner join {{ ref('finance_budget_lines') }} as budget_lines
+        on revenue_budget.budget_line = budget_lines.budget_line
+{% endmacro %}

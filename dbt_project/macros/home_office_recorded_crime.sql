@@ -35,3 +35,21 @@
         _source_file as source_file,
         _loaded_at as loaded_at
 {%- endmacro %}
+
+
+{#- The rows of `relation` (one per force, financial quarter and `comparison_group`) and, for each
+    force and quarter, their total as the group 'All recorded crime (excluding fraud)': the
+    overall line of the reconciliation, summed alike from the Home Office and police.uk sides.
+    Used as the body of a CTE. -#}
+{% macro with_all_recorded_crime_total(relation, count_column) %}
+    select * from {{ relation }}
+    union all
+    select
+        force_id,
+        financial_year_start,
+        financial_quarter,
+        'All recorded crime (excluding fraud)' as comparison_group,
+        sum({{ count_column }}) as {{ count_column }}
+    from {{ relation }}
+    group by all
+{% endmacro %}

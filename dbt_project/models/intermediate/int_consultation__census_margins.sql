@@ -69,8 +69,7 @@ age_margins as (
         'ONS mid-year estimate mid-' || mid_year_estimates.mid_year || ', residents aged 16+' as margin_source
     from mid_year_estimates
     inner join newest_mid_year
-        on newest_mid_year.area_code = mid_year_estimates.area_code
-        and newest_mid_year.mid_year = mid_year_estimates.mid_year
+        on {{ keys_match('newest_mid_year', 'mid_year_estimates', ['area_code', 'mid_year']) }}
     where mid_year_estimates.is_local_authority_district
         and mid_year_estimates.sex = 'persons'
         and not mid_year_estimates.is_all_ages
@@ -81,8 +80,7 @@ age_margins as (
 
 newest_census_sex as (
 
-    select * from census_sex
-    qualify census_year = max(census_year) over (partition by area_code)
+    {{ newest_census_rows('census_sex') }}
 
 ),
 
@@ -102,8 +100,7 @@ sex_margins as (
 
 newest_census_ethnic_group as (
 
-    select * from census_ethnic_group
-    qualify census_year = max(census_year) over (partition by area_code)
+    {{ newest_census_rows('census_ethnic_group') }}
 
 ),
 
@@ -126,8 +123,7 @@ ethnic_margins as (
 
 newest_census_disability as (
 
-    select * from census_disability
-    qualify census_year = max(census_year) over (partition by area_code)
+    {{ newest_census_rows('census_disability') }}
 
 ),
 

@@ -20,8 +20,7 @@ weighted as (
         weights.expansion_weight
     from respondents
     inner join weights
-        on weights.survey_id = respondents.survey_id
-        and weights.respondent_key = respondents.respondent_key
+        on {{ keys_match('weights', 'respondents', ['survey_id', 'respondent_key']) }}
 
 ),
 

@@ -42,11 +42,9 @@ csp_members as (
         bool_or(districts.csp_code is null) as has_split_district
     from lookup
     inner join csp_vintages
-        on lookup.csp_code = csp_vintages.csp_code
-        and lookup.vintage = csp_vintages.vintage
+        on {{ keys_match('lookup', 'csp_vintages', ['csp_code', 'vintage']) }}
     inner join districts
-        on lookup.lad_code = districts.lad_code
-        and lookup.vintage = districts.vintage
+        on {{ keys_match('lookup', 'districts', ['lad_code', 'vintage']) }}
     group by lookup.csp_code, lookup.vintage
 
 ),

@@ -65,9 +65,7 @@ with_year_period as (
         year_values.period_start as assessed_year_start
     from assessed_periods
     asof left join year_values
-        on assessed_periods.measure_id = year_values.measure_id
-        and assessed_periods.area_type = year_values.area_type
-        and assessed_periods.area_code = year_values.area_code
+        on {{ keys_match('assessed_periods', 'year_values', ['measure_id', 'area_type', 'area_code']) }}
         and assessed_periods.reporting_period_end >= year_values.period_start
 
 ),

@@ -68,15 +68,11 @@ with_values as (
         measure_change.direction
     from assessed_periods
     left join measure_values
-        on assessed_periods.measure_id = measure_values.measure_id
-        and assessed_periods.area_type = measure_values.area_type
-        and assessed_periods.area_code = measure_values.area_code
+        on {{ keys_match('assessed_periods', 'measure_values', ['measure_id', 'area_type', 'area_code']) }}
         and assessed_periods.assessed_period_type = measure_values.period_type
         and assessed_periods.assessed_period_start = measure_values.period_start
     left join measure_change
-        on assessed_periods.measure_id = measure_change.measure_id
-        and assessed_periods.area_type = measure_change.area_type
-        and assessed_periods.area_code = measure_change.area_code
+        on {{ keys_match('assessed_periods', 'measure_change', ['measure_id', 'area_type', 'area_code']) }}
         and assessed_periods.assessed_period_type = measure_change.period_type
         and assessed_periods.assessed_period_start = measure_change.period_start
 
@@ -189,18 +185,14 @@ with_spc as (
         spc.month_start as spc_month_start
     from with_disproportionality
     left join spc
-        on with_disproportionality.period_grain = 'month'
-        and with_disproportionality.measure_id = spc.measure_id
-        and with_disproportionality.area_type = spc.area_type
-        and with_disproportionality.area_code = spc.area_code
+        on {{ keys_match('with_disproportionality', 'spc', ['measure_id', 'area_type', 'area_code']) }}
         and with_disproportionality.assessed_period_label = spc.as_of_period
+        and with_disproportionality.period_grain = 'month'
         and spc.is_latest_point
     left join spc_quarter
-        on with_disproportionality.period_grain = 'month'
-        and with_disproportionality.measure_id = spc_quarter.measure_id
-        and with_disproportionality.area_type = spc_quarter.area_type
-        and with_disproportionality.area_code = spc_quarter.area_code
+        on {{ keys_match('with_disproportionality', 'spc_quarter', ['measure_id', 'area_type', 'area_code']) }}
         and with_disproportionality.assessed_period_label = spc_quarter.as_of_period
+        and with_disproportionality.period_grain = 'month'
 
 )
 

@@ -128,11 +128,9 @@ with_baseline as (
         inspection_areas.comparison_basis
     from periods
     left join baselines
-        on periods.measure_id = baselines.measure_id
-        and periods.area_type = baselines.area_type
-        and periods.area_code = baselines.area_code
-        and periods.period_type = baselines.period_type
-        and periods.period_start = baselines.period_start
+        on {{ keys_match('periods', 'baselines', [
+            'measure_id', 'area_type', 'area_code', 'period_type', 'period_start'
+        ]) }}
     left join inspection_areas
         on periods.measure_id = inspection_areas.measure_id
         and periods.area_type = 'force'
@@ -259,21 +257,16 @@ with_p_values as (
         end as rate_ratio
     from with_statistics
     left join exact_p_values
-        on with_statistics.measure_id = exact_p_values.measure_id
-        and with_statistics.area_type = exact_p_values.area_type
-        and with_statistics.area_code = exact_p_values.area_code
-        and with_statistics.period_type = exact_p_values.period_type
-        and with_statistics.period_start = exact_p_values.period_start
+        on {{ keys_match('with_statistics', 'exact_p_values', [
+            'measure_id', 'area_type', 'area_code', 'period_type', 'period_start'
+        ]) }}
 
 ),
 
 final as (
 
     select
-        cast(measure_id as varchar) as measure_id,
-        cast(area_type as varchar) as area_type,
-        cast(area_code as varchar) as area_code,
-        cast(force_id as varchar) as force_id,
+        {{ measure_area_key_columns() }},
         cast(period_type as varchar) as period_type,
         cast(period_start as date) as period_start,
         cast(period_label as varchar) as period_label,

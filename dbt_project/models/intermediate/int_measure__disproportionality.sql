@@ -64,8 +64,7 @@ windows as (
         count(*) as month_count
     from measure_months as quarter_ends
     inner join measure_months
-        on quarter_ends.measure_id = measure_months.measure_id
-        and quarter_ends.force_id = measure_months.force_id
+        on {{ keys_match('quarter_ends', 'measure_months', ['measure_id', 'force_id']) }}
         and measure_months.month_start between quarter_ends.month_start - interval 11 month and quarter_ends.month_start
     where month(quarter_ends.month_start) in (3, 6, 9, 12)
     group by all
@@ -85,8 +84,7 @@ window_events as (
     from windows
     cross join ethnic_groups
     left join mart_values
-        on windows.measure_id = mart_values.measure_id
-        and windows.force_id = mart_values.force_id
+        on {{ keys_match('windows', 'mart_values', ['measure_id', 'force_id']) }}
         and ethnic_groups.ethnic_group = mart_values.ethnic_group
         and mart_values.period_start between windows.window_end_month - interval 11 month and windows.window_end_month
     group by all
@@ -145,9 +143,7 @@ with_white as (
         ) end as log_rate_ratio_se
     from with_rates
     inner join with_rates as white
-        on with_rates.measure_id = white.measure_id
-        and with_rates.force_id = white.force_id
-        and with_rates.window_end_month = white.window_end_month
+        on {{ keys_match('with_rates', 'white', ['measure_id', 'force_id', 'window_end_month']) }}
         and white.ethnic_group = 'White'
 
 ),
@@ -164,9 +160,7 @@ with_baseline as (
             / sqrt(with_white.log_rate_ratio_se ^ 2 + earlier.log_rate_ratio_se ^ 2) as change_z
     from with_white
     left join with_white as earlier
-        on with_white.measure_id = earlier.measure_id
-        and with_white.force_id = earlier.force_id
-        and with_white.ethnic_group = earlier.ethnic_group
+        on {{ keys_match('with_white', 'earlier', ['measure_id', 'force_id', 'ethnic_group']) }}
         and earlier.window_end_month = with_white.window_end_month - interval 12 month
 
 ),

@@ -85,12 +85,9 @@ common_areas as (
         sum(earlier.numerator) as baseline_value
     from with_previous
     inner join graded_areas as now
-        on with_previous.measure_id = now.measure_id
-        and with_previous.force_id = now.force_id
-        and with_previous.period_start = now.period_start
+        on {{ keys_match('with_previous', 'now', ['measure_id', 'force_id', 'period_start']) }}
     inner join graded_areas as earlier
-        on with_previous.measure_id = earlier.measure_id
-        and with_previous.force_id = earlier.force_id
+        on {{ keys_match('with_previous', 'earlier', ['measure_id', 'force_id']) }}
         and with_previous.previous_period_start = earlier.period_start
         and now.canonical_area = earlier.canonical_area
     group by all
@@ -124,9 +121,7 @@ final as (
         end as varchar) as comparison_basis
     from with_previous
     left join common_areas
-        on with_previous.measure_id = common_areas.measure_id
-        and with_previous.force_id = common_areas.force_id
-        and with_previous.period_start = common_areas.period_start
+        on {{ keys_match('with_previous', 'common_areas', ['measure_id', 'force_id', 'period_start']) }}
 
 )
 

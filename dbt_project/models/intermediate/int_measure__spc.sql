@@ -64,9 +64,7 @@ points as (
         abs(monthly_series.value - lag(monthly_series.value) over series_as_of) as moving_range
     from reporting_months
     inner join monthly_series
-        on reporting_months.measure_id = monthly_series.measure_id
-        and reporting_months.area_type = monthly_series.area_type
-        and reporting_months.area_code = monthly_series.area_code
+        on {{ keys_match('reporting_months', 'monthly_series', ['measure_id', 'area_type', 'area_code']) }}
         and monthly_series.month_start <= reporting_months.as_of_month_start
     window series_as_of as (
         partition by monthly_series.measure_id, monthly_series.area_type, monthly_series.area_code,
@@ -239,10 +237,7 @@ with_direction as (
 final as (
 
     select
-        cast(measure_id as varchar) as measure_id,
-        cast(area_type as varchar) as area_type,
-        cast(area_code as varchar) as area_code,
-        cast(force_id as varchar) as force_id,
+        {{ measure_area_key_columns() }},
         cast(as_of_period as varchar) as as_of_period,
         cast(as_of_month_start as date) as as_of_month_start,
         cast(month_start as date) as month_start,

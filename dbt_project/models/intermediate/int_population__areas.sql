@@ -37,49 +37,52 @@ district_rows as (
 
 ),
 
-csp_rows as (
+district_areas as (
 
-    -- Whole districts only: a CSP holding part of a split district is left out (its
-    -- population cannot be known from district figures), rather than understated.
+    -- each district's rows with the larger areas that hold it. Whole districts only: a CSP
+    -- holding part of a split district is left out (its population cannot be known from
+    -- district figures), rather than understated.
     select
         'community_safety_partnership' as area_type,
         csps.csp_code as area_code,
         csps.csp_name as area_name,
-        csps.pfa_code,
-        csps.force_id,
-        local_authorities.population_year,
-        local_authorities.population_source,
-        local_authorities.sex,
-        local_authorities.age_band,
-        local_authorities.ethnic_group,
-        sum(local_authorities.population_count) as population_count,
-        count(*) as district_count
+        csps.pfa_code as area_pfa_code,
+        csps.force_id as area_force_id,
+        local_authorities.*
     from local_authorities
     inner join csps
         on local_authorities.csp_code = csps.csp_code
     where not csps.has_split_district
-    group by all
-
-),
-
-force_rows as (
-
+    union all
     select
         'police_force_area' as area_type,
         police_force_areas.pfa_code as area_code,
         police_force_areas.pfa_name as area_name,
-        police_force_areas.pfa_code,
-        police_force_areas.force_id,
-        local_authorities.population_year,
-        local_authorities.population_source,
-        local_authorities.sex,
-        local_authorities.age_band,
-        local_authorities.ethnic_group,
-        sum(local_authorities.population_count) as population_count,
-        count(*) as district_count
+        police_force_areas.pfa_code as area_pfa_code,
+        police_force_areas.force_id as area_force_id,
+        local_authorities.*
     from local_authorities
     inner join police_force_areas
         on local_authorities.pfa_code = police_force_areas.pfa_code
+
+),
+
+larger_area_rows as (
+
+    select
+        area_type,
+        area_code,
+        area_name,
+        area_pfa_code as pfa_code,
+        area_force_id as force_id,
+        population_year,
+        population_source,
+        sex,
+        age_band,
+        ethnic_group,
+        sum(population_count) as population_count,
+        count(*) as district_count
+    from district_areas
     group by all
 
 ),
@@ -88,9 +91,7 @@ all_areas as (
 
     select * from district_rows
     union all
-    select * from csp_rows
-    union all
-    select * from force_rows
+    select * from larger_area_rows
 
 )
 

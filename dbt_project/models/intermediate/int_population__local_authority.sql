@@ -59,9 +59,7 @@ mye_all_ages as (
         single_year_totals.single_year_total
     from mye_districts
     left join single_year_totals
-        on mye_districts.area_code = single_year_totals.area_code
-        and mye_districts.mid_year = single_year_totals.mid_year
-        and mye_districts.sex = single_year_totals.sex
+        on {{ keys_match('mye_districts', 'single_year_totals', ['area_code', 'mid_year', 'sex']) }}
     where mye_districts.is_all_ages
 
 ),

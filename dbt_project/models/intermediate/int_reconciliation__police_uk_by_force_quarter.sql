@@ -61,9 +61,9 @@ final as (
         months_loaded.police_uk_month_count
     from quarterly_counts
     inner join months_loaded
-        on quarterly_counts.force_id = months_loaded.force_id
-        and quarterly_counts.financial_year_start = months_loaded.financial_year_start
-        and quarterly_counts.financial_quarter = months_loaded.financial_quarter
+        on {{ keys_match('quarterly_counts', 'months_loaded', [
+            'force_id', 'financial_year_start', 'financial_quarter'
+        ]) }}
 
 )
 

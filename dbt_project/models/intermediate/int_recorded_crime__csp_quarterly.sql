@@ -118,11 +118,9 @@ matched as (
         end as csp_match
     from with_force
     left join csp_candidates
-        on with_force.financial_year = csp_candidates.financial_year
-        and with_force.financial_quarter = csp_candidates.financial_quarter
-        and with_force.force_name = csp_candidates.force_name
-        and with_force.csp_name = csp_candidates.csp_name
-        and with_force.offence_code = csp_candidates.offence_code
+        on {{ keys_match('with_force', 'csp_candidates', [
+            'financial_year', 'financial_quarter', 'force_name', 'csp_name', 'offence_code'
+        ]) }}
         and csp_candidates.preference = 1
 
 ),

@@ -1,30 +1,9 @@
 with
 
-revenue_budget as (
-
-    select * from {{ ref('stg_finance__revenue_budget') }}
-
-),
-
-budget_lines as (
-
-    select * from {{ ref('finance_budget_lines') }}
-
-),
-
 with_line as (
 
-    select
-        revenue_budget.*,
-        budget_lines.line_group,
-        budget_lines.is_income,
-        budget_lines.sort_order,
-        -- Income is entered positive: it reduces the net budget.
-        case when budget_lines.is_income then -revenue_budget.amount_gbp else revenue_budget.amount_gbp end
-            as net_amount_gbp
-    from revenue_budget
-    inner join budget_lines
-        on revenue_budget.budget_line = budget_lines.budget_line
+    -- each budget line with its group, income signed negative (macros/finance_plan_year.sql)
+    {{ finance_signed_budget_lines() }}
 
 ),
 

@@ -14,13 +14,7 @@ group_totals as (
     -- the base is everyone who answered the question, "Don't know" included (as the Crime Survey
     -- for England and Wales reports confidence)
     select
-        survey_id,
-        force_id,
-        area_type,
-        area_code,
-        area_name,
-        group_variable,
-        group_value,
+        {{ consultation_group_columns() }},
         count(*) as respondent_count,
         count(confidence_answer) as answered_count,
         count(*) filter (where is_confident) as confident_count,
@@ -41,13 +35,7 @@ final as (
 
     select
         -- keys
-        survey_id,
-        force_id,
-        area_type,
-        area_code,
-        area_name,
-        group_variable,
-        group_value,
+        {{ consultation_group_columns() }},
 
         -- counts
         cast(respondent_count as bigint) as respondent_count,
@@ -69,9 +57,7 @@ final as (
         answered_count / nullif(effective_sample_size, 0) as design_effect,
 
         -- flags (the rows stay: a small group is shown with its warning, not hidden)
-        answered_count < {{ var('consultation_min_group_respondents', 30) }} as is_small_group,
-        coalesce(effective_sample_size, 0) < {{ var('consultation_min_effective_sample_size', 50) }}
-            as is_low_effective_sample
+        {{ consultation_sample_flags('answered_count', 'coalesce(effective_sample_size, 0)') }}
 
     from group_totals
 

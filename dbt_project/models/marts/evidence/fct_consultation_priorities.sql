@@ -24,15 +24,9 @@ respondent_areas as (
 group_totals as (
 
     select
-        survey_id,
-        force_id,
-        area_type,
-        area_code,
-        area_name,
+        {{ consultation_group_columns() }},
         csp_code,
         csp_name,
-        group_variable,
-        group_value,
         count(*) as respondent_count,
         sum(analysis_weight) as weight_total,
         -- Kish: n_eff = (sum w)^2 / sum w^2, deff = n / n_eff
@@ -56,8 +50,7 @@ chosen_totals as (
         sum(respondent_areas.analysis_weight) as choosing_weight
     from respondent_areas
     inner join priority_choices
-        on priority_choices.survey_id = respondent_areas.survey_id
-        and priority_choices.respondent_key = respondent_areas.respondent_key
+        on {{ keys_match('priority_choices', 'respondent_areas', ['survey_id', 'respondent_key']) }}
     group by all
 
 ),
@@ -86,12 +79,9 @@ with_shares as (
         coalesce(chosen_totals.choosing_weight, 0) / every_priority.weight_total as weighted_share
     from every_priority
     left join chosen_totals
-        on chosen_totals.survey_id = every_priority.survey_id
-        and chosen_totals.area_type = every_priority.area_type
-        and chosen_totals.area_code = every_priority.area_code
-        and chosen_totals.group_variable = every_priority.group_variable
-        and chosen_totals.group_value = every_priority.group_value
-        and chosen_totals.priority_id = every_priority.priority_id
+        on {{ keys_match('chosen_totals', 'every_priority', [
+            'survey_id', 'area_type', 'area_code', 'group_variable', 'group_value', 'priority_id'
+        ]) }}
 
 ),
 
@@ -99,13 +89,7 @@ final as (
 
     select
         -- keys
-        survey_id,
-        force_id,
-        area_type,
-        area_code,
-        area_name,
-        group_variable,
-        group_value,
+        {{ consultation_group_columns() }},
         priority_id,
 
         -- the district's Community Safety Partnership (for the CSP priorities matrix)
@@ -136,8 +120,7 @@ final as (
         ) as integer) as priority_rank,
 
         -- flags (the rows stay: a small group is shown with its warning, not hidden)
-        respondent_count < {{ var('consultation_min_group_respondents', 30) }} as is_small_group,
-        effective_sample_size < {{ var('consultation_min_effective_sample_size', 50) }} as is_low_effective_sample
+        {{ consultation_sample_flags('respondent_count', 'effective_sample_size') }}
 
     from with_shares
 

@@ -21,8 +21,7 @@ weighted_respondents as (
         respondents.mode
     from weights
     inner join respondents
-        on respondents.survey_id = weights.survey_id
-        and respondents.respondent_key = weights.respondent_key
+        on {{ keys_match('respondents', 'weights', ['survey_id', 'respondent_key']) }}
 
 ),
 
@@ -78,8 +77,7 @@ final as (
         cast(max_margin_error as double) as max_margin_error,
 
         -- flags
-        respondent_count < {{ var('consultation_min_group_respondents', 30) }} as is_small_group,
-        effective_sample_size < {{ var('consultation_min_effective_sample_size', 50) }} as is_low_effective_sample
+        {{ consultation_sample_flags('respondent_count', 'effective_sample_size') }}
 
     from by_district
 

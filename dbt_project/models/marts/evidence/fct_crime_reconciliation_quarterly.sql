@@ -34,16 +34,8 @@ home_office_by_group as (
 
 home_office as (
 
-    select * from home_office_by_group
-    union all
-    select
-        force_id,
-        financial_year_start,
-        financial_quarter,
-        'All recorded crime (excluding fraud)' as comparison_group,
-        sum(home_office_count) as home_office_count
-    from home_office_by_group
-    group by all
+    -- each group and their total (macros/home_office_recorded_crime.sql)
+    {{ with_all_recorded_crime_total('home_office_by_group', 'home_office_count') }}
 
 ),
 
@@ -61,16 +53,8 @@ police_uk_by_group as (
 
 police_uk_counts as (
 
-    select * from police_uk_by_group
-    union all
-    select
-        force_id,
-        financial_year_start,
-        financial_quarter,
-        'All recorded crime (excluding fraud)' as comparison_group,
-        sum(police_uk_count) as police_uk_count
-    from police_uk_by_group
-    group by all
+    -- each group and their total (macros/home_office_recorded_crime.sql)
+    {{ with_all_recorded_crime_total('police_uk_by_group', 'police_uk_count') }}
 
 ),
 
@@ -97,10 +81,9 @@ compared as (
         police_uk_counts.police_uk_count
     from home_office
     full outer join police_uk_counts
-        on home_office.force_id = police_uk_counts.force_id
-        and home_office.financial_year_start = police_uk_counts.financial_year_start
-        and home_office.financial_quarter = police_uk_counts.financial_quarter
-        and home_office.comparison_group = police_uk_counts.comparison_group
+        on {{ keys_match('home_office', 'police_uk_counts', [
+            'force_id', 'financial_year_start', 'financial_quarter', 'comparison_group'
+        ]) }}
 
 ),
 
@@ -117,9 +100,9 @@ with_months as (
         coalesce(police_uk_quarters.police_uk_month_count, 0) as police_uk_month_count
     from compared
     left join police_uk_quarters
-        on compared.force_id = police_uk_quarters.force_id
-        and compared.financial_year_start = police_uk_quarters.financial_year_start
-        and compared.financial_quarter = police_uk_quarters.financial_quarter
+        on {{ keys_match('compared', 'police_uk_quarters', [
+            'force_id', 'financial_year_start', 'financial_quarter'
+        ]) }}
 
 ),
 

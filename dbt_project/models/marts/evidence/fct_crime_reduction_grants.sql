@@ -32,12 +32,9 @@ joined as (
         plans.is_latest_plan
     from grants
     inner join plans
-        on grants.force_id = plans.force_id
-        and grants.plan_first_year = plans.plan_first_year
+        on {{ keys_match('grants', 'plans', ['force_id', 'plan_first_year']) }}
     inner join year_totals
-        on grants.force_id = year_totals.force_id
-        and grants.plan_first_year = year_totals.plan_first_year
-        and grants.financial_year = year_totals.financial_year
+        on {{ keys_match('grants', 'year_totals', ['force_id', 'plan_first_year', 'financial_year']) }}
 
 ),
 

@@ -117,12 +117,7 @@ with_labels as (
 final as (
 
     select
-        cast(csp_key as varchar) as csp_key,
-        cast(csp_name as varchar) as csp_name,
-        cast(force_id as varchar) as force_id,
-        cast(assessment_year as integer) as assessment_year,
-        cast(theme as varchar) as theme,
-        cast(theme_label as varchar) as theme_label,
+        {{ csp_assessment_theme_key_columns() }},
         cast(is_priority as boolean) as is_priority,
         cast(mention_count as integer) as mention_count,
         cast(priority_mention_count as integer) as priority_mention_count,

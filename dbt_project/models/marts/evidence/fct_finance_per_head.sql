@@ -99,14 +99,11 @@ joined as (
         plan_years.force_id is not null as has_plan
     from with_population
     left join plan_years
-        on with_population.force_id = plan_years.force_id
-        and with_population.financial_year = plan_years.financial_year
+        on {{ keys_match('with_population', 'plan_years', ['force_id', 'financial_year']) }}
     left join grant_years
-        on with_population.force_id = grant_years.force_id
-        and with_population.financial_year = grant_years.financial_year
+        on {{ keys_match('with_population', 'grant_years', ['force_id', 'financial_year']) }}
     left join settlement
-        on with_population.force_id = settlement.force_id
-        and with_population.financial_year = settlement.financial_year
+        on {{ keys_match('with_population', 'settlement', ['force_id', 'financial_year']) }}
 
 ),
 

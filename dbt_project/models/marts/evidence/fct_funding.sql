@@ -40,8 +40,7 @@ joined as (
         settlement.grant_gbp as settlement_police_grant_gbp
     from with_plan_year
     left join settlement
-        on with_plan_year.force_id = settlement.force_id
-        and with_plan_year.financial_year = settlement.financial_year
+        on {{ keys_match('with_plan_year', 'settlement', ['force_id', 'financial_year']) }}
 
 ),
 

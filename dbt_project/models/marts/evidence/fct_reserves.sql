@@ -35,9 +35,9 @@ joined as (
         year_totals.general_closing_reserves_gbp
     from with_plan_year
     inner join year_totals
-        on with_plan_year.force_id = year_totals.force_id
-        and with_plan_year.plan_first_year = year_totals.plan_first_year
-        and with_plan_year.financial_year = year_totals.financial_year
+        on {{ keys_match('with_plan_year', 'year_totals', [
+            'force_id', 'plan_first_year', 'financial_year'
+        ]) }}
 
 ),
 

@@ -55,9 +55,7 @@ filled as (
         priorities.evidence_snippet
     from grid
     left join priorities
-        on grid.csp_key = priorities.csp_key
-        and grid.assessment_year = priorities.assessment_year
-        and grid.theme = priorities.theme
+        on {{ keys_match('grid', 'priorities', ['csp_key', 'assessment_year', 'theme']) }}
 
 ),
 
@@ -74,12 +72,7 @@ with_force_counts as (
 final as (
 
     select
-        cast(csp_key as varchar) as csp_key,
-        cast(csp_name as varchar) as csp_name,
-        cast(force_id as varchar) as force_id,
-        cast(assessment_year as integer) as assessment_year,
-        cast(theme as varchar) as theme,
-        cast(theme_label as varchar) as theme_label,
+        {{ csp_assessment_theme_key_columns() }},
         cast(theme_sort_order as integer) as theme_sort_order,
         cast(is_priority as boolean) as is_priority,
         cast(is_mentioned as boolean) as is_mentioned,

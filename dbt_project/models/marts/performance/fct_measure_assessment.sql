@@ -110,10 +110,9 @@ with_status as (
         and assessed_values.reporting_period_start = msg_ranks.reporting_period_start
         and assessed_values.area_type = 'force'
     left join adjusted_p_values
-        on assessed_values.measure_id = adjusted_p_values.measure_id
-        and assessed_values.area_type = adjusted_p_values.area_type
-        and assessed_values.area_code = adjusted_p_values.area_code
-        and assessed_values.reporting_period_start = adjusted_p_values.reporting_period_start
+        on {{ keys_match('assessed_values', 'adjusted_p_values', [
+            'measure_id', 'area_type', 'area_code', 'reporting_period_start'
+        ]) }}
 
 ),
 
@@ -179,8 +178,7 @@ final as (
         cast(with_status.data_gap_reason as varchar) as data_gap_reason
     from with_status
     left join areas
-        on with_status.area_type = areas.area_type
-        and with_status.area_code = areas.area_code
+        on {{ keys_match('with_status', 'areas', ['area_type', 'area_code']) }}
 
 )
 
