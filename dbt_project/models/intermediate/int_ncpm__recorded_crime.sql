@@ -1,0 +1,70 @@
+with
+
+rolling_year as (
+
+    select * from {{ ref('stg_home_office_prc__pfa_rolling_year') }}
+
+),
+
+force_names as (
+
+    select * from {{ ref('home_office_force_names') }}
+
+),
+
+offences as (
+
+    select * from {{ ref('ncpm_recorded_crime_offences') }}
+
+),
+
+-- the newest load of each point: the publisher revises earlier years in each edition
+newest_points as (
+
+    select *
+    from rolling_year
+    where is_territorial and not is_annual_point
+    qualify row_number() over (
+        partition by period_end_date, pfa_name_key, offence order by loaded_at desc, edition desc) = 1
+
+),
+
+-- several spellings of one force share a key ('Devon & Cornwall', 'Devon and Cornwall')
+force_keys as (
+
+    select distinct {{ name_key('published_name') }} as name_key, force_id
+    from force_names
+
+),
+
+with_force_id as (
+
+    select
+        force_keys.force_id,
+        newest_points.period_end_date,
+        newest_points.offence,
+        newest_points.rolling_year_offence_count,
+        newest_points.edition,
+        newest_points.source_file
+    from newest_points
+    inner join force_keys
+        on force_keys.name_key = newest_points.pfa_name_key
+
+),
+
+measure_counts as (
+
+    select
+        offences.measure_id,
+        with_force_id.force_id,
+        with_force_id.period_end_date,
+        sum(with_force_id.rolling_year_offence_count)::double as value,
+        max(with_force_id.edition) as edition,
+        max(with_force_id.source_file) as source_file
+    from with_force_id
+    inner join offences on offences.offence = with_force_id.offence
+    group by all
+
+)
+
+select * from measure_counts
