@@ -13,6 +13,12 @@ victim_satisfaction as (
 
 ),
 
+call_handling as (
+
+    select * from {{ ref('int_ncpm__call_handling') }}
+
+),
+
 unioned as (
 
     select
@@ -38,6 +44,19 @@ unioned as (
         respondent_count,
         null::varchar as source_file
     from victim_satisfaction
+
+    union all
+
+    select
+        measure_id,
+        force_id,
+        period_end_date,
+        value,
+        null::double,
+        null::double,
+        respondent_count,
+        source_file
+    from call_handling
 
 )
 
