@@ -89,3 +89,52 @@ def test_the_demo_ships_sample_commentary_for_both_demo_forces():
         assert c.is_sample and c.pcc_name and "Sample" in c.pcc_name and c.published
         assert all(text.startswith("Sample text.") for text in [*c.contribution.values(), *c.data_gaps.values()])
         assert c.warnings == [], c.warnings
+
+
+def test_the_statement_shows_each_priority_valued_or_as_an_explained_gap(tmp_path):
+    import dataclasses
+
+    from ingest.report.context import ncpm_statement_context
+    from ingest.report.output import environment
+    from tests.integration.test_report_browser import hard_quarter
+
+    measures = [
+        {"priority_id": "homicide", "priority_name": "Reduce murder and other homicide", "measure_id": "homicide",
+         "measure_name": "Homicide", "unit": "count", "definition": "Murder.", "source_name": "Home Office",
+         "data_gap_reason": None},
+        {"priority_id": "cyber_crime", "priority_name": "Tackle cyber crime", "measure_id": "cyber_crime",
+         "measure_name": "Cyber crime", "unit": "count", "definition": "Computer misuse.", "source_name": None,
+         "data_gap_reason": "Recorded nationally by Action Fraud."},
+        {"priority_id": "victim_satisfaction", "priority_name": "Improve satisfaction among victims",
+         "measure_id": "victim_satisfaction", "measure_name": "Victims satisfied", "unit": "percent",
+         "definition": "Satisfied.", "source_name": "Victim survey", "data_gap_reason": None},
+    ]
+    end = dt.date(2025, 9, 30)
+    rows = {
+        "homicide": {"period_end_date": end, "value": 30.0, "previous_value": 40.0, "baseline_value": 35.0,
+                     "change_from_previous_percent": -25.0, "change_from_baseline_percent": -14.3,
+                     "england_wales_value": 500.0, "england_wales_previous_value": 500.0,
+                     "england_wales_baseline_value": 600.0, "england_wales_change_from_previous_percent": 0.0,
+                     "england_wales_change_from_baseline_percent": -16.7, "msg_value": None, "msg_force_count": None,
+                     "value_lower_95": None, "value_upper_95": None, "respondent_count": None},
+        "victim_satisfaction": {"period_end_date": end, "value": 72.9, "previous_value": 70.8, "baseline_value": None,
+                                "change_from_previous_percent": 3.0, "change_from_baseline_percent": None,
+                                "msg_value": None, "england_wales_value": None, "msg_force_count": None,
+                                "value_lower_95": 70.2, "value_upper_95": 75.5, "respondent_count": 1440.0},
+    }
+    data = dataclasses.replace(hard_quarter(), ncpm_measures=measures, ncpm=rows)
+    commentary = load_commentary(write(tmp_path, GOOD), QUARTER, "lancashire", PRIORITIES)
+    ncpm = ncpm_statement_context(data, commentary)
+    assert (ncpm["valued"], ncpm["gaps"]) == (2, 1)
+    homicide = ncpm["priorities"][0]["items"][0]["lines"]
+    assert [line["label"] for line in homicide] == [data.force_name, "England and Wales"]  # no peer figure: no line
+    assert homicide[0]["change_previous"] == "-25.0%" and homicide[1]["change_previous"] == "no change"
+    satisfaction = ncpm["priorities"][2]["items"][0]["lines"][0]
+    assert satisfaction["change_previous"] == "+2.1 points" and satisfaction["change_baseline"] is None
+    html = environment().from_string("{% import '_macros.html.j2' as ui %}{{ ui.statement(ncpm, data, quarter) }}"
+                                     ).render(ncpm=ncpm, data=data, quarter=QUARTER)
+    assert "A. Commissioner publishes this statement" in html and "14 November 2025" in html
+    assert "Reviews every homicide." in html and "sample text written for a demonstration" in html
+    assert "Recorded nationally by Action Fraud." in html
+    assert "commentary file." in html.split('Tackle cyber crime')[1]  # cyber: no data-gap text written
+    assert "No figure for the baseline year" in html and "95% interval 70.2–75.5%" in html

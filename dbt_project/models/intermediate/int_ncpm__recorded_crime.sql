@@ -2,13 +2,7 @@ with
 
 rolling_year as (
 
-    select * from {{ ref('stg_home_office_prc__pfa_rolling_year') }}
-
-),
-
-force_names as (
-
-    select * from {{ ref('home_office_force_names') }}
+    select * from {{ ref('int_recorded_crime__rolling_year') }}
 
 ),
 
@@ -18,51 +12,17 @@ offences as (
 
 ),
 
--- the newest load of each point: the publisher revises earlier years in each edition
-newest_points as (
-
-    select *
-    from rolling_year
-    where is_territorial and not is_annual_point
-    qualify row_number() over (
-        partition by period_end_date, pfa_name_key, offence order by loaded_at desc, edition desc) = 1
-
-),
-
--- several spellings of one force share a key ('Devon & Cornwall', 'Devon and Cornwall')
-force_keys as (
-
-    select distinct {{ name_key('published_name') }} as name_key, force_id
-    from force_names
-
-),
-
-with_force_id as (
-
-    select
-        force_keys.force_id,
-        newest_points.period_end_date,
-        newest_points.offence,
-        newest_points.rolling_year_offence_count,
-        newest_points.edition,
-        newest_points.source_file
-    from newest_points
-    inner join force_keys
-        on force_keys.name_key = newest_points.pfa_name_key
-
-),
-
 measure_counts as (
 
     select
         offences.measure_id,
-        with_force_id.force_id,
-        with_force_id.period_end_date,
-        sum(with_force_id.rolling_year_offence_count)::double as value,
-        max(with_force_id.edition) as edition,
-        max(with_force_id.source_file) as source_file
-    from with_force_id
-    inner join offences on offences.offence = with_force_id.offence
+        rolling_year.force_id,
+        rolling_year.period_end_date,
+        sum(rolling_year.rolling_year_offence_count)::double as value,
+        max(rolling_year.edition) as edition,
+        max(rolling_year.source_file) as source_file
+    from rolling_year
+    inner join offences on offences.offence = rolling_year.offence
     group by all
 
 )
