@@ -199,7 +199,9 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
     assert rows["burglary"][1] == "no significant change"
     assert rows["vehicle_crime"][1] == "no significant change"  # 9 against 9
     assert rows["stop_search_count"][1] == "not assessed"  # context measure
-    assert rows["calls_999_answered_10s"][1:] == ("data gap", "999 call answer times (BT and force contact-management data) are not loaded by the platform.")
+    # a source with no rows loaded is a gap that says so
+    assert rows["calls_999_answered_10s"][1:] == (
+        "data gap", "no row of evidence.fct_call_handling_monthly matches the filter (none) yet")
     # No population loaded: rates and disproportionality are data gaps that say why.
     assert rows["total_crime_rate"][1] == "data gap" and "population" in rows["total_crime_rate"][2]
     assert rows["stop_search_disproportionality_black"][1] == "data gap"
