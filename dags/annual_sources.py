@@ -1,5 +1,5 @@
 """Annual and on-publication sources: HMICFRS PEEL grades, finance plans, CSP strategic assessments,
-the public consultation.
+the public consultation, the force's victim survey export and its 999/101 call handling return.
 
 One DAG per source, made from the table below, each with its own schedule: what is there for
 the year (skipped when nothing is published yet) → fetch (retries with backoff) → load and gate
@@ -19,7 +19,8 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from ingest.assets import RAW_CONSULTATION, RAW_CSP_ASSESSMENTS, RAW_FINANCE, RAW_HMICFRS
+from ingest.assets import (RAW_CALL_HANDLING, RAW_CONSULTATION, RAW_CSP_ASSESSMENTS, RAW_FINANCE, RAW_HMICFRS,
+                           RAW_VICTIM_SATISFACTION)
 
 YEAR = "{{ data_interval_end.year }}"
 FETCH = {"retries": 4, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
@@ -37,6 +38,11 @@ SOURCES = {
     "consultation": ("0 7 1 * *", RAW_CONSULTATION,
                      "Per consultation: the survey export is checked monthly while a survey runs and after "
                      "it closes (an unchanged file is skipped)."),
+    "victim_satisfaction": ("0 7 8 * *", RAW_VICTIM_SATISFACTION,
+                            "The force sends the victim survey export monthly, a week after the month ends: "
+                            "checked on the 8th (an unchanged file is skipped)."),
+    "call_handling": ("0 7 8 * *", RAW_CALL_HANDLING,
+                      "The force's 999 and 101 return comes monthly, a week after the month ends: checked on the 8th."),
 }
 
 

@@ -17,6 +17,7 @@ from airflow.sdk import dag, task
 
 from ingest.assets import (
     PUBLISHED_EVIDENCE,
+    RAW_CALL_HANDLING,
     RAW_CONSULTATION,
     RAW_CSP_ASSESSMENTS,
     RAW_FINANCE,
@@ -26,11 +27,13 @@ from ingest.assets import (
     RAW_ONS_POPULATION,
     RAW_POLICE_UK,
     RAW_POLICE_UK_API,
+    RAW_VICTIM_SATISFACTION,
 )
 
 # Any source's new raw data rebuilds the evidence base.
 ANY_RAW_SOURCE = (RAW_POLICE_UK | RAW_POLICE_UK_API | RAW_ONS_GEOGRAPHY | RAW_ONS_POPULATION | RAW_HOME_OFFICE_PRC
-                  | RAW_HMICFRS | RAW_FINANCE | RAW_CSP_ASSESSMENTS | RAW_CONSULTATION)
+                  | RAW_HMICFRS | RAW_FINANCE | RAW_CSP_ASSESSMENTS | RAW_CONSULTATION
+                  | RAW_VICTIM_SATISFACTION | RAW_CALL_HANDLING)
 
 
 @dag(

@@ -188,6 +188,7 @@ class DemoRun:
                          / f"demo-{datetime.now():%Y%m%d-%H%M%S}.log").resolve()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.python = sys.executable
+        self.output = ""  # the last step's stdout (not in verbose mode)
 
     # -- output -------------------------------------------------------------------------------
 
@@ -227,6 +228,7 @@ class DemoRun:
             with self.log_path.open("a", encoding="utf-8") as log_file:
                 done = subprocess.run(command, stdout=subprocess.PIPE, stderr=log_file, text=True, check=False)
             self.note(done.stdout)
+            self.output = done.stdout
             last = next((line for line in reversed(done.stdout.splitlines()) if line.strip()), "")
         if done.returncode != 0:
             raise StepFailed(step, done.returncode, shown=shows_progress and not self.verbose)
@@ -271,6 +273,9 @@ class DemoRun:
             step = "quarterly performance report"
             t0 = time.perf_counter()
             report = self.module(step, "ingest.report")
+            for line in self.output.splitlines():  # what the statement lacks, e.g. commentary not written
+                if line.startswith("warning: "):
+                    self.say(line)
             self.say(f"report: {self.shown_path(report) if report else 'rendered'} in {_took(t0)}")
             step = "documentation site"
             t0 = time.perf_counter()

@@ -357,7 +357,15 @@ def pfa_ods(rows: list[list[object]], updated: str) -> bytes:
 
 
 def rolling_year_csv(rows: list[list[object]]) -> bytes:
-    """Rolling 12-month totals by force area and offence at each quarter end with four quarters behind it."""
+    """Rolling 12-month totals by force area and offence at each quarter end with four quarters behind it.
+
+    The real table runs back to 2003, so it carries the national baseline year (the 12 months to
+    June 2019) and every force area. The sample does too: the sample forces' points inside the
+    police.uk window are computed from their quarters; the quarter ends from
+    :data:`HISTORY_FIRST_END` up to the window are drawn around the first computed point, and
+    every other territorial force area gets a series drawn around the sample forces' mean, scaled
+    by a size drawn per force (sample data of a plausible shape, not a reference).
+    """
     regions = _regions()
     names = {v[1]: k for k, v in force_areas().items()} | {HOME_OFFICE_FORCE_NAMES.get(v[1], v[1]): k
                                                             for k, v in force_areas().items()}
@@ -367,16 +375,72 @@ def rolling_year_csv(rows: list[list[object]]) -> bytes:
         offence = ROLLING_OFFENCE.get(str(subgroup), str(subgroup))
         quarterly[(force_id, offence)][(str(fy), int(quarter))] += int(n)
     quarters = sorted({q for series in quarterly.values() for q in series})
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(ROLLING_HEADER)
+    computed: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)  # (force, offence) -> quarter end -> total
+    ends: list[str] = []
     for i in range(3, len(quarters)):
         window = quarters[i - 3: i + 1]
         end = _quarter_end(*quarters[i])
+        ends.append(end)
         for (force_id, offence) in sorted(quarterly):
-            total = sum(quarterly[(force_id, offence)].get(q, 0) for q in window)
-            writer.writerow([end, force_areas()[force_id][1], regions[force_id], offence, total])
+            computed[(force_id, offence)][end] = sum(quarterly[(force_id, offence)].get(q, 0) for q in window)
+    series = _with_history(computed, ends)
+    all_ends = sorted({e for s in series.values() for e in s}, key=_end_key)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(ROLLING_HEADER)
+    for end in all_ends:
+        for (force_id, offence) in sorted(series):
+            if end in series[(force_id, offence)]:
+                writer.writerow([end, force_areas()[force_id][1], regions[force_id], offence,
+                                 series[(force_id, offence)][end]])
     return buf.getvalue().encode("utf-8")
+
+
+HISTORY_FIRST_END = (2017, 3)  # the first quarter end the sample's rolling-year table goes back to
+
+
+def _end_key(end: str) -> tuple[int, int]:
+    return int(end[-4:]), int(end[3:5])
+
+
+def _history_ends(first: str) -> list[str]:
+    """Quarter ends (dd-mm-yyyy) from HISTORY_FIRST_END up to, not including, ``first``."""
+    year, month = HISTORY_FIRST_END
+    out = []
+    while (year, month) < _end_key(first):
+        out.append(f"{30 if month in (6, 9) else 31:02d}-{month:02d}-{year}")
+        year, month = (year + 1, 3) if month == 12 else (year, month + 3)
+    return out
+
+
+def _with_history(computed: dict[tuple[str, str], dict[str, int]], ends: list[str]
+                  ) -> dict[tuple[str, str], dict[str, int]]:
+    if not ends:
+        return computed
+    history = _history_ends(ends[0])
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for key, points in computed.items():
+        first = points[ends[0]]
+        drift = 2 * _unit(*key, "drift") - 1  # the series' slope over the years before the window
+        past = {end: max(0, int(round(first * (1 + 0.04 * drift * (len(history) - i) / 4
+                                                + 0.02 * (2 * _unit(*key, end) - 1)))))
+                for i, end in enumerate(history)}
+        out[key] = past | points
+    sample_forces = sorted({f for f, _ in computed})
+    offences = sorted({o for _, o in computed})
+    for force_id in sorted(force_areas()):
+        if force_id in sample_forces:
+            continue
+        size = 0.25 + 1.5 * _unit(force_id, "size")
+        for offence in offences:
+            reference = [out[(f, offence)] for f in sample_forces if (f, offence) in out]
+            if not reference:
+                continue
+            out[(force_id, offence)] = {
+                end: max(0, int(round(size * sum(r.get(end, 0) for r in reference) / len(reference)
+                                      * (1 + 0.03 * (2 * _unit(force_id, offence, end) - 1)))))
+                for end in history + ends}
+    return out
 
 
 def _quarter_end(fy: str, quarter: int) -> str:

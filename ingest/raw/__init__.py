@@ -6,7 +6,8 @@
     scan.py           a file's records and signs of breakage, counted from its bytes
     load.py           typed load of exact-header files, many per statement; hold rules
     matched_load.py   typed load of pattern-matched files, values cleaned in SQL
-    gate/             the data-quality gate: each table's GX suite, evaluated in DuckDB
+    template.py       office templates: rows by line number, every problem listed
+  gate/             the data-quality gate: each table's GX suite, evaluated in DuckDB
 
 A source module (``ingest/sources/<source>.py``) declares its contracts and drives these; the
 names below are the ones sources use. Only the standard library is imported here (DAG files
@@ -63,3 +64,4 @@ from ingest.raw.matched_load import (
     repair_text_sql,
 )
 from ingest.raw.scan import FileScan, scan_file
+from ingest.raw.template import TemplateError, TemplateRow, check_rows, number_problem, template_rows

@@ -19,12 +19,12 @@ from ingest.report.cli import main
 from ingest.report.context import build_context, consultation_alignment, consultation_context, scorecard_rows
 from ingest.report.data import (ReportData, check_quarter_published, default_force, load_consultation,
                                 load_report_data, newest_published_quarter, reportable_quarters)
-from ingest.report.output import REPORT_FILE, STATEMENT_FILE, check_rendered, environment, render
+from ingest.report.output import REPORT_FILE, STATEMENT_FILE, STATEMENT_PDF, check_rendered, environment, render
 from ingest.report.quarter import Quarter, ReportError, ReportNotReady
 from ingest.report.wording import format_change, format_p, format_value, measure_sentences, ordinal, period_words
 
 __all__ = [
-    "CONCERN", "REPORT_FILE", "STATEMENT_FILE", "Quarter", "ReportData", "ReportError", "ReportNotReady",
+    "CONCERN", "REPORT_FILE", "STATEMENT_FILE", "STATEMENT_PDF", "Quarter", "ReportData", "ReportError", "ReportNotReady",
     "bar_chart", "build_context", "check_quarter_published", "check_rendered", "confidence_chart",
     "consultation_alignment", "consultation_context", "consultation_priorities_chart", "default_force",
     "disproportionality_chart", "environment", "format_change", "format_p", "format_value", "heatmap_chart",

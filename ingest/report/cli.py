@@ -9,7 +9,9 @@ measures in ``performance``), never the warehouse, and writes ``reports/<YYYY>Q<
 
   performance_report.html          self-contained (charts inline as SVG, no network), prints on A4
   national_measures_statement.html the statutory statement on the National Crime and Policing
-                                   Measures, on its own, ready to publish
+                                   Measures, on its own, ready to publish (the office's words from
+                                   config/commentary/<YYYY>Q<n>.md)
+  national_measures_statement.pdf  the same, printed on A4 by headless Chromium
   charts/*.svg                     every chart, as a file
   scorecard.csv, scorecard.xlsx    the quarter's scorecard (force and CSPs)
 
@@ -38,10 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    warnings: list[str] = []
     try:
-        path = render(load_settings(), args.quarter, force_id=args.force, published=args.published, out_dir=args.out)
+        path = render(load_settings(), args.quarter, force_id=args.force, published=args.published, out_dir=args.out,
+                      warnings=warnings)
     except ReportError as exc:
         print(f"report not rendered: {exc}", file=sys.stderr)
         return 1
+    for line in warnings:  # on stdout, so the build output names what the statement lacks
+        print(f"warning: {line}")
     print(path)
     return 0

@@ -1,5 +1,5 @@
 """What the templates are given: the plan's measures grouped by objective with their sentences,
-badges and charts, the statutory statement's national priorities, the consultation section, and
+badges and charts, the statutory statement on the National Crime and Policing Measures, the consultation section, and
 the scorecard's rows. Built from ReportData alone, so it needs no database."""
 
 from __future__ import annotations
@@ -12,11 +12,6 @@ from ingest.report.charts import (bar_chart, confidence_chart, consultation_prio
 from ingest.report.data import ReportData
 from ingest.report.wording import (STATUS_BADGES, STATUSES, is_missing, is_significant, measure_sentences, peer_words, slug,
                                    summary_line, target_words)
-
-# The order of the Specified Information Order's national priorities in the statutory statement.
-NATIONAL_PRIORITY_ORDER = ("homicide", "serious_violence", "drugs_county_lines", "neighbourhood_crime",
-                           "cyber_crime", "victim_satisfaction")
-
 
 def _dbt_var(name: str, default: Any) -> Any:
     # The statistical settings are dbt vars (dbt_project.yml), where the marts read them: the report
@@ -68,18 +63,6 @@ def _objectives(data: ReportData, charts: dict[str, str]) -> list[dict[str, Any]
             "csp_rows": [r for r in data.csp_rows if r["measure_id"] == measure["measure_id"]],
         })
     return objectives
-
-
-def _national(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The statutory statement: each national priority's measures, the national measure first."""
-    national = []
-    for priority in NATIONAL_PRIORITY_ORDER:
-        items = [i for o in objectives for i in o["items"] if i["measure"].get("national_priority") == priority]
-        if not items:
-            continue
-        items.sort(key=lambda i: (not i["measure"]["is_national"], i["measure"]["measure_order"]))
-        national.append({"priority": priority, "name": items[0]["measure"]["national_priority_name"], "items": items})
-    return national
 
 
 def _tiles(data: ReportData, count: int = 4) -> list[dict[str, Any]]:
@@ -141,8 +124,9 @@ def _summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, An
     }
 
 
-def build_context(data: ReportData) -> tuple[dict[str, Any], dict[str, str]]:
-    """The template's context, and the charts (file stem -> SVG)."""
+def build_context(data: ReportData, commentary: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The template's context, and the charts (file stem -> SVG). ``commentary``: the office's words
+    for the statement (ingest.report.commentary.Commentary), if any."""
     charts: dict[str, str] = {}
     objectives = _objectives(data, charts)
     summary = _summary(data, objectives)
@@ -160,7 +144,7 @@ def build_context(data: ReportData) -> tuple[dict[str, Any], dict[str, str]]:
         ("poisson_exact_max_total", 200))}
     context = {
         "data": data, "quarter": data.quarter, "objectives": objectives, "counts": summary["counts"], "summary": summary,
-        "national": _national(objectives), "tiles": _tiles(data), "csp_measures": csp_measures,
+        "ncpm": ncpm_statement_context(data, commentary), "tiles": _tiles(data), "csp_measures": csp_measures,
         "csp_table": csp_table, "parameters": parameters, "badges": STATUS_BADGES, "statuses": STATUSES,
         "charts": charts, "published_at": data.published_at,
         "title": f"Police and Crime Plan: performance report, {data.quarter.words}", "consultation": consultation,
@@ -250,3 +234,52 @@ def scorecard_rows(data: ReportData) -> list[dict[str, Any]]:
     rows = list(data.scorecard.values()) + data.csp_rows
     rows.sort(key=lambda r: (r["area_type"] != "force", r.get("area_name") or "", r["objective_order"], r["measure_order"]))
     return [{c: r.get(c) for c in columns} for r in rows]
+
+
+def _ncpm_comparison(row: dict[str, Any], prefix: str, unit: str) -> dict[str, Any] | None:
+    """One line of a measure's table (the force, its most similar group, England and Wales)."""
+    value = row.get(f"{prefix}value")
+    if is_missing(value):
+        return None
+    previous, baseline = row.get(f"{prefix}previous_value"), row.get(f"{prefix}baseline_value")
+    percent = unit == "percent"
+
+    def change(before: Any, pct: Any) -> str | None:
+        if is_missing(before):
+            return None
+        if percent:  # a share changes in percentage points
+            return f"{value - before:+.1f} points"
+        return "no change" if value == before else (f"{pct:+.1f}%" if not is_missing(pct) else None)
+
+    return {"value": value, "previous": previous, "baseline": baseline,
+            "change_previous": change(previous, row.get(f"{prefix}change_from_previous_percent")),
+            "change_baseline": change(baseline, row.get(f"{prefix}change_from_baseline_percent"))}
+
+
+def ncpm_statement_context(data: ReportData, commentary: Any = None) -> dict[str, Any]:
+    """The statement: each national priority in the Order's sequence, its measures with the force's
+    latest 12 months against the previous 12 and the 2019 baseline year (and the most similar group
+    and England and Wales where the source has every force), or the gap and the office's text."""
+    priorities: list[dict[str, Any]] = []
+    for measure in data.ncpm_measures:
+        if not priorities or priorities[-1]["priority_id"] != measure["priority_id"]:
+            priorities.append({"priority_id": measure["priority_id"], "name": measure["priority_name"], "items": []})
+        row = data.ncpm.get(measure["measure_id"])
+        unit = measure["unit"]
+        lines = []
+        if row:
+            for label, prefix in ((data.force_name, ""), ("Most similar group", "msg_"),
+                                  ("England and Wales", "england_wales_")):
+                line = _ncpm_comparison(row, prefix, unit)
+                if line:
+                    lines.append({"label": label, **line,
+                                  "note": f"{row['msg_force_count']} peer forces" if prefix == "msg_" else None})
+        priorities[-1]["items"].append({"measure": measure, "row": row, "lines": lines})
+    for priority in priorities:
+        priority["has_figures"] = any(i["row"] for i in priority["items"])
+        priority["contribution"] = commentary.contribution.get(priority["priority_id"]) if commentary else None
+        priority["gap_text"] = commentary.data_gaps.get(priority["priority_id"]) if commentary else None
+    valued = sum(1 for p in priorities if p["has_figures"])
+    return {"priorities": priorities, "valued": valued, "gaps": len(priorities) - valued,
+            "commentary": commentary, "note": data.ncpm_note,
+            "baseline_end": _dbt_var("ncpm_baseline_period_end", "2019-06-30")}

@@ -79,6 +79,11 @@ class ReportData:
     consultation: dict[str, Section] = field(default_factory=dict)
     # meta.publication's notice when the published file was built from the bundled samples
     synthetic_notice: str | None = None
+    # the statement on the National Crime and Policing Measures: its measures (dim_ncpm_measure) and,
+    # per measure, the newest 12 months ending in or before the quarter (fct_ncpm_statement); see load_ncpm
+    ncpm_measures: Rows = field(default_factory=list)
+    ncpm: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ncpm_note: str | None = None
 
 
 def _check_published(con, path: Path) -> None:
@@ -177,7 +182,21 @@ def load_report_data(con, path: Path, force_id: str, quarter: Quarter | None) ->
         measures=measures, scorecard=scorecard, csp_rows=csp_rows, spc=spc, history=history,
         disproportionality=disproportionality, peel=peel, finance=_finance(con, force_id), csp_matrix=csp_matrix,
         reconciliation=reconciliation, **_lineage(con, force_id), consultation=load_consultation(con, force_id),
+        **load_ncpm(con, force_id, quarter),
     )
+
+
+def load_ncpm(con, force_id: str, quarter: Quarter) -> dict[str, Any]:
+    """The statement's measures and, per measure, the newest 12 months that end by the quarter's end."""
+    measures, note = _optional(con, "performance.dim_ncpm_measure", """
+        select * from performance.dim_ncpm_measure order by priority_order, measure_order
+    """)
+    rows, row_note = _optional(con, "performance.fct_ncpm_statement", """
+        select * from performance.fct_ncpm_statement
+        where force_id = ? and period_end_date <= ?
+        qualify row_number() over (partition by measure_id order by period_end_date desc) = 1
+    """, [force_id, quarter.end])
+    return {"ncpm_measures": measures, "ncpm": {r["measure_id"]: r for r in rows}, "ncpm_note": note or row_note}
 
 
 def _finance(con, force_id: str) -> dict[str, Section]:

@@ -17,10 +17,11 @@ from typing import Any
 
 from ingest.config import Settings
 from ingest.raw.landing import swap_in
+from ingest.report.commentary import Commentary, load_commentary
 from ingest.report.context import build_context, scorecard_rows
 from ingest.report.data import ReportData, default_force, read_report_data
 from ingest.report.quarter import MONTHS, Quarter, ReportError
-from ingest.report.wording import (format_change, format_p, format_significance, format_value, is_missing, is_significant,
+from ingest.report.wording import (format_change, format_ncpm_value, format_p, format_significance, format_value, is_missing, is_significant,
                                    mark_identifiers, ordinal,
                                    period_words, plain, slug)
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 REPORT_FILE = "performance_report.html"
 STATEMENT_FILE = "national_measures_statement.html"
+STATEMENT_PDF = "national_measures_statement.pdf"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 def environment():
@@ -37,7 +40,7 @@ def environment():
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(value=format_value, change=format_change, p=format_p, ordinal=ordinal, slug=slug, words=plain,
+    env.filters.update(value=format_value, ncpm_value=format_ncpm_value, change=format_change, p=format_p, ordinal=ordinal, slug=slug, words=plain,
                        identifiers=mark_identifiers,
                        significance=format_significance, significant=is_significant)
     env.globals.update(period_words=period_words, month_name=lambda d: f"{MONTHS[d.month - 1]} {d.year}")
@@ -64,6 +67,36 @@ def _write_scorecard(folder: Path, rows: list[dict[str, Any]], published_at: Any
     if isinstance(published_at, datetime):
         book.properties.created = book.properties.modified = published_at
     book.save(folder / "scorecard.xlsx")
+
+
+def chromium_path(settings: Settings | None = None) -> str | None:
+    """``[report] chromium`` if set, else the first Chromium or Chrome on PATH, else None."""
+    configured = ((settings.sections.get("report") or {}).get("chromium") if settings else None)
+    if configured:
+        return str(configured)
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def print_pdf(chromium: str, page: Path, pdf: Path, *, timeout: int = 120) -> None:
+    """``page`` printed to ``pdf`` (A4, from the stylesheet's @page) by headless Chromium, kept off the
+    network (no name resolves, no background requests) with a fresh profile. Raises ReportError."""
+    import subprocess
+
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    try:
+        done = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-default-apps", "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}",
+             "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+            capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ReportError(f"{chromium} could not print {page.name} to PDF: {exc}") from None
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+        raise ReportError(f"{chromium} could not print {page.name} to PDF (exit {done.returncode}): "
+                          f"{done.stderr.strip()[-500:]}")
 
 
 def _write_folder(folder: Path, data: ReportData, context: dict[str, Any], charts: dict[str, str]) -> None:
@@ -110,10 +143,31 @@ def upcoming_dates(settings: Settings, today: date | None = None) -> list[dict[s
     return [{"day": e.day, "what": e.what} for e in load_calendar(path).upcoming(today)]
 
 
+def commentary_dir(settings: Settings) -> Path:
+    configured = (settings.sections.get("report") or {}).get("commentary_dir", "config/commentary")
+    path = Path(str(configured).replace("{root}", str(settings.root)))
+    return path if path.is_absolute() else settings.root / path
+
+
+def _commentary(settings: Settings, data: ReportData) -> Commentary:
+    priorities: dict[str, bool] = {}
+    for m in data.ncpm_measures:
+        priorities[m["priority_id"]] = priorities.get(m["priority_id"], False) or m["measure_id"] in data.ncpm
+    folder = commentary_dir(settings)
+    try:
+        shown = str(folder.relative_to(settings.root))
+    except ValueError:
+        shown = str(folder)
+    return load_commentary(folder, data.quarter, data.force_id, priorities, display_folder=shown)
+
+
 def render(settings: Settings, period: str | None = None, *, force_id: str | None = None,
-           published: Path | None = None, out_dir: Path | None = None) -> Path:
+           published: Path | None = None, out_dir: Path | None = None, warnings: list[str] | None = None,
+           pdf: bool = True) -> Path:
     """Render the report for ``period`` (``2025Q3``; default the latest complete quarter) into
-    ``reports/<period>/`` and return the path of ``performance_report.html``."""
+    ``reports/<period>/`` and return the path of ``performance_report.html``. What the statement
+    lacks (commentary the office has not written, no Chromium for the PDF) is logged and appended
+    to ``warnings``, one line each."""
     published = Path(published or settings.paths.published)
     if not published.exists():
         raise ReportError(f"{published} does not exist: run the evidence build (make demo) first")
@@ -122,6 +176,14 @@ def render(settings: Settings, period: str | None = None, *, force_id: str | Non
     data = read_report_data(published, force_id, quarter)
     context, charts = build_context(data)
     context["calendar"] = upcoming_dates(settings)
+
+
+    commentary = _commentary(settings, data)
+    notes = list(commentary.warnings)
+    context, charts = build_context(data, commentary)
+    chromium = chromium_path(settings) if pdf else None
+    if pdf and not chromium:
+        notes.append(f"statement PDF not written: no Chromium found ({', '.join(CHROMIUM_NAMES)}; or set [report] chromium)")
     root = Path(out_dir or reports_dir(settings))
     root.mkdir(parents=True, exist_ok=True)
     target = root / data.quarter.label
@@ -130,11 +192,17 @@ def render(settings: Settings, period: str | None = None, *, force_id: str | Non
     try:
         _write_folder(building, data, context, charts)
         check_rendered(building, data)
+        if chromium:
+            print_pdf(chromium, building / STATEMENT_FILE, building / STATEMENT_PDF)
         building.chmod(0o755)  # mkdtemp makes it 0700: the report is for others to read
         swap_in(building, target)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+    for line in notes:
+        log.warning("%s", line)
+    if warnings is not None:
+        warnings.extend(notes)
     report = target / REPORT_FILE
     log.info("rendered %s (%d measures, %d charts, %.0f kB)", report, len(data.measures), len(charts),
              report.stat().st_size / 1024)

@@ -45,6 +45,13 @@ def format_value(value: float | None, unit: str | None, *, signed: bool = False)
     return f"{sign}{value:,.1f}"
 
 
+def format_ncpm_value(value: float | None, unit: str | None) -> str:
+    """A statement figure: offences as a whole number, a share (already in per cent) to one decimal."""
+    if is_missing(value):
+        return NO_VALUE
+    return f"{value:.1f}%" if unit == "percent" else f"{value:,.0f}"
+
+
 def format_change(change_ratio: float | None) -> str:
     return NO_VALUE if is_missing(change_ratio) else f"{100 * change_ratio:+.1f}%"
 

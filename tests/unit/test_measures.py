@@ -54,7 +54,11 @@ def test_the_shipped_plan_has_the_shape_of_a_police_and_crime_plan():
     assert {m.national_priority for m in plan if m.national} == set(NATIONAL_PRIORITIES)
     # Measures with no source are data gaps with a reason, not invented.
     gaps = {m.measure_id: m.data_gap_reason for m in plan if m.mart is None}
-    assert {"calls_999_answered_10s", "victim_satisfaction", "victim_satisfaction_domestic_abuse"} <= set(gaps)
+    assert {"county_lines_disrupted", "budget_variance"} <= set(gaps)
+    # the victim survey and the call handling return are loaded now
+    sourced = {m.measure_id: m.mart for m in plan if m.mart}
+    assert sourced["victim_satisfaction"] == sourced["victim_satisfaction_domestic_abuse"] == "fct_victim_satisfaction_monthly"
+    assert sourced["calls_999_answered_10s"] == "fct_call_handling_monthly"
     assert all(gaps.values())
 
 

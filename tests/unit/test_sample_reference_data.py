@@ -138,7 +138,10 @@ def test_home_office_tables_match_the_police_uk_sample_and_keep_their_quirks(tmp
     assert 'table:name="Notes"' in content and 'table:name="2022_23"' in content and 'table:name="2023_24"' in content
     rolling = (tmp_path / "rec-crime-pfa.csv").read_bytes().split(b"\r\n")
     assert rolling[0] == b"12 months ending,PFA,Region,Offence,Rolling year total number of offences"
-    assert rolling[1].startswith(b"31-12-2023,Lancashire,North West,")
+    assert rolling[1].startswith(b"31-03-2017,Avon and Somerset,South West,")  # every force area, from 2017
+    assert any(line.startswith(b"31-12-2023,Lancashire,North West,") for line in rolling)  # computed from the quarters
+    # the national baseline year (12 months to June 2019) is there, homicide included
+    assert any(line.startswith(b"30-06-2019,Lancashire,North West,Homicide,") for line in rolling)
 
 
 def test_the_pfa_table_sums_the_csps_and_adds_the_non_territorial_rows(tmp_path):

@@ -1,0 +1,172 @@
+{%- set baseline_end = "date '" ~ var('ncpm_baseline_period_end') ~ "'" -%}
+with
+
+measure_values as (
+
+    select * from {{ ref('int_ncpm__values') }}
+
+),
+
+measures as (
+
+    select * from {{ ref('ncpm_measures') }}
+
+),
+
+peers as (
+
+    select * from {{ ref('most_similar_groups') }}
+
+),
+
+-- England and Wales: the territorial force areas summed, only where every one has a figure
+-- (counts only: a share cannot be summed)
+england_and_wales as (
+
+    select
+        measure_values.measure_id,
+        measure_values.period_end_date,
+        sum(measure_values.value) as value
+    from measure_values
+    inner join measures using (measure_id)
+    where measures.unit = 'count'
+    group by all
+    having count(distinct measure_values.force_id) = {{ var('ncpm_england_and_wales_forces') }}
+
+),
+
+-- the force's most similar group: its peers summed, only where every peer has a figure
+group_sizes as (
+
+    select force_id, count(*) as peer_count
+    from peers
+    group by all
+
+),
+
+most_similar_group as (
+
+    select
+        peers.force_id,
+        measure_values.measure_id,
+        measure_values.period_end_date,
+        sum(measure_values.value) as value,
+        count(*) as msg_force_count
+    from peers
+    inner join measure_values on measure_values.force_id = peers.peer_force_id
+    inner join measures using (measure_id)
+    inner join group_sizes on group_sizes.force_id = peers.force_id
+    where measures.unit = 'count'
+    group by all
+    having count(*) = max(group_sizes.peer_count)
+
+),
+
+-- each point with the 12 months before it and the national baseline year
+compared as (
+
+    select
+        latest.force_id,
+        latest.measure_id,
+        latest.period_end_date,
+        (latest.period_end_date - interval 12 month + interval 1 day)::date as period_start_date,
+        latest.value,
+        latest.value_lower_95,
+        latest.value_upper_95,
+        latest.respondent_count,
+        previous.value as previous_value,
+        baseline.value as baseline_value,
+        national.value as england_wales_value,
+        national_previous.value as england_wales_previous_value,
+        national_baseline.value as england_wales_baseline_value,
+        msg.value as msg_value,
+        msg_previous.value as msg_previous_value,
+        msg_baseline.value as msg_baseline_value,
+        msg.msg_force_count,
+        latest.source_file
+    from measure_values as latest
+    left join measure_values as previous
+        on previous.force_id = latest.force_id
+        and previous.measure_id = latest.measure_id
+        and previous.period_end_date = last_day((latest.period_end_date - interval 12 month)::date)
+    left join measure_values as baseline
+        on baseline.force_id = latest.force_id
+        and baseline.measure_id = latest.measure_id
+        and baseline.period_end_date = {{ baseline_end }}
+    left join england_and_wales as national
+        on national.measure_id = latest.measure_id
+        and national.period_end_date = latest.period_end_date
+    left join england_and_wales as national_previous
+        on national_previous.measure_id = latest.measure_id
+        and national_previous.period_end_date = last_day((latest.period_end_date - interval 12 month)::date)
+    left join england_and_wales as national_baseline
+        on national_baseline.measure_id = latest.measure_id
+        and national_baseline.period_end_date = {{ baseline_end }}
+    left join most_similar_group as msg
+        on msg.force_id = latest.force_id
+        and msg.measure_id = latest.measure_id
+        and msg.period_end_date = latest.period_end_date
+    left join most_similar_group as msg_previous
+        on msg_previous.force_id = latest.force_id
+        and msg_previous.measure_id = latest.measure_id
+        and msg_previous.period_end_date = last_day((latest.period_end_date - interval 12 month)::date)
+    left join most_similar_group as msg_baseline
+        on msg_baseline.force_id = latest.force_id
+        and msg_baseline.measure_id = latest.measure_id
+        and msg_baseline.period_end_date = {{ baseline_end }}
+
+),
+
+-- counts change in per cent; shares change in percentage points (change_*) and per cent
+with_changes as (
+
+    select
+        compared.*,
+        value - previous_value as change_from_previous,
+        round(100 * (value / nullif(previous_value, 0) - 1), 1) as change_from_previous_percent,
+        value - baseline_value as change_from_baseline,
+        round(100 * (value / nullif(baseline_value, 0) - 1), 1) as change_from_baseline_percent,
+        round(100 * (england_wales_value / nullif(england_wales_previous_value, 0) - 1), 1)
+            as england_wales_change_from_previous_percent,
+        round(100 * (england_wales_value / nullif(england_wales_baseline_value, 0) - 1), 1)
+            as england_wales_change_from_baseline_percent,
+        round(100 * (msg_value / nullif(msg_previous_value, 0) - 1), 1) as msg_change_from_previous_percent,
+        round(100 * (msg_value / nullif(msg_baseline_value, 0) - 1), 1) as msg_change_from_baseline_percent
+    from compared
+
+)
+
+select
+    -- ids
+    force_id,
+    measure_id,
+    -- dates: the 12 months counted
+    period_start_date,
+    period_end_date,
+    -- the force
+    value,
+    value_lower_95,
+    value_upper_95,
+    respondent_count,
+    previous_value,
+    baseline_value,
+    change_from_previous,
+    change_from_previous_percent,
+    change_from_baseline,
+    change_from_baseline_percent,
+    -- England and Wales
+    england_wales_value,
+    england_wales_previous_value,
+    england_wales_baseline_value,
+    england_wales_change_from_previous_percent,
+    england_wales_change_from_baseline_percent,
+    -- most similar group (the force's peers, without the force)
+    msg_value,
+    msg_previous_value,
+    msg_baseline_value,
+    msg_change_from_previous_percent,
+    msg_change_from_baseline_percent,
+    msg_force_count,
+    -- lineage
+    source_file
+from with_changes

@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('call_handling', 'monthly') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        regexp_replace(trim(force), '\s+', ' ', 'g') as force_as_published,
+
+        -- dates
+        strptime(month || '-01', '%Y-%m-%d')::date as month_start,
+
+        -- 999
+        calls_999_received as calls_999_received_count,
+        calls_999_answered as calls_999_answered_count,
+        calls_999_answered_within_10s as calls_999_answered_within_10s_count,
+
+        -- 101
+        calls_101_received as calls_101_received_count,
+        calls_101_answered as calls_101_answered_count,
+        calls_101_abandoned as calls_101_abandoned_count,
+        calls_101_average_answer_seconds,
+
+        -- lineage
+        _edition as edition,
+        _source_file as source_file,
+        _loaded_at as loaded_at
+
+    from source
+
+),
+
+with_force as (
+
+    {{ with_force_id('renamed') }}
+
+)
+
+select * from with_force

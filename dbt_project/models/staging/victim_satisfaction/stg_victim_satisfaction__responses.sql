@@ -1,0 +1,43 @@
+with
+
+source as (
+
+    select * from {{ source('victim_satisfaction', 'responses') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        regexp_replace(trim(force), '\s+', ' ', 'g') as force_as_published,
+        trim(respondent_id) as respondent_id,
+
+        -- dates
+        strptime(survey_month || '-01', '%Y-%m-%d')::date as survey_month_start,
+
+        -- the victim
+        trim(crime_group) as crime_group,
+        trim(domestic_abuse) = 'Yes' as is_domestic_abuse,
+
+        -- the answer
+        trim(overall_satisfaction) as overall_satisfaction,
+        trim(overall_satisfaction) in ('Completely satisfied', 'Very satisfied', 'Fairly satisfied') as is_satisfied,
+        weight::double as design_weight,
+
+        -- lineage
+        _edition as edition,
+        _source_file as source_file,
+        _loaded_at as loaded_at
+
+    from source
+
+),
+
+with_force as (
+
+    {{ with_force_id('renamed') }}
+
+)
+
+select * from with_force

@@ -1,0 +1,100 @@
+"""Office templates (CSV files the office fills in or a system exports): their rows read with the
+line numbers a person sees in a spreadsheet, and a refusal that lists every line at fault.
+
+Sources whose file is a template (victim satisfaction, call handling) check the rows' meaning
+here before ``load_file`` types and gates them: a person fixes a value out of range or a
+truncated last row by line number, not by DuckDB's reject reason.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.raw.contract import Contract, LoadError, match_header, read_header
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+class TemplateError(LoadError):
+    """The file breaks its template's rules; nothing was loaded from it."""
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    line: int  # 1-based, as a spreadsheet numbers it (the header is line 1 when there are no notes)
+    values: dict[str, str]  # contract column -> stripped cell
+    cell_count: int
+
+
+def template_rows(csv_path: Path, contract: Contract, label: str) -> tuple[list[TemplateRow], int]:
+    """The data rows (blank lines skipped) and the header's width. A renamed or missing column is
+    refused by ``match_header`` naming it."""
+    header, header_line = read_header(csv_path, contract, label)
+    positions = match_header(header, contract, label, header_line).positions()
+    rows: list[TemplateRow] = []
+    with csv_path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        for _ in range(header_line + 1):
+            next(reader, None)
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            values = {name: (cells[i].strip() if i < len(cells) else "") for name, i in positions.items()}
+            rows.append(TemplateRow(line=reader.line_num, values=values, cell_count=len(cells)))
+    return rows, len(header)
+
+
+def row_width_problem(row: TemplateRow, width: int) -> str | None:
+    """A row with fewer or more cells than the header: a truncated file or a stray comma."""
+    if row.cell_count == width:
+        return None
+    if row.cell_count < width:
+        return (f"line {row.line}: {row.cell_count} of {width} columns (a truncated file, or a row cut short); "
+                "export the file again")
+    return f"line {row.line}: {row.cell_count} cells for {width} columns (an unquoted comma in a value?)"
+
+
+def number_problem(row: TemplateRow, column: str, low: float, high: float, *, integer: bool = False,
+                   required: bool = True) -> str | None:
+    """The cell as a number within [low, high], or what is wrong with it."""
+    text = row.values[column].replace(",", "")
+    if not text:
+        return f"line {row.line}: {column} is empty" if required else None
+    try:
+        value = float(text)
+    except ValueError:
+        return f"line {row.line}: {column} {row.values[column]!r} is not a number"
+    if integer and not value.is_integer():
+        return f"line {row.line}: {column} {row.values[column]!r} is not a whole number"
+    if not low <= value <= high:
+        return f"line {row.line}: {column} {row.values[column]!r} is out of range ({low:g} to {high:g})"
+    return None
+
+
+def refuse(label: str, problems: list[str], what: str, fix: str) -> None:
+    """Raise TemplateError listing up to 20 problems, if there are any."""
+    if not problems:
+        return
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    more = len(problems) - len(shown)
+    raise TemplateError(
+        f"{label}: {len(problems)} problem(s) with the {what}; nothing was loaded from this file and the "
+        "previous rows are kept:\n  " + "\n  ".join(shown) + (f"\n  … and {more} more" if more else "")
+        + f"\n{fix}")
+
+
+def check_rows(csv_path: Path, contract: Contract, label: str, check: Callable[[TemplateRow], list[str]],
+               what: str, fix: str) -> int:
+    """Every row of the file through ``check`` (problems as text); refuse the file if any. Returns the row count."""
+    rows, width = template_rows(csv_path, contract, label)
+    problems: list[str] = []
+    for row in rows:
+        width_problem = row_width_problem(row, width)
+        problems.extend([width_problem] if width_problem else check(row))
+    refuse(label, problems, what, fix)
+    if not rows:
+        raise TemplateError(f"{label}: the file has the {what}'s header but no rows; nothing to load")
+    return len(rows)

@@ -1,0 +1,138 @@
+"""Victim satisfaction: the force's victim survey export, one row per respondent.
+
+Forces survey victims of crime a few weeks after they report it (the national measure: improve
+satisfaction among victims, with a particular focus on victims of domestic abuse). The survey
+system exports one row per completed interview in the template
+``templates/victim_satisfaction/victim_survey_template.csv`` (instructions beside it):
+
+    force, survey_month, respondent_id, crime_group, domestic_abuse, overall_satisfaction, weight
+
+``overall_satisfaction`` is the survey's seven-point question on the whole experience
+("Completely satisfied" … "Completely dissatisfied"); ``weight`` the survey's design weight
+(each crime group's victims over its interviews, so the force's share is not driven by the mix of
+groups interviewed). Domestic abuse victims are marked in ``domestic_abuse`` whatever their crime
+group, so they are reported separately. The build turns the rows into weighted shares with 95%
+Wilson intervals on the effective sample size (``fct_victim_satisfaction``).
+
+``load`` checks each row first (a known force, a month, a label on the scale, a weight in range, a
+respondent once, no row cut short) and refuses the file naming every line at fault; then the
+typed load, the GX suite and the load log, one transaction per file (partition ``_edition``: one
+export per force, each replacing that force's rows). Rows in = rows loaded + rows rejected.
+
+Only the standard library and ``ingest.raw`` are imported at module level (DAG files import it).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest import raw
+from ingest.config import PROJECT_ROOT
+from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
+from ingest.raw import Column, Contract
+
+if TYPE_CHECKING:
+    from ingest.config import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "victim_satisfaction"
+TEMPLATE = PROJECT_ROOT / "templates" / "victim_satisfaction" / "victim_survey_template.csv"
+
+SATISFACTION = ("Completely satisfied", "Very satisfied", "Fairly satisfied", "Neither satisfied nor dissatisfied",
+                "Fairly dissatisfied", "Very dissatisfied", "Completely dissatisfied")
+SATISFIED = SATISFACTION[:3]
+CRIME_GROUPS = ("Burglary", "Violent crime", "Vehicle crime", "Hate crime", "Domestic abuse", "Other crime")
+YES_NO = ("Yes", "No")
+MAX_WEIGHT = 100.0
+FIRST_SURVEY_YEAR = 2000
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+RESPONSES = Contract(
+    dataset="responses",
+    table="victim_satisfaction_responses",
+    description="The force's victim survey: one row per completed interview, as the survey system exports it.",
+    columns=(
+        Column("force", r"force", description="Force name or data.police.uk id"),
+        Column("survey_month", r"survey[\s_]+month", description="Month of the interview, YYYY-MM"),
+        Column("respondent_id", r"respondent[\s_]+id", description="The survey's reference for the interview (no personal data)"),
+        Column("crime_group", r"crime[\s_]+group", description="Burglary, Violent crime, Vehicle crime, Hate crime, Domestic abuse, Other crime"),
+        Column("domestic_abuse", r"domestic[\s_]+abuse", description="Yes when the crime was domestic abuse-related"),
+        Column("overall_satisfaction", r"overall[\s_]+satisfaction", description="Seven-point satisfaction with the whole experience"),
+        Column("weight", r"weight", "DOUBLE", description="Design weight (> 0)"),
+    ),
+    partition=("_edition",),
+    header_starts_with=("force",),
+)
+
+CONTRACTS: dict[str, Contract] = {RESPONSES.dataset: RESPONSES}
+DECLARED = raw.FileSource(SOURCE, CONTRACTS)
+ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
+
+
+def _row_problems(row: raw.TemplateRow) -> list[str]:
+    v, where = row.values, f"line {row.line}"
+    problems = []
+    if not v["force"]:
+        problems.append(f"{where}: force is empty")
+    elif resolve_force(v["force"]) is None:
+        problems.append(f"{where}: force {v['force']!r} is not a force the platform knows (add an alias to "
+                        f"{FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
+    month = MONTH.fullmatch(v["survey_month"])
+    if not month or int(month.group(1)) < FIRST_SURVEY_YEAR:
+        problems.append(f"{where}: survey_month {v['survey_month']!r} is not a month like 2025-09")
+    if not v["respondent_id"]:
+        problems.append(f"{where}: respondent_id is empty")
+    for column, allowed in (("crime_group", CRIME_GROUPS), ("domestic_abuse", YES_NO),
+                            ("overall_satisfaction", SATISFACTION)):
+        if v[column] not in allowed:
+            problems.append(f"{where}: {column} {v[column]!r} is not one of: {', '.join(allowed)}")
+    weight = raw.number_problem(row, "weight", 0.0, MAX_WEIGHT)
+    if weight:
+        problems.append(weight)
+    elif float(v["weight"]) == 0:
+        problems.append(f"{where}: weight is 0; a respondent who should not count is left out of the export")
+    return problems
+
+
+def check_template(csv_path: Path, label: str) -> int:
+    """Refuse the file, naming every line at fault (up to 20), unless each row keeps the template's
+    rules and no respondent appears twice. Returns the number of rows."""
+    seen: dict[str, int] = {}
+
+    def check(row: raw.TemplateRow) -> list[str]:
+        problems = _row_problems(row)
+        key = row.values["respondent_id"]
+        if key and key in seen:
+            problems.append(f"line {row.line}: respondent_id {key!r} is already on line {seen[key]}")
+        elif key:
+            seen[key] = row.line
+        return problems
+
+    return raw.check_rows(csv_path, RESPONSES, label, check, "victim survey template",
+                          "Fix the export (see templates/victim_satisfaction/README.md) and rerun the load.")
+
+
+def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
+    path = Path(unit.csv_path)
+    rows = check_template(path, unit.source_file)
+    edition = str(landed.file.options.get("edition") or Path(landed.file.name).stem)
+    result = raw.load_file(con, RESPONSES, path, partition={"_edition": edition}, source_file=unit.source_file,
+                           file_sha256=landed.sha256, results_dir=results_dir)
+    if result.rows_loaded + result.rows_rejected != rows:
+        raise raw.LoadError(f"{unit.source_file}: {rows} rows checked but {result.rows_loaded} loaded and "
+                            f"{result.rows_rejected} rejected; rows would be lost (a stray quote?), so nothing was loaded")
+    return result
+
+
+def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
+    """Load every landed survey export; each is one transaction (a refused file keeps the previous rows)."""
+    with raw.LoadRun(settings, SOURCE, run_dir) as run:
+        ensure_raw_tables(run.con)
+        for landed, unit in run.units(files_for(settings, year)):
+            with run.attempt(unit):
+                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
+    return run.summary

@@ -1,0 +1,119 @@
+"""The 999 and 101 call handling return: what it loads, what it refuses (naming the file and line), and
+that no row is lost (rows in = loaded + rejected)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from devtools.sample import call_handling as sample
+from ingest.config import load_settings
+from ingest.raw import HeaderError, LoadError, TemplateError
+from ingest.sources import call_handling
+from ingest.sources.call_handling import check_template
+
+REPO = Path(__file__).resolve().parents[2]
+HEADER = ("force,month,calls_999_received,calls_999_answered,calls_999_answered_within_10s,calls_101_received,"
+          "calls_101_answered,calls_101_abandoned,calls_101_average_answer_seconds")
+GOOD_ROWS = [
+    'Lancashire Constabulary,2025-07,"24,310","24,221","21,630",38950,33120,5830,215.5',
+    "lancashire,2025-08,23890,23800,21905,37010,32400,4610,180",
+    "lancashire,2025-09,22000,21950,20010,35000,31000,4000,150",
+]
+
+
+def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "call_handling_lancashire.csv"
+    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
+    return path
+
+
+def _settings(root: Path):
+    overlay = root / "overlay.toml"
+    overlay.write_text("\n".join([
+        "[paths]", 'work_dir = "var"', 'landing_dir = "var/landing"', 'warehouse = "var/warehouse.duckdb"',
+        'published = "var/published.duckdb"', 'runs_dir = "var/runs"', "",
+        "[[call_handling.files]]", 'dataset = "monthly"', 'name = "call_handling_lancashire.csv"',
+        'url = "file://{root}/inputs/call_handling_lancashire.csv"', 'edition = "lancashire"', "",
+    ]) + "\n")
+    return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
+
+
+def _load(settings) -> dict:
+    call_handling.fetch(settings, 2025)
+    return call_handling.load(settings, 2025)
+
+
+def _query(settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_the_committed_template_and_example_are_valid():
+    assert (REPO / "templates/call_handling/call_handling_template.csv").read_text().strip() == HEADER
+    assert check_template(REPO / "templates/call_handling/call_handling_example.csv", "example") == 2
+
+
+def test_a_good_return_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
+    settings = _settings(tmp_path)
+    path = _csv(tmp_path / "inputs", *GOOD_ROWS)
+    rows_in = sum(1 for line in path.read_text().splitlines()[1:] if line.strip())
+    summary = _load(settings)["call_handling_lancashire.csv"]
+    assert summary["status"] == "loaded" and summary["rows_loaded"] + summary["rows_rejected"] == rows_in == 3
+    assert summary["rows_rejected"] == 0
+    # thousands separators are read as numbers
+    assert _query(settings, "select sum(calls_999_received), sum(calls_999_answered_within_10s) "
+                            "from raw.call_handling_monthly") == [(70200, 63545)]
+    # next month's return says more 999 calls were answered within 10 s than were answered: refused whole
+    _csv(tmp_path / "inputs", *GOOD_ROWS, "lancashire,2025-10,20000,19000,19500,30000,28000,2000,120")
+    with pytest.raises(LoadError) as refused:
+        _load(settings)
+    message = str(refused.value)
+    assert "call_handling_lancashire.csv" in message
+    assert "line 5: calls_999_answered_within_10s (19500) is more than calls_999_answered (19000)" in message
+    assert _query(settings, "select count(*) from raw.call_handling_monthly") == [(3,)]
+
+
+def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
+    path = _csv(tmp_path, *GOOD_ROWS, header=HEADER.replace("calls_101_abandoned", "calls_101_dropped"))
+    with pytest.raises(HeaderError) as refused:
+        check_template(path, "call_handling_lancashire.csv")
+    message = str(refused.value)
+    assert "call_handling_lancashire.csv" in message and "calls_101_dropped" in message
+
+
+@pytest.mark.parametrize("row, problem", [
+    ("lancashire,2025-10,-5,0,0,100,90,10,60", "calls_999_received '-5' is out of range"),
+    ("lancashire,2025-10,100.5,90,80,100,90,10,60", "calls_999_received '100.5' is not a whole number"),
+    ("lancashire,2025-10,100,90,80,100,90,10,9000", "calls_101_average_answer_seconds '9000' is out of range"),
+    ("lancashire,2025-10,100,90,80,100,90,110,60", "calls_101_abandoned (110) is more than calls_101_received (100)"),
+    ("lancashire,Oct-25,100,90,80,100,90,10,60", "month 'Oct-25' is not a month like 2025-09"),
+    ("lancashire,2025-09,100,90,80,100,90,10,60", "lancashire 2025-09 is already on line 4"),
+    ("Lancs,2025-10,100,90,80,100,90,10,60", "force 'Lancs' is not a force the platform knows"),
+])
+def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
+    path = _csv(tmp_path, *GOOD_ROWS, row)
+    with pytest.raises(TemplateError) as refused:
+        check_template(path, "call_handling_lancashire.csv")
+    message = str(refused.value)
+    assert message.startswith("call_handling_lancashire.csv: 1 problem(s)")
+    assert f"line 5: {problem}" in message
+
+
+def test_a_truncated_file_is_refused_naming_the_last_line(tmp_path):
+    path = _csv(tmp_path, *GOOD_ROWS, "lancashire,2025-10,20000,19", end="")
+    with pytest.raises(TemplateError) as refused:
+        check_template(path, "call_handling_lancashire.csv")
+    assert "line 5: 4 of 9 columns (a truncated file" in str(refused.value)
+
+
+def test_the_sample_is_deterministic_valid_and_reaches_back_to_the_baseline_year(tmp_path):
+    first = sample.generate(tmp_path, ["lancashire"], "2025-09")
+    path = tmp_path / "call_handling_lancashire.csv"
+    assert sample.generate(tmp_path, ["lancashire"], "2025-09") == first == {"call_handling_lancashire.csv": 90}
+    assert check_template(path, "sample") == 90
+    text = path.read_text()
+    assert text.startswith("# SYNTHETIC SAMPLE") and ",2018-07," in text and ",2019-06," in text

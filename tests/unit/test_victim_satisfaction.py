@@ -1,0 +1,136 @@
+"""The victim survey export: what it loads, what it refuses (naming the file and line), and that no row
+is lost (rows in = loaded + rejected)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from devtools.sample import victim_satisfaction as sample
+from ingest.config import load_settings
+from ingest.raw import HeaderError, LoadError, TemplateError
+from ingest.sources import victim_satisfaction
+from ingest.sources.victim_satisfaction import check_template
+
+REPO = Path(__file__).resolve().parents[2]
+HEADER = "force,survey_month,respondent_id,crime_group,domestic_abuse,overall_satisfaction,weight"
+GOOD_ROWS = [
+    "Lancashire Constabulary,2025-07,A1,Burglary,No,Very satisfied,0.8",
+    "lancashire,2025-07,A2,Domestic abuse,Yes,Fairly dissatisfied,1.25",
+    "lancashire,2025-08,A3,Violent crime,Yes,Completely satisfied,1.1",
+]
+
+
+def _csv(folder: Path, *rows: str, header: str = HEADER, name: str = "victim_survey_lancashire.csv",
+         end: str = "\n") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
+    return path
+
+
+def _settings(root: Path):
+    overlay = root / "overlay.toml"
+    overlay.write_text("\n".join([
+        "[paths]", 'work_dir = "var"', 'landing_dir = "var/landing"', 'warehouse = "var/warehouse.duckdb"',
+        'published = "var/published.duckdb"', 'runs_dir = "var/runs"', "",
+        "[[victim_satisfaction.files]]", 'dataset = "responses"', 'name = "victim_survey_lancashire.csv"',
+        'url = "file://{root}/inputs/victim_survey_lancashire.csv"', 'edition = "lancashire"', "",
+    ]) + "\n")
+    return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
+
+
+def _load(settings) -> dict:
+    victim_satisfaction.fetch(settings, 2025)
+    return victim_satisfaction.load(settings, 2025)
+
+
+def _query(settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_the_committed_template_and_example_are_valid():
+    assert (REPO / "templates/victim_satisfaction/victim_survey_template.csv").read_text().strip() == HEADER
+    assert check_template(REPO / "templates/victim_satisfaction/victim_survey_example.csv", "example") == 3
+
+
+def test_a_good_export_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
+    settings = _settings(tmp_path)
+    _csv(tmp_path / "inputs", *GOOD_ROWS)
+    summary = _load(settings)["victim_survey_lancashire.csv"]
+    assert summary["status"] == "loaded" and summary["rows_loaded"] == 3 and summary["rows_rejected"] == 0
+    assert _query(settings, "select count(*), sum(weight) from raw.victim_satisfaction_responses") == [(3, 3.15)]
+    # the force's next export has a weight out of range: refused whole, naming the file and line; the rows stay
+    _csv(tmp_path / "inputs", *GOOD_ROWS, "lancashire,2025-09,A4,Burglary,No,Very satisfied,500")
+    with pytest.raises(LoadError) as refused:
+        _load(settings)
+    message = str(refused.value)
+    assert "victim_survey_lancashire.csv" in message and "line 5: weight '500' is out of range (0 to 100)" in message
+    assert _query(settings, "select count(*) from raw.victim_satisfaction_responses") == [(3,)]
+    log = _query(settings, "select status, rows_loaded, rows_rejected from raw.load_log "
+                           "where dataset = 'victim_satisfaction_responses' order by loaded_at")
+    assert log[0] == ("loaded", 3, 0)
+
+
+def test_rows_in_equal_rows_loaded_plus_rows_rejected(tmp_path):
+    settings = _settings(tmp_path)
+    path = _csv(tmp_path / "inputs", *GOOD_ROWS)
+    rows_in = sum(1 for line in path.read_text().splitlines()[1:] if line.strip())
+    summary = _load(settings)["victim_survey_lancashire.csv"]
+    assert summary["rows_loaded"] + summary["rows_rejected"] == rows_in == 3
+
+
+def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
+    path = _csv(tmp_path, *GOOD_ROWS, header=HEADER.replace("overall_satisfaction", "satisfaction_score"))
+    with pytest.raises(HeaderError) as refused:
+        check_template(path, "victim_survey_lancashire.csv")
+    message = str(refused.value)
+    assert "victim_survey_lancashire.csv" in message and "satisfaction_score" in message
+    assert "overall_satisfaction" in message or "overall" in message
+
+
+@pytest.mark.parametrize("row, problem", [
+    ("lancashire,2025-07,B1,Burglary,No,Quite happy,1", "overall_satisfaction 'Quite happy' is not one of"),
+    ("lancashire,2025-13,B1,Burglary,No,Very satisfied,1", "survey_month '2025-13' is not a month"),
+    ("lancashire,2025-07,B1,Burglary,Maybe,Very satisfied,1", "domestic_abuse 'Maybe' is not one of: Yes, No"),
+    ("lancashire,2025-07,B1,Burglary,No,Very satisfied,-1", "weight '-1' is out of range"),
+    ("lancashire,2025-07,B1,Burglary,No,Very satisfied,0", "weight is 0"),
+    ("lancashire,2025-07,B1,Burglary,No,Very satisfied,heavy", "weight 'heavy' is not a number"),
+    ("Lancs,2025-07,B1,Burglary,No,Very satisfied,1", "force 'Lancs' is not a force the platform knows"),
+    ("lancashire,2025-07,A1,Burglary,No,Very satisfied,1", "respondent_id 'A1' is already on line 2"),
+])
+def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
+    path = _csv(tmp_path, *GOOD_ROWS, row)
+    with pytest.raises(TemplateError) as refused:
+        check_template(path, "victim_survey_lancashire.csv")
+    message = str(refused.value)
+    assert message.startswith("victim_survey_lancashire.csv: 1 problem(s)")
+    assert f"line 5: {problem}" in message and "nothing was loaded" in message
+
+
+def test_a_truncated_file_is_refused_naming_the_last_line(tmp_path):
+    path = _csv(tmp_path, *GOOD_ROWS, "lancashire,2025-08,A4,Burgl", end="")  # the export stopped mid-row
+    with pytest.raises(TemplateError) as refused:
+        check_template(path, "victim_survey_lancashire.csv")
+    assert "line 5: 4 of 7 columns (a truncated file" in str(refused.value)
+
+
+def test_an_empty_export_is_refused(tmp_path):
+    with pytest.raises(TemplateError, match="header but no rows"):
+        check_template(_csv(tmp_path), "victim_survey_lancashire.csv")
+
+
+def test_the_sample_is_deterministic_valid_and_reaches_back_to_the_baseline_year(tmp_path):
+    first = sample.generate(tmp_path, ["lancashire"], "2025-09")
+    path = tmp_path / "victim_survey_lancashire.csv"
+    before = path.stat().st_mtime_ns
+    assert sample.generate(tmp_path, ["lancashire"], "2025-09") == first
+    assert path.stat().st_mtime_ns == before  # unchanged bytes are not rewritten
+    assert check_template(path, "sample") == first["victim_survey_lancashire.csv"]
+    text = path.read_text()
+    assert text.startswith("# SYNTHETIC SAMPLE")
+    assert ",2018-07," in text and ",2019-06," in text  # the 12 months to June 2019
+    assert ",Domestic abuse,Yes," in text and ",Violent crime,Yes," in text
