@@ -49,10 +49,14 @@ def generate_police_uk_sample(settings: Settings) -> Path:
     from devtools.sample.police_uk import generate_archive
 
     out_dir = settings.root / settings.sample.get("out_dir", "var/sample/police_uk")
+    # The forces the loader will look for (forces_to_load): the configured ones, then their most
+    # similar groups' peers, whose files the sample writes for the last [sample] msg_peer_months only.
     request = {
         "first_month": settings.police_uk.first_month,
         "last_month": settings.police_uk.last_month,
         "forces": list(settings.police_uk.forces),
+        "peer_forces": list(settings.police_uk.msg_peer_forces),
+        "peer_months": int(settings.sample.get("msg_peer_months", 12)),
         "seed": int(settings.sample.get("seed", 2011)),
         "scale": float(settings.sample.get("scale", 1.0)),
     }
@@ -257,7 +261,9 @@ class DemoRun:
             t0 = time.perf_counter()
             self.module(step, "devtools.demo", "sample")
             police = settings.police_uk
-            self.say(f"sample data: {len(police.forces)} forces, {police.first_month} to {police.last_month}, "
+            peers = (f" and {len(police.msg_peer_forces)} most similar group peers (last "
+                     f"{int(settings.sample.get('msg_peer_months', 12))} months)" if police.msg_peer_forces else "")
+            self.say(f"sample data: {len(police.forces)} forces{peers}, {police.first_month} to {police.last_month}, "
                      f"every source ({self.shown_path(settings.root / 'var' / 'sample')}) in {_took(t0)}")
             step = "Airflow metadata database"
             t0 = time.perf_counter()
