@@ -152,7 +152,11 @@ def _summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, An
     watch = [entry(i, "context, not judged" if i["row"].get("status") == "not assessed" else None)
              for i in items if i["row"].get("status") in ("no significant change", "not assessed")
              and i["row"].get("value") is not None and (special(i) or is_significant(i["row"]))]
-    compared = [i for i in items if i["row"].get("msg_forces_with_data") is not None]
+    # Every police.uk measure has a position among the peers (its card and the scorecard show it); the
+    # one-page summary lists the measures the plan compares with the group (comparator msg).
+    ranked_anywhere = any(peer_words(i["row"]) for i in items if i["row"].get("msg_forces_with_data") is not None)
+    compared = [i for i in items if i["row"].get("msg_forces_with_data") is not None
+                and i["measure"].get("comparator", "msg") == "msg"]
     peers = [{"measure": i["measure"], "words": peer_words(i["row"])} for i in compared if peer_words(i["row"])]
     unranked = [i["measure"]["measure_name"] for i in compared if not peer_words(i["row"])]
     if not compared:
@@ -171,7 +175,7 @@ def _summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, An
     counts = {status: sum(1 for i in items if i["row"].get("status") == status) for status in STATUSES}
     return {
         "total": len(items), "counts": counts, "improved": improved, "worsened": worsened, "watch": watch,
-        "peers": peers, "peer_note": peer_note, "has_peer_ranks": bool(peers), "targets": targets,
+        "peers": peers, "peer_note": peer_note, "has_peer_ranks": bool(peers) or ranked_anywhere, "targets": targets,
         "gaps": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "data gap"],
         "steady": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "no significant change"],
     }
