@@ -256,7 +256,8 @@ def funnel_chart(rows: list[dict[str, Any]], *, title: str, chart_id: str, x_lab
     limits are coloured, the compared force is the large dark point and every point is named."""
     shown = [r for r in rows if r.get("comparison_value") is not None and r.get("exposure")]
     proportion = any(r.get("comparison_statistic") == "proportion" for r in shown)
-    fig, ax = _figure(2.6)
+    # Half the text column: a measure's two funnel plots print side by side.
+    fig, ax = _pyplot().subplots(figsize=(WIDTH / 2, 2.2))
     group = next((r["group_value"] for r in shown if r.get("group_value") is not None), None)
     if shown and group is not None:
         low, high = min(r["exposure"] for r in shown), max(r["exposure"] for r in shown)
@@ -273,7 +274,7 @@ def funnel_chart(rows: list[dict[str, Any]], *, title: str, chart_id: str, x_lab
         ax.scatter([r["exposure"]], [r["comparison_value"]], s=34 if own else 16, zorder=3,
                    color="#222222" if own else colour, edgecolors="white", linewidths=0.5)
         ax.annotate(r.get("member_area_name") or r["member_area_code"], (r["exposure"], r["comparison_value"]),
-                    xytext=(3, 2), textcoords="offset points", fontsize=6.5,
+                    xytext=(3, 2), textcoords="offset points", fontsize=6,
                     color="#222222" if own else "#555555", fontweight="bold" if own else "normal")
     if proportion:
         _value_axis(ax, "percent")

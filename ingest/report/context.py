@@ -69,12 +69,12 @@ def _peer_charts(data: ReportData, measure: dict[str, Any], charts: dict[str, st
                            "peer_period": period, "peer_kind": kind}
     peer_id, csp_id = f"chart-{slug(measure_id)}-peers", f"chart-{slug(measure_id)}-csps"
     peer = _funnel(data, measure, "msg", chart_id=peer_id,
-                   title=f"{measure['measure_name']}, {period}: {data.force_name} among its most similar group ({kind})")
+                   title=f"Most similar group, {period} ({'%' if kind == 'proportion' else 'per 1,000'})")
     if peer:
         charts[peer_id] = out["peer_chart"] = peer
         out["peer_chart_id"] = peer_id
     csp = _funnel(data, measure, "csp", chart_id=csp_id,
-                  title=f"{measure['measure_name']}, {period}: CSPs within {data.force_name} ({kind})")
+                  title=f"CSPs within the force, {period} ({'%' if kind == 'proportion' else 'per 1,000'})")
     if csp:
         charts[csp_id] = out["csp_funnel"] = csp
         out["csp_funnel_id"] = csp_id
