@@ -250,7 +250,8 @@ def funnel_limits(group_value: float, exposure: float, z: float, *, proportion: 
     return scale * max(p - z * spread, 0.0), scale * (p + z * spread)
 
 
-def funnel_chart(rows: list[dict[str, Any]], *, title: str, chart_id: str, x_label: str) -> str:
+def funnel_chart(rows: list[dict[str, Any]], *, title: str, chart_id: str, x_label: str,
+                 polarity: str | None = None) -> str:
     """A funnel plot: each member's value against its size (residents, or the denominator), the
     group's pooled value, and its 95 % (dashed) and 99.8 % (dotted) limits; points beyond the 99.8 %
     limits are coloured, the compared force is the large dark point and every point is named."""
@@ -267,7 +268,10 @@ def funnel_chart(rows: list[dict[str, Any]], *, title: str, chart_id: str, x_lab
             limits = [funnel_limits(group, x, z, proportion=proportion) for x in xs]
             ax.plot(xs, [lo for lo, _ in limits], color="#555555", linewidth=0.9, linestyle=style, zorder=1)
             ax.plot(xs, [hi for _, hi in limits], color="#555555", linewidth=0.9, linestyle=style, zorder=1)
-    colours = {"above_99_8": CONCERN, "below_99_8": IMPROVEMENT}
+    # Beyond the 99.8 % limits: blue on the better side, orange on the worse (purple for a neutral measure).
+    better, worse = {"lower_is_better": ("below_99_8", "above_99_8"),
+                     "higher_is_better": ("above_99_8", "below_99_8")}.get(polarity or "", (None, None))
+    colours = ({better: IMPROVEMENT, worse: CONCERN} if better else {"above_99_8": NEITHER, "below_99_8": NEITHER})
     for r in shown:
         colour = colours.get(r.get("funnel_position"), COMMON)
         own = r.get("is_compared_force")
@@ -276,12 +280,13 @@ def funnel_chart(rows: list[dict[str, Any]], *, title: str, chart_id: str, x_lab
         ax.annotate(r.get("member_area_name") or r["member_area_code"], (r["exposure"], r["comparison_value"]),
                     xytext=(3, 2), textcoords="offset points", fontsize=6,
                     color="#222222" if own else "#555555", fontweight="bold" if own else "normal")
-    if proportion:
-        _value_axis(ax, "percent")
-    else:
-        _value_axis(ax, None)
-        ax.set_ylabel("per 1,000 residents")
     from matplotlib.ticker import FuncFormatter
+
+    if proportion:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.1f}%"))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}"))
+        ax.set_ylabel("per 1,000 residents")
 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}m" if v >= 1e6 else f"{v:,.0f}"))
     ax.set_xlabel(x_label)

@@ -55,7 +55,7 @@ def _funnel(data: ReportData, measure: dict[str, Any], comparison: str, *, chart
         return None
     proportion = rows[0].get("comparison_statistic") == "proportion"
     size = "denominator (cases)" if proportion else "residents"
-    return funnel_chart(rows, title=title, chart_id=chart_id, x_label=size)
+    return funnel_chart(rows, title=title, chart_id=chart_id, x_label=size, polarity=measure.get("polarity"))
 
 
 def _peer_charts(data: ReportData, measure: dict[str, Any], charts: dict[str, str]) -> dict[str, Any]:
