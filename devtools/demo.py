@@ -49,10 +49,14 @@ def generate_police_uk_sample(settings: Settings) -> Path:
     from devtools.sample.police_uk import generate_archive
 
     out_dir = settings.root / settings.sample.get("out_dir", "var/sample/police_uk")
+    # The forces the loader will look for (forces_to_load): the configured ones, then their most
+    # similar groups' peers, whose files the sample writes for the last [sample] msg_peer_months only.
     request = {
         "first_month": settings.police_uk.first_month,
         "last_month": settings.police_uk.last_month,
         "forces": list(settings.police_uk.forces),
+        "peer_forces": list(settings.police_uk.msg_peer_forces),
+        "peer_months": int(settings.sample.get("msg_peer_months", 12)),
         "seed": int(settings.sample.get("seed", 2011)),
         "scale": float(settings.sample.get("scale", 1.0)),
     }
@@ -79,6 +83,7 @@ HEADLINE_SQL = {
         join latest using (month_start)
         left join monthly ly on ly.force_id = m.force_id and ly.month_start = m.month_start - interval 1 year
         join evidence.dim_force f on f.force_id = m.force_id
+        where m.force_id in (select unnest(?::varchar[]))
         order by f.force_name
     """,
     "charge_rate": """
@@ -90,7 +95,7 @@ HEADLINE_SQL = {
         from evidence.fct_outcomes o
         cross join latest
         join evidence.dim_force f on f.force_id = o.force_id
-        where o.month_start > latest.last_month - interval 12 month
+        where o.month_start > latest.last_month - interval 12 month and o.force_id in (select unnest(?::varchar[]))
         group by f.force_name order by f.force_name
     """,
     "consultation": """
@@ -124,24 +129,41 @@ HEADLINE_SQL = {
         left join top_theme using (force_id)
         order by per_force.force_name
     """,
+    "peers": """
+        select f.force_name,
+               count(*) filter (where s.msg_rank is not null) as ranked,
+               count(*) filter (where s.msg_funnel_position in ('above_95', 'above_99_8')) as above,
+               count(*) filter (where s.msg_funnel_position in ('below_95', 'below_99_8')) as below,
+               any_value(s.msg_rank) filter (where s.measure_id = 'total_crime_rate') as crime_rank,
+               any_value(s.msg_forces_with_data) filter (where s.measure_id = 'total_crime_rate') as crime_of,
+               any_value(s.msg_funnel_position) filter (where s.measure_id = 'total_crime_rate') as crime_position,
+               any_value(s.reporting_period) as quarter
+        from performance.fct_scorecard s
+        join evidence.dim_force f on f.force_id = s.force_id
+        where s.area_type = 'force' and s.force_id in (select unnest(?::varchar[]))
+        group by f.force_name order by f.force_name
+    """,
 }
 
 
 def headlines(settings: Settings) -> list[str]:
     import duckdb
 
+    from ingest.report.wording import funnel_words, ordinal
+
     path = settings.paths.published
     if not path.exists():
         raise SystemExit(f"{path} does not exist: run `make demo` (or the evidence_build DAG) first")
     lines = [f"Published evidence base: {path}"]
+    configured = list(settings.police_uk.forces)  # not the most similar group peers loaded with them
     with duckdb.connect(str(path), read_only=True) as con:
-        for force, month, crimes, last_year, change in con.execute(HEADLINE_SQL["latest_month"]).fetchall():
+        for force, month, crimes, last_year, change in con.execute(HEADLINE_SQL["latest_month"], [configured]).fetchall():
             lines.append(
                 f"  {force}: {crimes:,} crimes and ASB incidents recorded in {month:%B %Y} "
                 f"({change:+.1f}% on {last_year:,} in {month.year - 1})"
                 if last_year else f"  {force}: {crimes:,} crimes and ASB incidents in {month:%B %Y}"
             )
-        for force, first, last, charged, crimes, rate in con.execute(HEADLINE_SQL["charge_rate"]).fetchall():
+        for force, first, last, charged, crimes, rate in con.execute(HEADLINE_SQL["charge_rate"], [configured]).fetchall():
             lines.append(
                 f"  {force}: charge/summons rate {rate:.1f}% ({charged:,} of {crimes:,} crimes recorded "
                 f"{first:%b %Y}–{last:%b %Y})"
@@ -158,6 +180,14 @@ def headlines(settings: Settings) -> list[str]:
             lines.append(
                 f"  {force}: {neighbourhoods:,} neighbourhood teams publish {priorities:,} priorities "
                 f"({actioned:,} with an action reported)" + (f"; most often {theme} ({theme_count:,})" if theme else "")
+            )
+        for force, ranked, above, below, rank, of, position, quarter in con.execute(
+                HEADLINE_SQL["peers"], [configured]).fetchall():
+            crime = (f"total crime per 1,000 residents {ordinal(rank)} of {of} (1st = lowest), "
+                     f"{funnel_words(position)}; " if rank else "")
+            lines.append(
+                f"  {force}, {quarter}, among its most similar group: {crime}{ranked} measures ranked, "
+                f"{above} above and {below} below the group's 95% limits"
             )
     docs = path.parent / "docs" / "index.html"
     if docs.exists():  # built by the evidence build after each publish
@@ -259,7 +289,9 @@ class DemoRun:
             t0 = time.perf_counter()
             self.module(step, "devtools.demo", "sample")
             police = settings.police_uk
-            self.say(f"sample data: {len(police.forces)} forces, {police.first_month} to {police.last_month}, "
+            peers = (f" and {len(police.msg_peer_forces)} most similar group peers (last "
+                     f"{int(settings.sample.get('msg_peer_months', 12))} months)" if police.msg_peer_forces else "")
+            self.say(f"sample data: {len(police.forces)} forces{peers}, {police.first_month} to {police.last_month}, "
                      f"every source ({self.shown_path(settings.root / 'var' / 'sample')}) in {_took(t0)}")
             step = "Airflow metadata database"
             t0 = time.perf_counter()
@@ -277,6 +309,12 @@ class DemoRun:
                 if line.startswith("warning: "):
                     self.say(line)
             self.say(f"report: {self.shown_path(report) if report else 'rendered'} in {_took(t0)}")
+            # The other configured forces' reports (each force's peer charts), in reports/<force>/.
+            for force_id in settings.police_uk.forces[1:]:
+                t0 = time.perf_counter()
+                out = self.shown_path(settings.root / "reports" / force_id)
+                report = self.module(f"{step} ({force_id})", "ingest.report", "--force", force_id, "--out", out)
+                self.say(f"report: {self.shown_path(report) if report else 'rendered'} in {_took(t0)}")
             step = "documentation site"
             t0 = time.perf_counter()
             docs = self.module(step, "ingest.docs_site").removeprefix("documentation: ")

@@ -25,6 +25,9 @@ MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # The publisher's force list (its /forces ids), kept once for dbt and for settings load: a
 # well-formed but misspelled id would otherwise fetch nothing and load "successfully".
 FORCES_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "police_forces.csv"
+# The Home Office most similar groups (one row per force and peer), kept once for dbt and for the
+# police.uk load: configuring a force loads its peers' files too, so it can be compared with them.
+MSG_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "most_similar_groups.csv"
 URL_SCHEMES = ("https", "http", "file")
 # Characters no publisher URL needs and that would break out of a quoted string or a shell word.
 _URL_FORBIDDEN = re.compile(r"[\s'\"`\\<>\x00-\x1f\x7f]")
@@ -69,6 +72,26 @@ class PoliceUkSettings:
     max_reject_share: float = 0.01
     max_shrink_share: float = 0.2
     accept_held: tuple[str, ...] = ()
+    # Load the configured forces' most similar group peers (seed ``most_similar_groups``) too, so
+    # every police.uk measure can be placed among them. ``false``: the configured forces only.
+    load_msg_peers: bool = True
+
+    @property
+    def forces_to_load(self) -> tuple[str, ...]:
+        """The force-months every police.uk step works on: the configured forces, then (with
+        ``load_msg_peers``) their most similar groups' peers in seed order, each once.
+
+        The one list the loader, the published-month check, the load log and the demo's sample
+        archive all use.
+        """
+        if not self.load_msg_peers:
+            return self.forces
+        return tuple(dict.fromkeys([*self.forces, *msg_peers(self.forces)]))
+
+    @property
+    def msg_peer_forces(self) -> tuple[str, ...]:
+        """The peers loaded for comparison only (not configured themselves); empty when off."""
+        return tuple(f for f in self.forces_to_load if f not in self.forces)
 
 
 DEFAULT_USER_AGENT = "opcc-evidence-platform/0.1 (Police and Crime Commissioner evidence platform)"
@@ -217,6 +240,40 @@ def known_force_ids() -> dict[str, str]:
     if not forces:
         raise ConfigError(f"{FORCES_SEED}: the data.police.uk force list is empty")
     return forces
+
+
+@lru_cache(maxsize=1)
+def most_similar_groups() -> dict[str, tuple[str, ...]]:
+    """force id -> its most similar group's peers in ``peer_order``, from seed ``most_similar_groups``."""
+    try:
+        with MSG_SEED.open(newline="", encoding="utf-8") as handle:
+            rows = [(row["force_id"].strip(), int(row["peer_order"]), row["peer_force_id"].strip())
+                    for row in csv.DictReader(handle)]
+    except (OSError, KeyError, ValueError) as exc:
+        raise ConfigError(f"{MSG_SEED}: cannot read the most similar groups "
+                          f"(columns force_id, peer_force_id, peer_order): {exc}") from None
+    groups: dict[str, list[str]] = {}
+    for force_id, _order, peer in sorted(rows):
+        groups.setdefault(force_id, []).append(peer)
+    return {force_id: tuple(peers) for force_id, peers in groups.items()}
+
+
+def msg_peers(force_ids: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Every peer of the forces' most similar groups, in force then peer order, each once; a force
+    with no group (City of London, BTP) adds none."""
+    groups = most_similar_groups()
+    return tuple(dict.fromkeys(peer for force_id in force_ids for peer in groups.get(force_id, ())))
+
+
+def _flag(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes"}:
+        return True
+    if text in {"false", "0", "no"}:
+        return False
+    raise ConfigError(f"{where}: expected true or false, found {value!r}")
 
 
 def check_known_force_id(force_id: str, where: str) -> str:
@@ -407,6 +464,8 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
                 max_shrink_share=_share(police.get("max_shrink_share", PoliceUkSettings.max_shrink_share),
                                         f"{where} [police_uk] max_shrink_share"),
                 accept_held=_accept_held(police.get("accept_held", ()), f"{where} [police_uk] accept_held"),
+                load_msg_peers=_flag(police.get("load_msg_peers", PoliceUkSettings.load_msg_peers),
+                                     f"{where} [police_uk] load_msg_peers"),
             ),
             sample=dict(raw.get("sample", {})),
             sources=tuple(files),

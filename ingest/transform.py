@@ -97,13 +97,18 @@ def dbt_build(
 
 
 def outdated_incremental_models(settings: Settings, manifest) -> list[str]:
-    """Incremental models whose table exists but lacks a column the model's yml documents."""
+    """Incremental models and seeds whose table exists but lacks a column their yml documents.
+
+    A seed is loaded into its existing table (truncate, then copy), so a seed that gained a column
+    (``most_similar_groups``' ``vintage`` and ``source``) fails until it is rebuilt in full.
+    """
     import duckdb
 
     from ingest.warehouse import open_connection
 
     models = [n for n in manifest.nodes.values()
-              if n.resource_type == "model" and n.config.materialized == "incremental" and n.columns]
+              if n.columns and (n.resource_type == "seed"
+                                or (n.resource_type == "model" and n.config.materialized == "incremental"))]
     if not models or not settings.paths.warehouse.exists():
         return []
     try:

@@ -218,9 +218,10 @@ def generate(out_dir: Path, force_ids: Sequence[str]) -> dict:
 
 
 def generate_sample(settings) -> Path:
-    """The demo's geography files, where ``[ons_geography] sample_dir`` says (see config/demo.toml)."""
+    """The demo's geography files, where ``[ons_geography] sample_dir`` says (see config/demo.toml),
+    for every force the police.uk sample has (its most similar group peers too)."""
     out_dir = settings.root / settings.source("ons_geography").get("sample_dir", "var/sample/ons_geography")
-    generate(out_dir, list(settings.police_uk.forces))
+    generate(out_dir, list(settings.police_uk.forces_to_load))
     return out_dir
 
 

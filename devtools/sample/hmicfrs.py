@@ -28,7 +28,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Sequence
 
-from ingest.config import PROJECT_ROOT
 from devtools.sample.writing import write_if_changed
 from devtools.sample.forces import get_force
 from ingest.sources.hmicfrs import FIVE_POINT, FOUR_POINT, PEEL_GRADES
@@ -36,7 +35,6 @@ from ingest.sources.hmicfrs import FIVE_POINT, FOUR_POINT, PEEL_GRADES
 log = logging.getLogger(__name__)
 
 FILE_NAME = "peel_grades.csv"
-MSG_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "most_similar_groups.csv"
 PILLARS = ("Effectiveness", "Efficiency", "Legitimacy")
 AREAS_2021 = (
     "Engaging with and treating the public with fairness and respect", "Preventing crime and anti-social behaviour",
@@ -90,13 +88,11 @@ IMPROVEMENTS = (
 
 
 def msg_members(forces: Sequence[str]) -> list[str]:
-    """The forces and every peer in their most similar groups, in seed order, without repeats."""
-    with MSG_SEED.open(newline="") as handle:
-        peers = [(r["force_id"], r["peer_force_id"]) for r in csv.DictReader(handle)]
-    out = list(dict.fromkeys(forces))
-    for force in forces:
-        out += [p for f, p in peers if f == force and p not in out]
-    return out
+    """The forces and every peer in their most similar groups, in seed order, without repeats
+    (the seed read once, by ingest.config, as for the police.uk peers)."""
+    from ingest.config import msg_peers
+
+    return list(dict.fromkeys([*forces, *msg_peers(list(forces))]))
 
 
 def grade_rows(forces: Sequence[str], seed: int = 2011) -> list[list[str]]:

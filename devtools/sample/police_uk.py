@@ -256,10 +256,18 @@ def _kind(member: str) -> str:
 
 def _add_month(archive: _MonthZip, month: str, force_ids: list[str], queues: dict[str, dict[int, Events]],
                rows: dict[str, int], absent: dict[str, str], totals: dict[str, int], seed: int, scale: float,
-               as_of: str, last_idx: int) -> None:
-    """Generate every force's files for a month into its zip, in member-name order."""
+               as_of: str, last_idx: int, peers_from: dict[str, int] | None = None) -> None:
+    """Generate every force's files for a month into its zip, in member-name order.
+
+    A force in ``peers_from`` (a most similar group peer) has files only from that month index on.
+    """
     for fid in sorted(force_ids):
         force = get_force(fid)
+        if peers_from and month_index(month) < peers_from.get(fid, -1):
+            for dataset in (STREET, OUTCOMES, STOP_AND_SEARCH):
+                absent[dataset.member_name(month, fid)] = (
+                    "most similar group peer: the sample has its files for the last months only")
+            continue
         members: dict[str, tuple[bytes, int]] = {}
         crimes = generate_crimes(fid, month, seed, scale)
         members[STREET.member_name(month, fid)] = (street_csv(crimes, as_of), crimes.n)
@@ -294,15 +302,28 @@ def generate_archive(
     as_of: str | None = None,
     prewindow_outcomes: bool = False,
     compresslevel: int = 1,
+    peer_forces: Sequence[str] = (),
+    peer_months: int | None = None,
 ) -> dict:
     """Write ``<out_dir>/archive/YYYY-MM.zip`` for every month, ``index.json`` and ``lsoa_lookup.csv``.
+
+    ``peer_forces`` (the configured forces' most similar group peers) are written at the same scale
+    (their rates per 1,000 residents must be comparable) but, with ``peer_months``, only for the
+    last ``peer_months`` months of the window: enough for the latest quarters' comparisons and
+    far fewer rows than their whole history. Earlier months list them as absent.
 
     ``progress(month, i, total, month_summary)`` is called after each month's zip is written.
     Returns the summary also written to ``index.json``: rows per dataset, files, and per
     month the rows of every member and the members that are absent (and why).
     """
     months = month_range(first_month, last_month)
-    force_ids = list(dict.fromkeys(forces))
+    force_ids = list(dict.fromkeys([*forces, *peer_forces]))
+    peers_from = {}
+    if peer_months is not None:
+        if peer_months < 1:
+            raise ValueError(f"peer_months must be at least 1, found {peer_months}")
+        start = max(month_index(first_month), month_index(last_month) - peer_months + 1)
+        peers_from = {fid: start for fid in peer_forces if fid not in forces}
     for fid in force_ids:
         get_force(fid)
     if not force_ids:
@@ -320,7 +341,7 @@ def generate_archive(
 
     if prewindow_outcomes:
         for fid in force_ids:
-            if get_force(fid).publishes_outcomes:
+            if get_force(fid).publishes_outcomes and fid not in peers_from:
                 for m in range(month_index(first_month) - MAX_LAG, month_index(first_month)):
                     queue_events(generate_crimes(fid, month_from_index(m), seed, scale), queues[fid], last_idx)
 
@@ -333,7 +354,8 @@ def generate_archive(
         zip_path = archive_dir / f"{month}.zip"
         archive = _MonthZip(zip_path, month, compresslevel)
         try:
-            _add_month(archive, month, force_ids, queues, rows, absent, totals, seed, scale, as_of, last_idx)
+            _add_month(archive, month, force_ids, queues, rows, absent, totals, seed, scale, as_of, last_idx,
+                       peers_from)
         except BaseException:
             archive.abort()
             raise
@@ -359,6 +381,7 @@ def generate_archive(
         "prewindow_outcomes": prewindow_outcomes,
         "months": months,
         "forces": {fid: FORCES[fid].name for fid in force_ids},
+        "peer_forces": {fid: month_from_index(start) for fid, start in sorted(peers_from.items())},
         "rows": totals,
         "files": sum(len(a["members"]) for a in archives),
         "lsoa_lookup": {"file": "lsoa_lookup.csv", "rows": n_lsoas},

@@ -320,10 +320,11 @@ def generate(out_dir: Path, force_ids: Sequence[str], mid_years: Sequence[int] =
 
 
 def generate_sample(settings) -> Path:
-    """The demo's population files, where ``[ons_population] sample_dir`` says (see config/demo.toml)."""
+    """The demo's population files, where ``[ons_population] sample_dir`` says (see config/demo.toml),
+    for every force the police.uk sample has: the peers' rates per 1,000 residents need theirs."""
     section = settings.source("ons_population")
     out_dir = settings.root / section.get("sample_dir", "var/sample/ons_population")
-    generate(out_dir, list(settings.police_uk.forces), section.get("sample_mid_years", [2022, 2023]))
+    generate(out_dir, list(settings.police_uk.forces_to_load), section.get("sample_mid_years", [2022, 2023]))
     return out_dir
 
 

@@ -236,3 +236,59 @@ def confidence_chart(rows: list[dict[str, Any]], *, chart_id: str, title: str) -
     ax.set_xlabel("% who agree they have confidence in the police in their area (weighted, 95% interval)")
     ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
     return _svg(fig, ax, title, chart_id)
+
+
+def funnel_limits(group_value: float, exposure: float, z: float, *, proportion: bool) -> tuple[float, float]:
+    """The funnel's limits at ``exposure`` around the pooled ``group_value`` (as the mart computes
+    them, int_measure__peer_funnel): rates per 1,000 use p +/- z sqrt(p / n) with p per resident
+    (Poisson), proportions p +/- z sqrt(p (1 - p) / n) (binomial); the lower limit is at least 0."""
+    import math
+
+    scale = 1.0 if proportion else 1000.0
+    p = group_value / scale
+    spread = math.sqrt(p * (1 - p) / exposure) if proportion else math.sqrt(p / exposure)
+    return scale * max(p - z * spread, 0.0), scale * (p + z * spread)
+
+
+def funnel_chart(rows: list[dict[str, Any]], *, title: str, chart_id: str, x_label: str,
+                 polarity: str | None = None) -> str:
+    """A funnel plot: each member's value against its size (residents, or the denominator), the
+    group's pooled value, and its 95 % (dashed) and 99.8 % (dotted) limits; points beyond the 99.8 %
+    limits are coloured, the compared force is the large dark point and every point is named."""
+    shown = [r for r in rows if r.get("comparison_value") is not None and r.get("exposure")]
+    proportion = any(r.get("comparison_statistic") == "proportion" for r in shown)
+    # Half the text column: a measure's two funnel plots print side by side.
+    fig, ax = _pyplot().subplots(figsize=(WIDTH / 2, 2.2))
+    group = next((r["group_value"] for r in shown if r.get("group_value") is not None), None)
+    if shown and group is not None:
+        low, high = min(r["exposure"] for r in shown), max(r["exposure"] for r in shown)
+        xs = [low * 0.8 + (high * 1.2 - low * 0.8) * i / 80 for i in range(81)]
+        ax.axhline(group, color="#333333", linewidth=1, zorder=1)
+        for z, style in ((1.959964, (0, (4, 3))), (3.090232, (0, (1, 2)))):
+            limits = [funnel_limits(group, x, z, proportion=proportion) for x in xs]
+            ax.plot(xs, [lo for lo, _ in limits], color="#555555", linewidth=0.9, linestyle=style, zorder=1)
+            ax.plot(xs, [hi for _, hi in limits], color="#555555", linewidth=0.9, linestyle=style, zorder=1)
+    # Beyond the 99.8 % limits: blue on the better side, orange on the worse (purple for a neutral measure).
+    better, worse = {"lower_is_better": ("below_99_8", "above_99_8"),
+                     "higher_is_better": ("above_99_8", "below_99_8")}.get(polarity or "", (None, None))
+    colours = ({better: IMPROVEMENT, worse: CONCERN} if better else {"above_99_8": NEITHER, "below_99_8": NEITHER})
+    for r in shown:
+        colour = colours.get(r.get("funnel_position"), COMMON)
+        own = r.get("is_compared_force")
+        ax.scatter([r["exposure"]], [r["comparison_value"]], s=34 if own else 16, zorder=3,
+                   color="#222222" if own else colour, edgecolors="white", linewidths=0.5)
+        ax.annotate(r.get("member_area_name") or r["member_area_code"], (r["exposure"], r["comparison_value"]),
+                    xytext=(3, 2), textcoords="offset points", fontsize=6,
+                    color="#222222" if own else "#555555", fontweight="bold" if own else "normal")
+    from matplotlib.ticker import FuncFormatter
+
+    if proportion:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.1f}%"))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}"))
+        ax.set_ylabel("per 1,000 residents")
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}m" if v >= 1e6 else f"{v:,.0f}"))
+    ax.set_xlabel(x_label)
+    ax.grid(axis="y", color="#eeeeee", linewidth=0.6, zorder=0)
+    return _svg(fig, ax, title, chart_id)

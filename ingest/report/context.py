@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ingest.report.charts import (bar_chart, confidence_chart, consultation_priorities_chart,
-                                  disproportionality_chart, heatmap_chart, spc_chart)
+                                  disproportionality_chart, funnel_chart, heatmap_chart, spc_chart)
 from ingest.report.data import ReportData
 from ingest.report.wording import (STATUS_BADGES, STATUSES, is_missing, is_significant, measure_sentences, peer_words, slug,
                                    summary_line, target_words)
@@ -41,6 +41,41 @@ def _measure_chart(data: ReportData, measure: dict[str, Any], row: dict[str, Any
     return None
 
 
+def _funnel(data: ReportData, measure: dict[str, Any], comparison: str, *, chart_id: str,
+            title: str) -> str | None:
+    """A funnel plot of the measure's ``comparison`` (``msg``: the force among its most similar
+    group; ``csp``: its CSPs), when at least two members have a value; else none."""
+    rows = [r for r in data.peers.get(measure["measure_id"], []) if r["comparison"] == comparison]
+    if sum(1 for r in rows if r.get("comparison_value") is not None) < 2:
+        return None
+    proportion = rows[0].get("comparison_statistic") == "proportion"
+    size = "denominator (cases)" if proportion else "residents"
+    return funnel_chart(rows, title=title, chart_id=chart_id, x_label=size, polarity=measure.get("polarity"))
+
+
+def _peer_charts(data: ReportData, measure: dict[str, Any], charts: dict[str, str]) -> dict[str, Any]:
+    """The measure's peer chart (a funnel plot among the most similar group) and its CSP funnel plot,
+    added to ``charts``; with the period they show and what they compare."""
+    measure_id = measure["measure_id"]
+    rows = data.peers.get(measure_id, [])
+    period = rows[0]["assessed_period_label"] if rows else None
+    kind = "proportion" if rows and rows[0].get("comparison_statistic") == "proportion" else "rate per 1,000 residents"
+    out: dict[str, Any] = {"peer_chart_id": None, "peer_chart": None, "csp_funnel_id": None, "csp_funnel": None,
+                           "peer_period": period, "peer_kind": kind}
+    peer_id, csp_id = f"chart-{slug(measure_id)}-peers", f"chart-{slug(measure_id)}-csps"
+    peer = _funnel(data, measure, "msg", chart_id=peer_id,
+                   title=f"Most similar group, {period} ({'%' if kind == 'proportion' else 'per 1,000'})")
+    if peer:
+        charts[peer_id] = out["peer_chart"] = peer
+        out["peer_chart_id"] = peer_id
+    csp = _funnel(data, measure, "csp", chart_id=csp_id,
+                  title=f"CSPs within the force, {period} ({'%' if kind == 'proportion' else 'per 1,000'})")
+    if csp:
+        charts[csp_id] = out["csp_funnel"] = csp
+        out["csp_funnel_id"] = csp_id
+    return out
+
+
 def _objectives(data: ReportData, charts: dict[str, str]) -> list[dict[str, Any]]:
     """The plan's objectives in order, each with its measures' rows, sentences, badges and charts
     (the charts also added to ``charts``). A measure the marts did not assess is a data gap."""
@@ -61,6 +96,7 @@ def _objectives(data: ReportData, charts: dict[str, str]) -> list[dict[str, Any]
             "chart_title": title, "sentences": measure_sentences(row, measure, shift_points=shift_points),
             "badge": STATUS_BADGES.get(row.get("status"), STATUS_BADGES["data gap"]),
             "csp_rows": [r for r in data.csp_rows if r["measure_id"] == measure["measure_id"]],
+            **_peer_charts(data, measure, charts),
         })
     return objectives
 
@@ -99,7 +135,11 @@ def _summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, An
     watch = [entry(i, "context, not judged" if i["row"].get("status") == "not assessed" else None)
              for i in items if i["row"].get("status") in ("no significant change", "not assessed")
              and i["row"].get("value") is not None and (special(i) or is_significant(i["row"]))]
-    compared = [i for i in items if i["row"].get("msg_forces_with_data") is not None]
+    # Every police.uk measure has a position among the peers (its card and the scorecard show it); the
+    # one-page summary lists the measures the plan compares with the group (comparator msg).
+    ranked_anywhere = any(peer_words(i["row"]) for i in items if i["row"].get("msg_forces_with_data") is not None)
+    compared = [i for i in items if i["row"].get("msg_forces_with_data") is not None
+                and i["measure"].get("comparator", "msg") == "msg"]
     peers = [{"measure": i["measure"], "words": peer_words(i["row"])} for i in compared if peer_words(i["row"])]
     unranked = [i["measure"]["measure_name"] for i in compared if not peer_words(i["row"])]
     if not compared:
@@ -118,7 +158,7 @@ def _summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, An
     counts = {status: sum(1 for i in items if i["row"].get("status") == status) for status in STATUSES}
     return {
         "total": len(items), "counts": counts, "improved": improved, "worsened": worsened, "watch": watch,
-        "peers": peers, "peer_note": peer_note, "has_peer_ranks": bool(peers), "targets": targets,
+        "peers": peers, "peer_note": peer_note, "has_peer_ranks": bool(peers) or ranked_anywhere, "targets": targets,
         "gaps": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "data gap"],
         "steady": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "no significant change"],
     }
@@ -230,7 +270,8 @@ def scorecard_rows(data: ReportData) -> list[dict[str, Any]]:
                "value_lower_95", "value_upper_95", "baseline_periods", "baseline_value", "change_value", "change_ratio",
                "test_name", "p_value", "is_significant", "q_value", "fdr_family_size", "is_significant_adjusted",
                "spc_variation", "spc_rules", "spc_special_cause_months", "target_value", "meets_target",
-               "msg_rank", "msg_forces_with_data", "status", "data_gap_reason")
+               "msg_rank", "msg_forces_with_data", "msg_funnel_position", "msg_missing_peers", "status",
+               "data_gap_reason")
     rows = list(data.scorecard.values()) + data.csp_rows
     rows.sort(key=lambda r: (r["area_type"] != "force", r.get("area_name") or "", r["objective_order"], r["measure_order"]))
     return [{c: r.get(c) for c in columns} for r in rows]

@@ -84,6 +84,9 @@ class ReportData:
     ncpm_measures: Rows = field(default_factory=list)
     ncpm: dict[str, dict[str, Any]] = field(default_factory=dict)
     ncpm_note: str | None = None
+    # measure_id -> funnel rows (performance.fct_measure_peers): the force among its most similar
+    # group (comparison 'msg') and its CSPs within the force ('csp'), for the quarter's period
+    peers: dict[str, Rows] = field(default_factory=dict)
 
 
 def _check_published(con, path: Path) -> None:
@@ -154,6 +157,11 @@ def load_report_data(con, path: Path, force_id: str, quarter: Quarter | None) ->
         where a.reporting_period = ? and a.force_id = ? and a.area_type = 'force'
         order by d.measure_id, case d.ethnic_group when 'White' then 0 else 1 end, d.ethnic_group
     """, [quarter.label, force_id])
+    peer_rows, _ = _optional(con, "performance.fct_measure_peers", """
+        select * from performance.fct_measure_peers
+        where reporting_period_start = ? and force_id = ?
+        order by measure_id, comparison, member_area_name
+    """, [quarter.start, force_id])
     quarter_end = quarter.end
     peel = _optional(con, "evidence.fct_inspection_grades", """
         select programme, coalesce(canonical_area, area) as area, grade, grade_rank, previous_grade,
@@ -183,6 +191,7 @@ def load_report_data(con, path: Path, force_id: str, quarter: Quarter | None) ->
         disproportionality=disproportionality, peel=peel, finance=_finance(con, force_id), csp_matrix=csp_matrix,
         reconciliation=reconciliation, **_lineage(con, force_id), consultation=load_consultation(con, force_id),
         **load_ncpm(con, force_id, quarter),
+        peers=_by_measure(peer_rows),
     )
 
 

@@ -21,8 +21,8 @@ from ingest.report.commentary import Commentary, load_commentary
 from ingest.report.context import build_context, scorecard_rows
 from ingest.report.data import ReportData, default_force, read_report_data
 from ingest.report.quarter import MONTHS, Quarter, ReportError
-from ingest.report.wording import (format_change, format_ncpm_value, format_p, format_significance, format_value, is_missing, is_significant,
-                                   mark_identifiers, ordinal,
+from ingest.report.wording import (format_change, format_ncpm_value, format_p, format_significance, format_value,
+                                   funnel_words, is_missing, is_significant, mark_identifiers, ordinal,
                                    period_words, plain, slug)
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,8 @@ def environment():
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(value=format_value, ncpm_value=format_ncpm_value, change=format_change, p=format_p, ordinal=ordinal, slug=slug, words=plain,
-                       identifiers=mark_identifiers,
+    env.filters.update(value=format_value, ncpm_value=format_ncpm_value, change=format_change, p=format_p, ordinal=ordinal,
+                       slug=slug, words=plain, identifiers=mark_identifiers, funnel=funnel_words,
                        significance=format_significance, significant=is_significant)
     env.globals.update(period_words=period_words, month_name=lambda d: f"{MONTHS[d.month - 1]} {d.year}")
     return env

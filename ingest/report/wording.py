@@ -290,3 +290,17 @@ def target_words(row: dict[str, Any], measure: dict[str, Any]) -> str:
         return f"target {target}: no data yet"
     verdict = {True: "met", False: "not met"}.get(row.get("meets_target"), "not judged")
     return f"{format_value(row['value'], unit)} against a target of {target}: {verdict}"
+
+
+FUNNEL_POSITIONS = {
+    "above_99_8": "significantly above the group (beyond its 99.8% limit)",
+    "above_95": "above the group (beyond its 95% limit)",
+    "within": "within the group's limits (no significant difference)",
+    "below_95": "below the group (beyond its 95% limit)",
+    "below_99_8": "significantly below the group (beyond its 99.8% limit)",
+}
+
+
+def funnel_words(position: Any) -> str | None:
+    """Where a value stands on its funnel plot, in words (None when it has no position)."""
+    return None if is_missing(position) else FUNNEL_POSITIONS.get(str(position), plain(position))

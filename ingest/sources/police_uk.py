@@ -94,7 +94,7 @@ def is_month_published(settings: Settings, month: str) -> bool:
     if month not in months:
         log.info("data.police.uk has not published %s: /crimes-street-dates ends at %s", month, max(months))
         return False
-    without = [f for f in settings.police_uk.forces if f not in months[month]]
+    without = [f for f in settings.police_uk.forces_to_load if f not in months[month]]
     if without:
         log.info("data.police.uk %s: no stop and search for %s (the load records it as absent)", month, without)
     return True
@@ -138,7 +138,8 @@ def verify_archive(path: Path) -> None:
 
 
 def fetch(settings: Settings, month: str) -> FetchResult:
-    """Land the archive for ``month`` and extract the configured forces' files for that month."""
+    """Land the archive for ``month`` and extract the files of the forces to load for that month
+    (the configured forces and, with ``load_msg_peers``, their most similar groups' peers)."""
     url = archive_url(settings, month)
     archive_path = _landing(settings) / "archive" / f"{month}.zip"
     row = fetch_to_landing(
@@ -166,7 +167,7 @@ def fetch(settings: Settings, month: str) -> FetchResult:
     partial.mkdir(parents=True)
     result = FetchResult(month=month, archive=str(archive_path), sha256=row.sha256, status=row.status)
     try:
-        for force_id in settings.police_uk.forces:
+        for force_id in settings.police_uk.forces_to_load:
             result.members[force_id] = {}
             for dataset in DATASETS:
                 member = dataset.member_name(month, validate_force_id(force_id))
@@ -404,7 +405,7 @@ def _pending_month(settings: Settings, month: str, run_dir: Path | None) -> _Pen
         fetched=fetched,
         manifest=ManifestRow.read(Path(fetched.archive)),
         results_dir=(run_dir or settings.paths.runs_dir / "gates") / SOURCE / month,
-        failures=_refused_headers(fetched, list(settings.police_uk.forces)),
+        failures=_refused_headers(fetched, list(settings.police_uk.forces_to_load)),
     )
 
 
@@ -502,7 +503,8 @@ def _record_not_loaded(con, item: _PendingMonth) -> None:
 
 
 def load(settings: Settings, month: str, run_dir: Path | None = None) -> dict:
-    """Replace the month's partitions for every configured force; each force-month is all or nothing.
+    """Replace the month's partitions for every force to load (``forces_to_load``: the configured
+    forces and their most similar groups' peers); each force-month is all or nothing.
 
     Every file's header is checked first; then each dataset is loaded for all forces in one
     statement and gated in-database, all in one transaction. A force whose file is refused
@@ -541,7 +543,7 @@ def load_months(
     loaded, or a month where no configured force had a file. Returns the summary per month.
     """
     pending = [_pending_month(settings, month, run_dir) for month in months]
-    forces = list(settings.police_uk.forces)
+    forces = list(settings.police_uk.forces_to_load)
     police = settings.police_uk
     rules = HoldRules(PartitionLimits(police.max_reject_share, police.max_shrink_share), frozenset(police.accept_held))
     summary: dict[str, dict] = {}

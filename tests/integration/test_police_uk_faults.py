@@ -47,6 +47,9 @@ def _settings(tmp_path: Path, forces: list[str], **extra: str):
         "OPCC_ROOT": str(tmp_path),
         "OPCC_POLICE_UK__ARCHIVE_URL": f"file://{tmp_path}/publisher/{{month}}.zip",
         "OPCC_POLICE_UK__FORCES": ",".join(forces),
+        # These archives hold the named forces only; loading their most similar group peers too is
+        # tested in test_police_uk_peers.py (here it would add an absent row per peer file).
+        "OPCC_POLICE_UK__LOAD_MSG_PEERS": "false",
     }
     environ.update({f"OPCC_POLICE_UK__{key.upper()}": value for key, value in extra.items()})
     return load_settings(environ=environ)
@@ -273,7 +276,7 @@ def test_a_full_disk_names_the_file_and_the_cause(tmp_path, real_police_uk):
         settings = _settings(tmp_path, ["lancashire"])
         police_uk.fetch(settings, MONTH)
         small = load_settings(environ={
-            "OPCC_ROOT": str(tmp_path), "OPCC_POLICE_UK__FORCES": "lancashire",
+            "OPCC_ROOT": str(tmp_path), "OPCC_POLICE_UK__FORCES": "lancashire", "OPCC_POLICE_UK__LOAD_MSG_PEERS": "false",
             "OPCC_POLICE_UK__ARCHIVE_URL": f"file://{tmp_path}/publisher/{{month}}.zip",
             "OPCC_PATHS__WAREHOUSE": str(disk / "warehouse.duckdb"),
         })

@@ -44,6 +44,8 @@ def police_environ(root: Path, forces: list[str] = FORCES, **extra: str) -> dict
         "OPCC_POLICE_UK__ARCHIVE_URL": f"file://{root}/publisher/archive/{{month}}.zip",
         "OPCC_POLICE_UK__API_URL": "",
         "OPCC_POLICE_UK__FORCES": ",".join(forces),
+        # The generated publisher holds these forces only (peer loading: test_police_uk_peers.py).
+        "OPCC_POLICE_UK__LOAD_MSG_PEERS": "false",
         "OPCC_PATHS__WAREHOUSE": str(root / "warehouse.duckdb"),
         "OPCC_PATHS__WORK_DIR": str(root / "work"),
         "OPCC_PATHS__RUNS_DIR": str(root / "runs"),

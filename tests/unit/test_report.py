@@ -328,3 +328,57 @@ def test_significance_is_judged_after_the_quarters_false_discovery_adjustment():
     # A file published before the adjustment: the test's own result, the raw p alone.
     assert is_significant({"p_value": 0.0357, "is_significant": True})
     assert format_significance({"p_value": 0.0357}) == "p = 0.036"
+
+
+def _funnel_row(code: str, name: str, value: float | None, exposure: float | None, *, comparison: str = "msg",
+                own: bool = False, position: str | None = "within", reason: str | None = None) -> dict:
+    return {"measure_id": "burglary", "force_id": "lancashire", "comparison": comparison, "assessed_period_label": "2025Q3",
+            "member_area_type": "force" if comparison == "msg" else "csp", "member_area_code": code,
+            "member_area_name": name, "is_compared_force": own, "comparison_statistic": "rate_per_1000_population",
+            "comparison_value": value, "exposure": exposure, "group_value": 2.0, "funnel_position": position,
+            "member_rank": None, "missing_reason": reason}
+
+
+def test_funnel_limits_match_the_hand_worked_example():
+    from ingest.report.charts import funnel_limits
+
+    # p = 2 per 1,000 = 0.002 per resident, n = 10,000: se = sqrt(0.002 / 10,000) = 0.000447214, so
+    # 95 %: 1000 x (0.002 -/+ 1.959964 x 0.000447214) = 1.1235 to 2.8765 per 1,000 (the dbt unit test's
+    # numbers, test_int_measure__peer_funnel__limits_worked_example); a proportion 0.2 of 100: se 0.04.
+    assert funnel_limits(2.0, 10_000, 1.959964, proportion=False) == pytest.approx((1.1234774525, 2.8765225475))
+    assert funnel_limits(2.0, 10_000, 3.090232, proportion=False) == pytest.approx((0.6180062364, 3.3819937636))
+    assert funnel_limits(0.2, 100, 1.959964, proportion=True) == pytest.approx((0.2 - 0.0783986, 0.2 + 0.0783986))
+    assert funnel_limits(0.001, 10, 3.090232, proportion=False)[0] == 0.0  # never below zero
+
+
+def test_a_measure_with_peers_gets_a_peer_chart_and_a_csp_funnel_and_one_without_gets_none():
+    from ingest.report.context import build_context
+
+    measures = [{**BURGLARY, "objective_id": "o", "objective": "Objective", "measure_order": order, "objective_order": 1,
+                 "is_national": False, "period_grain": "quarter", "target_value": None, "description": "",
+                 "measure_id": measure_id, "measure_name": measure_id.title(), "national_priority": None}
+                for order, measure_id in enumerate(["burglary", "robbery"], start=1)]
+    row = {"status": "no significant change", "value": 30.0, "assessed_period_label": "2025Q3",
+           "assessed_period_type": "quarter", "msg_rank": 2, "msg_forces_with_data": 2, "msg_funnel_position": "above_95",
+           "msg_missing_peers": "Kent Police: no police.uk data loaded ([police_uk] forces and load_msg_peers say which)"}
+    peers = [_funnel_row("lancashire", "Lancashire Constabulary", 3.0, 10_000, own=True, position="above_95"),
+             _funnel_row("cheshire", "Cheshire Constabulary", 1.0, 10_000, position="below_95"),
+             _funnel_row("kent", "Kent Police", None, None, position=None, reason="no police.uk data loaded"),
+             _funnel_row("E1", "Preston", 2.5, 4_000, comparison="csp"),
+             _funnel_row("E2", "Lancaster", 1.5, 6_000, comparison="csp")]
+    data = ReportData(
+        quarter=Quarter(2025, 3), force_id="lancashire", force_name="Lancashire", published_at=None,
+        measures=measures, scorecard={"burglary": row, "robbery": {**row, "msg_rank": None, "msg_funnel_position": None}},
+        csp_rows=[], spc={}, history={}, disproportionality=[], peel=([], None), finance={}, csp_matrix=([], None),
+        reconciliation=([], None), sources=([], None), loads=([], None), rejects=([], None),
+        peers={"burglary": peers})
+    context, charts = build_context(data)
+
+    assert "chart-burglary-peers" in charts and "chart-burglary-csps" in charts
+    assert not any(key.startswith("chart-robbery-") for key in charts)
+    peer_chart = charts["chart-burglary-peers"]
+    assert peer_chart.startswith("<svg") and "Cheshire Constabulary" in peer_chart and "Kent Police" not in peer_chart
+    assert "Preston" in charts["chart-burglary-csps"]
+    item = context["objectives"][0]["items"][0]
+    assert item["peer_chart_id"] == "chart-burglary-peers" and item["csp_funnel_id"] == "chart-burglary-csps"
+    assert (item["peer_period"], item["peer_kind"]) == ("2025Q3", "rate per 1,000 residents")

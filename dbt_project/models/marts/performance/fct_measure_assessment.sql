@@ -64,6 +64,10 @@ with_status as (
         case when msg_ranks.msg_forces_with_data >= 2 then msg_ranks.msg_rank end as msg_rank,
         msg_ranks.msg_forces_with_data,
         msg_ranks.msg_group_size,
+        msg_ranks.msg_funnel_position,
+        msg_ranks.msg_group_value,
+        msg_ranks.msg_comparison_statistic,
+        msg_ranks.msg_missing_peers,
         adjusted_p_values.q_value,
         adjusted_p_values.family_size as fdr_family_size,
         adjusted_p_values.is_significant_adjusted,
@@ -174,6 +178,10 @@ final as (
         cast(with_status.msg_rank as integer) as msg_rank,
         cast(with_status.msg_forces_with_data as integer) as msg_forces_with_data,
         cast(with_status.msg_group_size as integer) as msg_group_size,
+        cast(with_status.msg_funnel_position as varchar) as msg_funnel_position,
+        cast(with_status.msg_group_value as double) as msg_group_value,
+        cast(with_status.msg_comparison_statistic as varchar) as msg_comparison_statistic,
+        cast(with_status.msg_missing_peers as varchar) as msg_missing_peers,
         cast(with_status.status as varchar) as status,
         cast(with_status.data_gap_reason as varchar) as data_gap_reason
     from with_status
