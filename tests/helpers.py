@@ -17,3 +17,18 @@ def query(target: Any, sql: str, params: list | None = None) -> list[tuple]:
     path = target if isinstance(target, (str, Path)) else target.paths.warehouse
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+def one_file_settings(root: Path, source: str, dataset: str, name: str, **options: str):
+    """Settings whose warehouse and landing are under ``root`` and whose ``source`` has one file,
+    ``root/inputs/<name>`` (the office's copy), with ``options`` (e.g. edition) on its entry."""
+    from ingest.config import load_settings
+
+    overlay = root / "overlay.toml"
+    overlay.write_text("\n".join([
+        "[paths]", 'work_dir = "var"', 'landing_dir = "var/landing"', 'warehouse = "var/warehouse.duckdb"',
+        'published = "var/published.duckdb"', 'runs_dir = "var/runs"', "",
+        f"[[{source}.files]]", f'dataset = "{dataset}"', f'name = "{name}"',
+        f'url = "file://{{root}}/inputs/{name}"', *(f'{k} = "{v}"' for k, v in options.items()), "",
+    ]) + "\n")
+    return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})

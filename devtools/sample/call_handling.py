@@ -13,20 +13,16 @@ force's call data.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import hashlib
-import io
 import logging
 import math
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from devtools.sample.victim_satisfaction import months
-from devtools.sample.writing import write_if_changed
+from devtools.sample.writing import per_force_main, per_force_sample, template_csv, write_per_force
 from ingest.sources.call_handling import MONTHLY
 
 log = logging.getLogger(__name__)
@@ -63,47 +59,24 @@ def rows(force_id: str, first: str, last: str, seed: int = 2011) -> list[list[ob
 
 
 def return_csv(table: list[list[object]]) -> bytes:
-    buffer = io.StringIO()
-    buffer.write(NOTE + "\r\n")  # one line ending throughout (DuckDB reads mixed ones badly)
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.name for c in MONTHLY.columns])
-    writer.writerows(table)
-    return buffer.getvalue().encode("utf-8")
+    return template_csv(NOTE, MONTHLY, table)
 
 
 def generate(out_dir: Path, forces: Sequence[str], last_month: str, seed: int = 2011) -> dict[str, int]:
     """Write one return per force; returns file name -> rows."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for force_id in forces:
-        table = rows(force_id, FIRST_MONTH, last_month, seed)
-        name = f"call_handling_{force_id}.csv"
-        write_if_changed(out_dir / name, return_csv(table))
-        written[name] = len(table)
+    written = write_per_force(out_dir, forces, "call_handling_{force_id}.csv",
+                              lambda force_id: rows(force_id, FIRST_MONTH, last_month, seed), return_csv)
     log.info("call handling sample: %s", written)
     return written
 
 
 def generate_sample(settings) -> Path:
     """The demo's returns, one per configured territorial force (the files config/demo.toml names)."""
-    section = settings.source("call_handling") or {}
-    out_dir = settings.root / section.get("sample_dir", "var/sample/call_handling")
-    forces = [f for f in settings.police_uk.forces if f != "btp"]
-    generate(out_dir, forces, settings.police_uk.last_month, seed=int(settings.sample.get("seed", 2011)))
-    return out_dir
+    return per_force_sample(settings, "call_handling", generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.sample.call_handling", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--forces", nargs="+", required=True)
-    parser.add_argument("--last", default="2025-09")
-    parser.add_argument("--seed", type=int, default=2011)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    print(generate(args.out, args.forces, args.last, args.seed))
-    return 0
+    return per_force_main("devtools.sample.call_handling", __doc__, generate, argv)
 
 
 if __name__ == "__main__":

@@ -13,18 +13,14 @@ the file is synthetic. Nothing here is any force's survey result.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import hashlib
-import io
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from devtools.sample.writing import write_if_changed
+from devtools.sample.writing import per_force_main, per_force_sample, template_csv, write_per_force
 from ingest.sources.victim_satisfaction import CRIME_GROUPS, RESPONSES, SATISFACTION
 
 log = logging.getLogger(__name__)
@@ -80,47 +76,24 @@ def rows(force_id: str, first: str, last: str, seed: int = 2011) -> list[list[ob
 
 
 def export_csv(table: list[list[object]]) -> bytes:
-    buffer = io.StringIO()
-    buffer.write(NOTE + "\r\n")  # one line ending throughout: DuckDB reads a file with mixed ones as empty
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.name for c in RESPONSES.columns])
-    writer.writerows(table)
-    return buffer.getvalue().encode("utf-8")
+    return template_csv(NOTE, RESPONSES, table)
 
 
 def generate(out_dir: Path, forces: Sequence[str], last_month: str, seed: int = 2011) -> dict[str, int]:
     """Write one export per force; returns file name -> rows."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for force_id in forces:
-        table = rows(force_id, FIRST_MONTH, last_month, seed)
-        name = f"victim_survey_{force_id}.csv"
-        write_if_changed(out_dir / name, export_csv(table))
-        written[name] = len(table)
+    written = write_per_force(out_dir, forces, "victim_survey_{force_id}.csv",
+                              lambda force_id: rows(force_id, FIRST_MONTH, last_month, seed), export_csv)
     log.info("victim survey sample: %s", written)
     return written
 
 
 def generate_sample(settings) -> Path:
     """The demo's exports, one per configured territorial force (the files config/demo.toml names)."""
-    section = settings.source("victim_satisfaction") or {}
-    out_dir = settings.root / section.get("sample_dir", "var/sample/victim_satisfaction")
-    forces = [f for f in settings.police_uk.forces if f != "btp"]
-    generate(out_dir, forces, settings.police_uk.last_month, seed=int(settings.sample.get("seed", 2011)))
-    return out_dir
+    return per_force_sample(settings, "victim_satisfaction", generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.sample.victim_satisfaction", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--forces", nargs="+", required=True)
-    parser.add_argument("--last", default="2025-09")
-    parser.add_argument("--seed", type=int, default=2011)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    print(generate(args.out, args.forces, args.last, args.seed))
-    return 0
+    return per_force_main("devtools.sample.victim_satisfaction", __doc__, generate, argv)
 
 
 if __name__ == "__main__":

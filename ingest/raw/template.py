@@ -98,3 +98,18 @@ def check_rows(csv_path: Path, contract: Contract, label: str, check: Callable[[
     if not rows:
         raise TemplateError(f"{label}: the file has the {what}'s header but no rows; nothing to load")
     return len(rows)
+
+
+def load_checked_template(con, contract: Contract, landed, unit, results_dir: Path, checked_rows: int):
+    """Load a template file whose ``checked_rows`` rows :func:`check_rows` passed, as one partition
+    per edition (the file's configured ``edition``, else its name); refused when DuckDB reads a
+    different number of rows than the check did, since a row would otherwise be lost unseen."""
+    from ingest.raw.matched_load import load_file
+
+    edition = str(landed.file.options.get("edition") or Path(landed.file.name).stem)
+    result = load_file(con, contract, Path(unit.csv_path), partition={"_edition": edition},
+                       source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir)
+    if result.rows_loaded + result.rows_rejected != checked_rows:
+        raise LoadError(f"{unit.source_file}: {checked_rows} rows checked but {result.rows_loaded} loaded and "
+                        f"{result.rows_rejected} rejected; rows would be lost (a stray quote?), so nothing was loaded")
+    return result

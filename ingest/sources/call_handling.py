@@ -126,21 +126,13 @@ def check_template(csv_path: Path, label: str) -> int:
 
 
 def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
-    path = Path(unit.csv_path)
-    rows = check_template(path, unit.source_file)
-    edition = str(landed.file.options.get("edition") or Path(landed.file.name).stem)
-    result = raw.load_file(con, MONTHLY, path, partition={"_edition": edition}, source_file=unit.source_file,
-                           file_sha256=landed.sha256, results_dir=results_dir)
-    if result.rows_loaded + result.rows_rejected != rows:
-        raise raw.LoadError(f"{unit.source_file}: {rows} rows checked but {result.rows_loaded} loaded and "
-                            f"{result.rows_rejected} rejected; rows would be lost (a stray quote?), so nothing was loaded")
-    return result
+    rows = check_template(Path(unit.csv_path), unit.source_file)
+    return raw.load_checked_template(con, MONTHLY, landed, unit, results_dir, rows)
 
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed return; each is one transaction (a refused file keeps the previous rows)."""
-    with raw.LoadRun(settings, SOURCE, run_dir) as run:
-        ensure_raw_tables(run.con)
+    with DECLARED.run(settings, run_dir) as run:
         for landed, unit in run.units(files_for(settings, year)):
             with run.attempt(unit):
                 run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from devtools.sample import call_handling as sample
-from ingest.config import load_settings
 from ingest.raw import HeaderError, LoadError, TemplateError
 from ingest.sources import call_handling
 from ingest.sources.call_handling import check_template
+from tests.helpers import one_file_settings
+from tests.helpers import query as _query
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = ("force,month,calls_999_received,calls_999_answered,calls_999_answered_within_10s,calls_101_received,"
@@ -32,24 +32,12 @@ def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Pat
 
 
 def _settings(root: Path):
-    overlay = root / "overlay.toml"
-    overlay.write_text("\n".join([
-        "[paths]", 'work_dir = "var"', 'landing_dir = "var/landing"', 'warehouse = "var/warehouse.duckdb"',
-        'published = "var/published.duckdb"', 'runs_dir = "var/runs"', "",
-        "[[call_handling.files]]", 'dataset = "monthly"', 'name = "call_handling_lancashire.csv"',
-        'url = "file://{root}/inputs/call_handling_lancashire.csv"', 'edition = "lancashire"', "",
-    ]) + "\n")
-    return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
+    return one_file_settings(root, "call_handling", "monthly", "call_handling_lancashire.csv", edition="lancashire")
 
 
 def _load(settings) -> dict:
     call_handling.fetch(settings, 2025)
     return call_handling.load(settings, 2025)
-
-
-def _query(settings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_the_committed_template_and_example_are_valid():

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from devtools.sample import victim_satisfaction as sample
-from ingest.config import load_settings
 from ingest.raw import HeaderError, LoadError, TemplateError
 from ingest.sources import victim_satisfaction
 from ingest.sources.victim_satisfaction import check_template
+from tests.helpers import one_file_settings
+from tests.helpers import query as _query
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "force,survey_month,respondent_id,crime_group,domestic_abuse,overall_satisfaction,weight"
@@ -32,24 +32,12 @@ def _csv(folder: Path, *rows: str, header: str = HEADER, name: str = "victim_sur
 
 
 def _settings(root: Path):
-    overlay = root / "overlay.toml"
-    overlay.write_text("\n".join([
-        "[paths]", 'work_dir = "var"', 'landing_dir = "var/landing"', 'warehouse = "var/warehouse.duckdb"',
-        'published = "var/published.duckdb"', 'runs_dir = "var/runs"', "",
-        "[[victim_satisfaction.files]]", 'dataset = "responses"', 'name = "victim_survey_lancashire.csv"',
-        'url = "file://{root}/inputs/victim_survey_lancashire.csv"', 'edition = "lancashire"', "",
-    ]) + "\n")
-    return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
+    return one_file_settings(root, "victim_satisfaction", "responses", "victim_survey_lancashire.csv", edition="lancashire")
 
 
 def _load(settings) -> dict:
     victim_satisfaction.fetch(settings, 2025)
     return victim_satisfaction.load(settings, 2025)
-
-
-def _query(settings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_the_committed_template_and_example_are_valid():
