@@ -74,8 +74,10 @@ class Calendar:
 
 
 def calendar_path(environ: dict[str, str] | None = None) -> Path:
+    """$OPCC_CALENDAR, else ``config/calendar.toml`` beside ``config/platform.toml`` (the project's,
+    like the settings: OPCC_ROOT moves the data, not the configuration)."""
     environ = os.environ if environ is None else environ
-    return Path(environ.get(CALENDAR_ENV) or Path(environ.get("OPCC_ROOT", PROJECT_ROOT)) / "config" / "calendar.toml")
+    return Path(environ.get(CALENDAR_ENV) or PROJECT_ROOT / "config" / "calendar.toml")
 
 
 def load_calendar(path: Path | None = None) -> Calendar:

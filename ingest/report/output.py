@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -133,9 +132,9 @@ def reports_dir(settings: Settings) -> Path:
 def upcoming_dates(settings: Settings, today: date | None = None) -> list[dict[str, Any]]:
     """The office's next dates (config/calendar.toml, or $OPCC_CALENDAR): Panel meetings, papers and
     statement deadlines, releases, consultations. None configured: an empty list (no section)."""
-    from ingest.office_calendar import CALENDAR_ENV, load_calendar
+    from ingest.office_calendar import calendar_path, load_calendar
 
-    path = Path(os.environ.get(CALENDAR_ENV) or settings.root / "config" / "calendar.toml")
+    path = calendar_path()
     if not path.exists():
         log.warning("%s: no calendar; the report shows no upcoming dates", path)
         return []

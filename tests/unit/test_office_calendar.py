@@ -88,4 +88,4 @@ def test_a_missing_calendar_says_what_to_do(tmp_path):
 
 def test_the_calendar_path_follows_the_environment(tmp_path):
     assert calendar_path({"OPCC_CALENDAR": str(tmp_path / "c.toml")}) == tmp_path / "c.toml"
-    assert calendar_path({"OPCC_ROOT": str(tmp_path)}) == tmp_path / "config" / "calendar.toml"
+    assert calendar_path({"OPCC_ROOT": str(tmp_path)}) == REPO / "config" / "calendar.toml"  # data moves, config not
