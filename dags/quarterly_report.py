@@ -19,7 +19,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pendulum
-from airflow.sdk import EventsTimetable, dag, task
+from airflow.sdk import dag, task
+# The core class, not airflow.sdk's: Airflow 3.3's serializer writes the SDK EventsTimetable without the
+# "_summary" its own decoder requires, so a DAG scheduled by it cannot be stored (SerializationError).
+from airflow.timetables.events import EventsTimetable
 
 from ingest.office_calendar import load_calendar
 
