@@ -81,6 +81,7 @@ def print_pdf(chromium: str, page: Path, pdf: Path, *, timeout: int = 120) -> No
     network (no name resolves, no background requests) with a fresh profile. Raises ReportError."""
     import subprocess
 
+    page, pdf = page.resolve(), pdf.resolve()  # a file URI needs an absolute path (--out may be relative)
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     try:
         done = subprocess.run(

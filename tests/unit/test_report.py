@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -382,3 +383,16 @@ def test_a_measure_with_peers_gets_a_peer_chart_and_a_csp_funnel_and_one_without
     item = context["objectives"][0]["items"][0]
     assert item["peer_chart_id"] == "chart-burglary-peers" and item["csp_funnel_id"] == "chart-burglary-csps"
     assert (item["peer_period"], item["peer_kind"]) == ("2025Q3", "rate per 1,000 residents")
+
+
+def test_the_statement_pdf_prints_from_a_relative_output_folder(tmp_path, monkeypatch):
+    from ingest.report.output import chromium_path, print_pdf
+
+    chromium = chromium_path()
+    if not chromium:
+        pytest.skip("no Chromium installed (make services-deps installs it)")
+    monkeypatch.chdir(tmp_path)
+    Path("out").mkdir()
+    Path("out/statement.html").write_text("<!doctype html><html><body><p>Statement</p></body></html>")
+    print_pdf(chromium, Path("out/statement.html"), Path("out/statement.pdf"))  # as `--out out` gives them
+    assert Path("out/statement.pdf").read_bytes().startswith(b"%PDF")
