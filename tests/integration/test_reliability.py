@@ -307,9 +307,11 @@ def test_an_analyst_reading_during_publish_keeps_a_consistent_view_and_then_sees
 
 
 def report_content(reports: Path) -> dict[str, object]:
-    """Every file of the report folders: bytes, and a workbook's cell values (a workbook written again
-    from the same data differs only in its zip entries' timestamps)."""
+    """Every file of the report folders: bytes, a workbook's cell values (a workbook written again
+    from the same data differs only in its zip entries' timestamps) and a PDF's text per page (Chromium
+    stamps each print with its time and a new document id)."""
     import openpyxl
+    import pypdf
 
     content: dict[str, object] = {}
     for path in sorted(p for p in reports.rglob("*") if p.is_file()):
@@ -317,6 +319,8 @@ def report_content(reports: Path) -> dict[str, object]:
             book = openpyxl.load_workbook(path)
             content[str(path.relative_to(reports))] = {s.title: [list(r) for r in s.iter_rows(values_only=True)]
                                                        for s in book.worksheets}
+        elif path.suffix == ".pdf":
+            content[str(path.relative_to(reports))] = [page.extract_text() for page in pypdf.PdfReader(path).pages]
         else:
             content[str(path.relative_to(reports))] = path.read_bytes()
     return content
