@@ -87,13 +87,25 @@ def refuse(label: str, problems: list[str], what: str, fix: str) -> None:
 
 
 def check_rows(csv_path: Path, contract: Contract, label: str, check: Callable[[TemplateRow], list[str]],
-               what: str, fix: str) -> int:
-    """Every row of the file through ``check`` (problems as text); refuse the file if any. Returns the row count."""
+               what: str, fix: str, unique: Callable[[TemplateRow], tuple[object, str] | None] | None = None) -> int:
+    """Every row of the file through ``check`` (problems as text); refuse the file if any. Returns the row count.
+
+    ``unique`` gives a row's key and how to name it (or None for a row without one): a key seen on an
+    earlier line is a problem naming both lines."""
     rows, width = template_rows(csv_path, contract, label)
     problems: list[str] = []
+    seen: dict[object, int] = {}
     for row in rows:
         width_problem = row_width_problem(row, width)
-        problems.extend([width_problem] if width_problem else check(row))
+        if width_problem:
+            problems.append(width_problem)
+            continue
+        problems.extend(check(row))
+        keyed = unique(row) if unique else None
+        if keyed and keyed[0] in seen:
+            problems.append(f"line {row.line}: {keyed[1]} is already on line {seen[keyed[0]]}")
+        elif keyed:
+            seen[keyed[0]] = row.line
     refuse(label, problems, what, fix)
     if not rows:
         raise TemplateError(f"{label}: the file has the {what}'s header but no rows; nothing to load")

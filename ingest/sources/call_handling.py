@@ -109,20 +109,13 @@ def _row_problems(row: raw.TemplateRow) -> list[str]:
 def check_template(csv_path: Path, label: str) -> int:
     """Refuse the file, naming every line at fault (up to 20), unless each row keeps the template's
     rules and no force-month appears twice. Returns the number of rows."""
-    seen: dict[tuple[str, str], int] = {}
 
-    def check(row: raw.TemplateRow) -> list[str]:
-        problems = _row_problems(row)
+    def force_month(row: raw.TemplateRow) -> tuple[object, str] | None:
         force_id = resolve_force(row.values["force"]) if row.values["force"] else None
-        key = (force_id or row.values["force"], row.values["month"])
-        if force_id and key in seen:
-            problems.append(f"line {row.line}: {row.values['force']} {row.values['month']} is already on line {seen[key]}")
-        elif force_id:
-            seen[key] = row.line
-        return problems
+        return ((force_id, row.values["month"]), f"{row.values['force']} {row.values['month']}") if force_id else None
 
-    return raw.check_rows(csv_path, MONTHLY, label, check, "call handling template",
-                          "Fix the return (see templates/call_handling/README.md) and rerun the load.")
+    return raw.check_rows(csv_path, MONTHLY, label, _row_problems, "call handling template",
+                          "Fix the return (see templates/call_handling/README.md) and rerun the load.", unique=force_month)
 
 
 def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:

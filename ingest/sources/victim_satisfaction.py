@@ -101,19 +101,13 @@ def _row_problems(row: raw.TemplateRow) -> list[str]:
 def check_template(csv_path: Path, label: str) -> int:
     """Refuse the file, naming every line at fault (up to 20), unless each row keeps the template's
     rules and no respondent appears twice. Returns the number of rows."""
-    seen: dict[str, int] = {}
 
-    def check(row: raw.TemplateRow) -> list[str]:
-        problems = _row_problems(row)
+    def respondent(row: raw.TemplateRow) -> tuple[object, str] | None:
         key = row.values["respondent_id"]
-        if key and key in seen:
-            problems.append(f"line {row.line}: respondent_id {key!r} is already on line {seen[key]}")
-        elif key:
-            seen[key] = row.line
-        return problems
+        return (key, f"respondent_id {key!r}") if key else None
 
-    return raw.check_rows(csv_path, RESPONSES, label, check, "victim survey template",
-                          "Fix the export (see templates/victim_satisfaction/README.md) and rerun the load.")
+    return raw.check_rows(csv_path, RESPONSES, label, _row_problems, "victim survey template",
+                          "Fix the export (see templates/victim_satisfaction/README.md) and rerun the load.", unique=respondent)
 
 
 def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
