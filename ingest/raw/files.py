@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ingest.raw.contract import LoadError
 from ingest.raw.landing import LandingError, ManifestRow, extract_member, fetch_to_landing
@@ -248,13 +248,13 @@ def fetch_summary(landed: Sequence[Landed]) -> list[dict]:
 
 
 class LoadRun:
-    """One run of a source's load over its landed files, driven by the source as a plain loop::
+    """One run of a source's load over its landed files, a plain loop (``load_each``)::
 
         with DECLARED.run(settings, run_dir) as run:  # opens the warehouse, creates the raw tables
-            for landed, unit in run.units(files):
-                with run.attempt(unit):
-                    run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
+            run.load_each(files, _load_unit)          # each landed unit: _load_unit(con, landed, unit, results_dir)
         return run.summary
+
+    (``DECLARED.load(settings, _load_unit, year, run_dir)`` is exactly those three lines.)
 
     Each unit is its own transaction (the source's load function owns it): a unit that raises is
     recorded and the loop goes on, so one refused file keeps its previous rows without holding
@@ -312,6 +312,13 @@ class LoadRun:
             log.error("not loaded: %s", message)
             self.failures.append(message)
 
+    def load_each(self, files: Sequence["SourceFile"], load_unit: Callable[..., Any]) -> None:
+        """Load every landed unit of ``files`` with ``load_unit(con, landed, unit, results_dir)``, each
+        unit attempted on its own (a refusal is recorded and the loop goes on)."""
+        for landed, unit in self.units(files):
+            with self.attempt(unit):
+                self.loaded(unit, load_unit(self.con, landed, unit, self.results_dir))
+
     def loaded(self, unit: "Unit", result: Any) -> None:
         self.summary[unit.source_file] = {
             "status": "loaded", "table": result.table, "partition": result.label,
@@ -361,6 +368,14 @@ class FileSource:
     def run(self, settings: Any, run_dir: Path | None = None) -> "LoadRun":
         """A :class:`LoadRun` of this source, its raw tables created on entering."""
         return LoadRun(settings, self.name, run_dir, self.contracts.values())
+
+    def load(self, settings: Any, load_unit: Callable[..., Any], year: int | None = None,
+             run_dir: Path | None = None, files: Sequence["SourceFile"] | None = None) -> dict[str, dict]:
+        """Load every landed unit of the period's files (or of ``files``) with ``load_unit``, one
+        transaction each; the run's summary, or :class:`LoadError` naming every refused unit."""
+        with self.run(settings, run_dir) as run:
+            run.load_each(self.files_for(settings, year) if files is None else files, load_unit)
+        return run.summary
 
     def surface(self):
         return self.ensure_raw_tables, self.files_for, self.is_published, self.fetch

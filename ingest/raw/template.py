@@ -91,7 +91,8 @@ def check_rows(csv_path: Path, contract: Contract, label: str, check: Callable[[
     """Every row of the file through ``check`` (problems as text); refuse the file if any. Returns the row count.
 
     ``unique`` gives a row's key and how to name it (or None for a row without one): a key seen on an
-    earlier line is a problem naming both lines."""
+    earlier line is a problem naming both lines. A row with problems of its own claims no key, so a
+    wrong row and its corrected copy below it are reported once."""
     rows, width = template_rows(csv_path, contract, label)
     problems: list[str] = []
     seen: dict[object, int] = {}
@@ -100,8 +101,9 @@ def check_rows(csv_path: Path, contract: Contract, label: str, check: Callable[[
         if width_problem:
             problems.append(width_problem)
             continue
-        problems.extend(check(row))
-        keyed = unique(row) if unique else None
+        row_problems = check(row)
+        problems.extend(row_problems)
+        keyed = unique(row) if unique and not row_problems else None  # a wrong row claims no key
         if keyed and keyed[0] in seen:
             problems.append(f"line {row.line}: {keyed[1]} is already on line {seen[keyed[0]]}")
         elif keyed:

@@ -537,8 +537,4 @@ def load(settings: "Settings", year: int | None = None, run_dir: Path | None = N
                            source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir,
                            districts=landed.file.options.get("districts"))
 
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files_for(settings, year)):
-            with run.attempt(unit):
-                run.loaded(unit, load_unit(run.con, landed, unit, run.results_dir))
-    return run.summary
+    return DECLARED.load(settings, load_unit, year, run_dir)

@@ -209,8 +209,4 @@ def load(settings: "Settings", year: int | None = None, run_dir: Path | None = N
     A refused workbook keeps the force's previous plan; the others still load, and the task
     fails at the end naming every refusal (sheet and cell).
     """
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files_for(settings, year)):
-            with run.attempt(unit):
-                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
-    return run.summary
+    return DECLARED.load(settings, _load_unit, year, run_dir)

@@ -22,9 +22,7 @@ Only the standard library is imported at module level (DAG files import source m
 
 from __future__ import annotations
 
-import csv
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +44,6 @@ FOUR_POINT = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 UNGRADED = ("", "not graded", "ungraded")
 FIRST_FIVE_POINT_YEAR = 2021
 FIRST_PEEL_YEAR = 2014
-MAX_PROBLEMS_SHOWN = 20
 
 # The template's columns, in order. Headers match case-insensitively, with spaces or
 # underscores ("Causes of concern" or causes_of_concern): people edit the file in Excel.
@@ -77,8 +74,7 @@ DECLARED = raw.FileSource(SOURCE, CONTRACTS)
 ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
-class TemplateError(raw.LoadError):
-    """The CSV breaks the template's rules; nothing was loaded from it."""
+TemplateError = raw.TemplateError  # the CSV breaks the template's rules; nothing was loaded from it
 
 
 # --------------------------------------------------------------------------- the template's rules
@@ -91,27 +87,47 @@ def grade_scale(year: int) -> tuple[str, tuple[str, ...]]:
     return "five_point", FIVE_POINT
 
 
-@dataclass(frozen=True)
-class _Row:
-    line: int
-    values: dict[str, str]
+def _row_problems(row: raw.TemplateRow) -> list[str]:
+    """A known force, a programme and an area, a year, and a grade on the scale of the programme's year."""
+    v, where = row.values, f"line {row.line}"
+    problems: list[str] = []
+    if not v["force"]:
+        problems.append(f"{where}: force is empty")
+    elif resolve_force(v["force"]) is None:
+        problems.append(
+            f"{where}: force {v['force']!r} is not a force the platform knows; write its name as HMICFRS "
+            "does (e.g. 'Lancashire Constabulary') or its data.police.uk id ('lancashire'), or add an "
+            f"alias row to {FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)}"
+        )
+    for column in ("programme", "area"):
+        if not v[column]:
+            problems.append(f"{where}: {column} is empty")
+    try:
+        year = int(v["year"])
+    except ValueError:
+        return problems + [f"{where}: year {v['year']!r} is not a year like 2023 (the year the programme started)"]
+    if not FIRST_PEEL_YEAR <= year <= 2100:
+        return problems + [f"{where}: year {year} is outside PEEL ({FIRST_PEEL_YEAR} onwards)"]
+    scale, grades = grade_scale(year)
+    grade = " ".join(v["grade"].split())
+    if grade.lower() not in UNGRADED and grade.lower() not in {g.lower() for g in grades}:
+        hint = (" (the 2014-2019 programmes had no Adequate grade)" if scale == "four_point"
+                and grade.lower() == "adequate" else "")
+        problems.append(
+            f"{where}: grade {v['grade']!r} is not on the {scale.replace('_', '-')} scale of a {year} "
+            f"programme{hint}; expected one of {', '.join(grades)}, or empty / 'Not graded' for an ungraded area"
+        )
+    return problems
 
 
-def _template_rows(csv_path: Path, label: str) -> tuple[raw.HeaderMatch, list[_Row]]:
-    header, header_line = raw.read_header(csv_path, PEEL_GRADES, label)
-    match = raw.match_header(header, PEEL_GRADES, label, header_line)
-    positions = match.positions()
-    rows: list[_Row] = []
-    with csv_path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        for _ in range(header_line + 1):
-            next(reader, None)
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue  # a blank line (Excel leaves them at the end)
-            values = {name: (cells[i].strip() if i < len(cells) else "") for name, i in positions.items()}
-            rows.append(_Row(line=reader.line_num, values=values))
-    return match, rows
+def _graded_area(row: raw.TemplateRow) -> tuple[object, str] | None:
+    """The row's (force, programme, area): graded once per file."""
+    v = row.values
+    force_id = resolve_force(v["force"]) if v["force"] else None
+    if not (force_id and v["programme"] and v["area"]):
+        return None
+    key = (force_id, v["programme"].lower(), " ".join(v["area"].split()).lower())
+    return key, f"{v['force']} / {v['programme']} / {v['area']} (graded once per force, programme and area)"
 
 
 def check_template(csv_path: Path, label: str) -> int:
@@ -121,83 +137,18 @@ def check_template(csv_path: Path, label: str) -> int:
     column is refused by name), then each row: a known force, a year, a grade on the
     scale of the programme's year, and no force, programme and area graded twice.
     """
-    _, rows = _template_rows(csv_path, label)
-    problems: list[str] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for row in rows:
-        v, where = row.values, f"line {row.line}"
-        force_id = resolve_force(v["force"]) if v["force"] else None
-        if not v["force"]:
-            problems.append(f"{where}: force is empty")
-        elif force_id is None:
-            problems.append(
-                f"{where}: force {v['force']!r} is not a force the platform knows; write its name as HMICFRS "
-                "does (e.g. 'Lancashire Constabulary') or its data.police.uk id ('lancashire'), or add an "
-                f"alias row to {FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)}"
-            )
-        for column in ("programme", "area"):
-            if not v[column]:
-                problems.append(f"{where}: {column} is empty")
-        try:
-            year = int(v["year"])
-        except ValueError:
-            problems.append(f"{where}: year {v['year']!r} is not a year like 2023 (the year the programme started)")
-            continue
-        if not FIRST_PEEL_YEAR <= year <= 2100:
-            problems.append(f"{where}: year {year} is outside PEEL ({FIRST_PEEL_YEAR} onwards)")
-            continue
-        scale, grades = grade_scale(year)
-        grade = " ".join(v["grade"].split())
-        if grade.lower() not in UNGRADED and grade.lower() not in {g.lower() for g in grades}:
-            hint = (" (the 2014-2019 programmes had no Adequate grade)" if scale == "four_point"
-                    and grade.lower() == "adequate" else "")
-            problems.append(
-                f"{where}: grade {v['grade']!r} is not on the {scale.replace('_', '-')} scale of a {year} "
-                f"programme{hint}; expected one of {', '.join(grades)}, or empty / 'Not graded' for an ungraded area"
-            )
-        if force_id and v["programme"] and v["area"]:
-            key = (force_id, v["programme"].lower(), " ".join(v["area"].split()).lower())
-            if key in seen:
-                problems.append(
-                    f"{where}: {v['force']} / {v['programme']} / {v['area']} is already graded on line {seen[key]}; "
-                    "keep one row per force, programme and area"
-                )
-            else:
-                seen[key] = row.line
-    if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        more = len(problems) - len(shown)
-        raise TemplateError(
-            f"{label}: {len(problems)} problem(s) with the PEEL grades template; nothing was loaded from this file "
-            "and the previous grades are kept:\n  " + "\n  ".join(shown)
-            + (f"\n  … and {more} more" if more else "")
-            + "\nFix the rows (see templates/hmicfrs/README.md) and rerun the load."
-        )
-    if not rows:
-        raise TemplateError(f"{label}: the file has the template's header but no rows; nothing to load")
-    return len(rows)
+    return raw.check_rows(csv_path, PEEL_GRADES, label, _row_problems, "PEEL grades template",
+                          "Fix the rows (see templates/hmicfrs/README.md) and rerun the load.", unique=_graded_area)
 
 
 # --------------------------------------------------------------------------- what is there, fetch, load
 
 
 def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
-    path = Path(unit.csv_path)
-    rows = check_template(path, unit.source_file)
-    edition = str(landed.file.options.get("edition") or Path(landed.file.name).stem)
-    result = raw.load_file(con, PEEL_GRADES, path, partition={"_edition": edition}, source_file=unit.source_file,
-                          file_sha256=landed.sha256, results_dir=results_dir)
-    if result.rows_loaded + result.rows_rejected != rows:
-        # DuckDB and the csv module read the rows differently (a stray quote?): say so loudly.
-        log.warning("%s: %d rows checked but %d loaded and %d rejected; check the file for stray quotes",
-                    unit.source_file, rows, result.rows_loaded, result.rows_rejected)
-    return result
+    rows = check_template(Path(unit.csv_path), unit.source_file)
+    return raw.load_checked_template(con, PEEL_GRADES, landed, unit, results_dir, rows)
 
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed grades file; each is one transaction (a refused file keeps the previous grades)."""
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files_for(settings, year)):
-            with run.attempt(unit):
-                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
-    return run.summary
+    return DECLARED.load(settings, _load_unit, year, run_dir)

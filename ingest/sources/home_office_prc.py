@@ -326,8 +326,4 @@ def load(settings: "Settings", quarter: str | None = None, run_dir: Path | None 
             if landed is None:
                 raise raw.LoadError(f"{name}: not in landing; run fetch first")
             files.append(landed.file)
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files):
-            with run.attempt(unit):
-                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
-    return run.summary
+    return DECLARED.load(settings, _load_unit, run_dir=run_dir, files=files)

@@ -29,20 +29,24 @@ log = logging.getLogger(__name__)
 
 SOURCE = "ons_geography"
 
+
+def area_columns(area: str, prefix: str, vintage: str | None = "vintage", code_required: bool = True) -> tuple[Column, ...]:
+    """One geography's code, name and (optional) Welsh name columns, as ONS heads them: ``CSP24CD``,
+    ``CSP24NM``, ``CSP24NMW``; the two-digit year is captured as ``vintage`` (None: not captured)."""
+    year = rf"(?P<{vintage}>\d{{2}})" if vintage else r"\d{2}"
+    return (Column(f"{area}_code", rf"{prefix}{year}CD", required=code_required),
+            Column(f"{area}_name", rf"{prefix}{year}NM", required=code_required, clean=Clean.REPAIR_TEXT),
+            Column(f"{area}_name_welsh", rf"{prefix}{year}NMW", required=False, clean=Clean.REPAIR_TEXT))
+
+
 LSOA_LAD_LOOKUP = Contract(
     dataset="lsoa_lad_lookup",
     table="ons_lsoa_lad_lookup",
     description="Lower layer super output area → (ward →) local authority district, one row per LSOA.",
     columns=(
-        Column("lsoa_code", r"LSOA(?P<lsoa_vintage>\d{2})CD"),
-        Column("lsoa_name", r"LSOA(?P<lsoa_vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
-        Column("lsoa_name_welsh", r"LSOA(?P<lsoa_vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
-        Column("ward_code", r"WD\d{2}CD", required=False),
-        Column("ward_name", r"WD\d{2}NM", required=False, clean=Clean.REPAIR_TEXT),
-        Column("ward_name_welsh", r"WD\d{2}NMW", required=False, clean=Clean.REPAIR_TEXT),
-        Column("lad_code", r"LAD(?P<lad_vintage>\d{2})CD"),
-        Column("lad_name", r"LAD(?P<lad_vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
-        Column("lad_name_welsh", r"LAD(?P<lad_vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
+        *area_columns("lsoa", "LSOA", "lsoa_vintage"),
+        *area_columns("ward", "WD", None, code_required=False),
+        *area_columns("lad", "LAD", "lad_vintage"),
     ),
     partition=("_lsoa_vintage", "_lad_vintage"),
     other_layouts=(
@@ -55,17 +59,7 @@ LAD_CSP_PFA_LOOKUP = Contract(
     dataset="lad_csp_pfa_lookup",
     table="ons_lad_csp_pfa_lookup",
     description="Local authority district → community safety partnership → police force area, one row per LAD.",
-    columns=(
-        Column("lad_code", r"LAD(?P<vintage>\d{2})CD"),
-        Column("lad_name", r"LAD(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
-        Column("lad_name_welsh", r"LAD(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
-        Column("csp_code", r"CSP(?P<vintage>\d{2})CD"),
-        Column("csp_name", r"CSP(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
-        Column("csp_name_welsh", r"CSP(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
-        Column("pfa_code", r"PFA(?P<vintage>\d{2})CD"),
-        Column("pfa_name", r"PFA(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
-        Column("pfa_name_welsh", r"PFA(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
-    ),
+    columns=(*area_columns("lad", "LAD"), *area_columns("csp", "CSP"), *area_columns("pfa", "PFA")),
     partition=("_vintage",),
 )
 
@@ -73,11 +67,7 @@ CSP_NAMES = Contract(
     dataset="csp_names",
     table="ons_csp_names",
     description="Community safety partnership names and codes (English and Welsh), one row per CSP.",
-    columns=(
-        Column("csp_code", r"CSP(?P<vintage>\d{2})CD"),
-        Column("csp_name", r"CSP(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
-        Column("csp_name_welsh", r"CSP(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
-    ),
+    columns=area_columns("csp", "CSP"),
     partition=("_vintage",),
 )
 
@@ -85,11 +75,7 @@ PFA_NAMES = Contract(
     dataset="pfa_names",
     table="ons_pfa_names",
     description="Police force area names and codes, one row per PFA (UK files add Scotland, NI and placeholders).",
-    columns=(
-        Column("pfa_code", r"PFA(?P<vintage>\d{2})CD"),
-        Column("pfa_name", r"PFA(?P<vintage>\d{2})NM", clean=Clean.REPAIR_TEXT),
-        Column("pfa_name_welsh", r"PFA(?P<vintage>\d{2})NMW", required=False, clean=Clean.REPAIR_TEXT),
-    ),
+    columns=area_columns("pfa", "PFA"),
     partition=("_vintage",),
 )
 
@@ -120,8 +106,4 @@ def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> ra
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed file for the period; each file is its own transaction (see ingest/raw/files.py LoadRun)."""
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files_for(settings, year)):
-            with run.attempt(unit):
-                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
-    return run.summary
+    return DECLARED.load(settings, _load_unit, year, run_dir)

@@ -177,8 +177,4 @@ def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> ra
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed file for the period; each sheet or file is its own transaction."""
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files_for(settings, year)):
-            with run.attempt(unit):
-                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
-    return run.summary
+    return DECLARED.load(settings, _load_unit, year, run_dir)

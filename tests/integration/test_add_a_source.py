@@ -48,15 +48,13 @@ DECLARED = raw.FileSource(SOURCE, CONTRACTS)
 ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
+def _load_unit(con, landed, unit, results_dir):
+    return raw.load_file(con, KSI, Path(unit.csv_path), partition={"_edition": str(landed.file.year)},
+                         source_file=unit.source_file, file_sha256=landed.sha256, results_dir=results_dir)
+
+
 def load(settings, year=None, run_dir=None):
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files_for(settings, year)):
-            with run.attempt(unit):
-                run.loaded(unit, raw.load_file(run.con, KSI, Path(unit.csv_path),
-                                               partition={"_edition": str(landed.file.year)},
-                                               source_file=unit.source_file, file_sha256=landed.sha256,
-                                               results_dir=run.results_dir))
-    return run.summary
+    return DECLARED.load(settings, _load_unit, year, run_dir)
 '''
 
 # Step 2: the suite, in GX's own format, severity and reason on every expectation.

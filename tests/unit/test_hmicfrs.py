@@ -72,7 +72,7 @@ def test_unknown_force_bad_year_and_repeats_are_all_listed(tmp_path):
     message = str(refused.value)
     assert "line 2: force 'Lancs' is not a force the platform knows" in message
     assert "line 3: year 23 is outside PEEL" in message
-    assert "line 5:" in message and "already graded on line 4" in message
+    assert "line 5:" in message and "(graded once per force, programme and area) is already on line 4" in message
     assert "line 6: grade 'Great' is not on the five-point scale" in message
     assert "4 problem(s)" in message
 
