@@ -2,19 +2,26 @@
 
 from airflow.sdk import Asset
 
-RAW_POLICE_UK = Asset(name="raw_police_uk", uri="duckdb://warehouse/raw/police_uk")
-RAW_POLICE_UK_API = Asset(name="raw_police_uk_api", uri="duckdb://warehouse/raw/police_uk_api")
+
+def raw_asset(source: str) -> Asset:
+    """The Asset a source's DAG emits when its raw tables change: named ``raw_<source>``, like
+    everything else of the source (module, DAG id, config section, staging folder)."""
+    return Asset(name=f"raw_{source}", uri=f"duckdb://warehouse/raw/{source}")
+
+
+RAW_POLICE_UK = raw_asset("police_uk")
+RAW_POLICE_UK_API = raw_asset("police_uk_api")
 PUBLISHED_EVIDENCE = Asset(name="published_evidence", uri="duckdb://published/evidence")
 
 # Reference data (geography, population, Home Office recorded crime): one Asset per source.
-RAW_ONS_GEOGRAPHY = Asset(name="raw_ons_geography", uri="duckdb://warehouse/raw/ons_geography")
-RAW_ONS_POPULATION = Asset(name="raw_ons_population", uri="duckdb://warehouse/raw/ons_population")
-RAW_HOME_OFFICE_PRC = Asset(name="raw_home_office_prc", uri="duckdb://warehouse/raw/home_office_prc")
+RAW_ONS_GEOGRAPHY = raw_asset("ons_geography")
+RAW_ONS_POPULATION = raw_asset("ons_population")
+RAW_HOME_OFFICE_PRC = raw_asset("home_office_prc")
 
 # Annual and on-publication sources (dags/annual_sources.py): one Asset per source.
-RAW_HMICFRS = Asset(name="raw_hmicfrs", uri="duckdb://warehouse/raw/hmicfrs")
-RAW_FINANCE = Asset(name="raw_finance", uri="duckdb://warehouse/raw/finance")
-RAW_CSP_ASSESSMENTS = Asset(name="raw_csp_assessments", uri="duckdb://warehouse/raw/csp_assessments")
-RAW_CONSULTATION = Asset(name="raw_consultation", uri="duckdb://warehouse/raw/consultation")
-RAW_VICTIM_SATISFACTION = Asset(name="raw_victim_satisfaction", uri="duckdb://warehouse/raw/victim_satisfaction")
-RAW_CALL_HANDLING = Asset(name="raw_call_handling", uri="duckdb://warehouse/raw/call_handling")
+RAW_HMICFRS = raw_asset("hmicfrs")
+RAW_FINANCE = raw_asset("finance")
+RAW_CSP_ASSESSMENTS = raw_asset("csp_assessments")
+RAW_CONSULTATION = raw_asset("consultation")
+RAW_VICTIM_SATISFACTION = raw_asset("victim_satisfaction")
+RAW_CALL_HANDLING = raw_asset("call_handling")

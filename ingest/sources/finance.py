@@ -209,4 +209,4 @@ def load(settings: "Settings", year: int | None = None, run_dir: Path | None = N
     A refused workbook keeps the force's previous plan; the others still load, and the task
     fails at the end naming every refusal (sheet and cell).
     """
-    return DECLARED.load(settings, _load_unit, year, run_dir)
+    return DECLARED.load(settings, _load_unit, run_dir=run_dir, files=files_for(settings, year))

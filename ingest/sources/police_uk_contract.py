@@ -37,11 +37,8 @@ def _c(header: str, duckdb_type: str = "VARCHAR") -> Column:
     return Column(header, name, duckdb_type)
 
 
-STREET = Dataset(
-    kind="street",
-    table="police_uk_street",
-    required=True,
-    columns=(
+# The crime and where it happened: the first nine columns of both the street and the outcomes files.
+CRIME_AND_PLACE = (
         _c("Crime ID"),
         _c("Month"),
         _c("Reported by"),
@@ -51,6 +48,14 @@ STREET = Dataset(
         _c("Location"),
         _c("LSOA code"),
         _c("LSOA name"),
+)
+
+STREET = Dataset(
+    kind="street",
+    table="police_uk_street",
+    required=True,
+    columns=(
+        *CRIME_AND_PLACE,
         _c("Crime type"),
         _c("Last outcome category"),
         _c("Context"),
@@ -62,15 +67,7 @@ OUTCOMES = Dataset(
     table="police_uk_outcomes",
     required=False,
     columns=(
-        _c("Crime ID"),
-        _c("Month"),
-        _c("Reported by"),
-        _c("Falls within"),
-        _c("Longitude", "DOUBLE"),
-        _c("Latitude", "DOUBLE"),
-        _c("Location"),
-        _c("LSOA code"),
-        _c("LSOA name"),
+        *CRIME_AND_PLACE,
         _c("Outcome type"),
     ),
 )

@@ -15,17 +15,8 @@ import pytest
 
 from devtools.sample import police_uk as pu
 from devtools.sample.forces import FORCE_IDS, FORCES, HIGH_REPEAT_FORCES, WELSH_FORCES
-from ingest.sources.police_uk_contract import (
-    AGE_RANGES,
-    CRIME_TYPES,
-    OFFICER_DEFINED_ETHNICITIES,
-    OUTCOME_CATEGORIES,
-    OUTCOMES,
-    STOP_AND_SEARCH,
-    STOP_SEARCH_OUTCOMES,
-    STOP_SEARCH_TYPES,
-    STREET,
-)
+from ingest.sources.police_uk_contract import (AGE_RANGES, CRIME_TYPES, OFFICER_DEFINED_ETHNICITIES, OUTCOME_CATEGORIES,
+                                              OUTCOMES, STOP_AND_SEARCH, STOP_SEARCH_OUTCOMES, STOP_SEARCH_TYPES, STREET)
 
 FORCES_UNDER_TEST = ["lancashire", "west-midlands", "btp", "city-of-london"]
 FIRST, LAST = "2023-06", "2023-08"  # includes the month west-midlands has no stop-and-search file
