@@ -63,21 +63,15 @@ LAD_CSP_PFA_LOOKUP = Contract(
     partition=("_vintage",),
 )
 
-CSP_NAMES = Contract(
-    dataset="csp_names",
-    table="ons_csp_names",
-    description="Community safety partnership names and codes (English and Welsh), one row per CSP.",
-    columns=area_columns("csp", "CSP"),
-    partition=("_vintage",),
-)
+def _names(area: str, prefix: str, description: str) -> Contract:
+    """An ONS names-and-codes file of one geography, one row per area, partitioned by its vintage."""
+    return Contract(dataset=f"{area}_names", table=f"ons_{area}_names", description=description,
+                    columns=area_columns(area, prefix), partition=("_vintage",))
 
-PFA_NAMES = Contract(
-    dataset="pfa_names",
-    table="ons_pfa_names",
-    description="Police force area names and codes, one row per PFA (UK files add Scotland, NI and placeholders).",
-    columns=area_columns("pfa", "PFA"),
-    partition=("_vintage",),
-)
+
+CSP_NAMES = _names("csp", "CSP", "Community safety partnership names and codes (English and Welsh), one row per CSP.")
+PFA_NAMES = _names("pfa", "PFA", "Police force area names and codes, one row per PFA (UK files add Scotland, NI "
+                   "and placeholders).")
 
 CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (LSOA_LAD_LOOKUP, LAD_CSP_PFA_LOOKUP, CSP_NAMES, PFA_NAMES)}
 

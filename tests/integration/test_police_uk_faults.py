@@ -60,6 +60,15 @@ def _fetch_and_load(settings, month: str = MONTH) -> dict:
     return police_uk.load(settings, month)
 
 
+def _loaded_genuine(tmp_path, real_police_uk, force):
+    """The force's real January 2019 street file, published, fetched and loaded: the good month a fault follows."""
+    genuine = _real(real_police_uk, force)
+    _publish(tmp_path, {f"{MONTH}-{force}-street.csv": genuine})
+    settings = _settings(tmp_path, [force])
+    _fetch_and_load(settings)
+    return genuine, settings
+
+
 def _log_row(settings, force: str, dataset: str = "police_uk_street", month: str = MONTH) -> dict:
     rows = _query(settings, "select * from raw.load_log where dataset = ? and force_id = ? and month = ?",
                   [dataset, force, month])
@@ -109,10 +118,7 @@ def test_a_street_file_repeating_seven_percent_of_its_crime_ids_loads_whole_with
 
 @pytest.mark.parametrize("joined", ["with its header", "without its header"])
 def test_a_file_joined_to_itself_is_refused_and_the_previous_rows_stay(tmp_path, real_police_uk, joined):
-    genuine = _real(real_police_uk, "cumbria")
-    _publish(tmp_path, {f"{MONTH}-cumbria-street.csv": genuine})
-    settings = _settings(tmp_path, ["cumbria"])
-    _fetch_and_load(settings)
+    genuine, settings = _loaded_genuine(tmp_path, real_police_uk, "cumbria")
     header, rows = _lines(genuine)
 
     second = genuine if joined == "with its header" else b"\n".join(rows) + b"\n"
@@ -158,10 +164,7 @@ def _half_longitudes_unreadable(data: bytes) -> tuple[bytes, int]:
 
 
 def test_a_reissue_with_half_its_longitudes_unreadable_is_held_then_accepted_deliberately(tmp_path, real_police_uk):
-    genuine = _real(real_police_uk, "lancashire")
-    _publish(tmp_path, {f"{MONTH}-lancashire-street.csv": genuine})
-    settings = _settings(tmp_path, ["lancashire"])
-    _fetch_and_load(settings)
+    genuine, settings = _loaded_genuine(tmp_path, real_police_uk, "lancashire")
     _, rows = _lines(genuine)
 
     reissue, damaged = _half_longitudes_unreadable(genuine)
@@ -190,10 +193,7 @@ def test_a_reissue_with_half_its_longitudes_unreadable_is_held_then_accepted_del
 
 
 def test_a_reissue_with_far_fewer_rows_is_held(tmp_path, real_police_uk):
-    genuine = _real(real_police_uk, "cumbria")
-    _publish(tmp_path, {f"{MONTH}-cumbria-street.csv": genuine})
-    settings = _settings(tmp_path, ["cumbria"])
-    _fetch_and_load(settings)
+    genuine, settings = _loaded_genuine(tmp_path, real_police_uk, "cumbria")
     header, rows = _lines(genuine)
     _publish(tmp_path, {f"{MONTH}-cumbria-street.csv": header + b"\n" + b"\n".join(rows[: len(rows) // 2]) + b"\n"})
 
@@ -222,10 +222,7 @@ def test_a_row_duckdb_cannot_read_whole_is_never_dropped_silently(tmp_path, real
 
 
 def test_an_archive_holding_one_member_name_twice_is_refused_by_name(tmp_path, real_police_uk):
-    genuine = _real(real_police_uk, "cumbria")
-    _publish(tmp_path, {f"{MONTH}-cumbria-street.csv": genuine})
-    settings = _settings(tmp_path, ["cumbria"])
-    _fetch_and_load(settings)
+    genuine, settings = _loaded_genuine(tmp_path, real_police_uk, "cumbria")
 
     path = tmp_path / "publisher" / f"{MONTH}.zip"
     with zipfile.ZipFile(path, "w") as archive:
