@@ -64,5 +64,5 @@ from ingest.raw.matched_load import (
     repair_text_sql,
 )
 from ingest.raw.scan import FileScan, scan_file
-from ingest.raw.template import (TemplateError, TemplateRow, check_rows, load_checked_template, number_problem,
-                                 template_rows)
+from ingest.raw.template import (TemplateError, TemplateRow, check_rows, force_problem, load_checked_template,
+                                 month_problem, number_problem, template_rows)

@@ -9,6 +9,7 @@ truncated last row by line number, not by DuckDB's reject reason.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,32 @@ def number_problem(row: TemplateRow, column: str, low: float, high: float, *, in
         return f"line {row.line}: {column} {row.values[column]!r} is not a whole number"
     if not low <= value <= high:
         return f"line {row.line}: {column} {row.values[column]!r} is out of range ({low:g} to {high:g})"
+    return None
+
+
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def force_problem(row: TemplateRow, column: str = "force") -> str | None:
+    """The cell names a force the platform knows (a name as forces and HMICFRS write it, or a
+    data.police.uk id), or what is wrong with it."""
+    from ingest.config import PROJECT_ROOT
+    from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
+
+    value = row.values[column]
+    if not value:
+        return f"line {row.line}: {column} is empty"
+    if resolve_force(value) is None:
+        return (f"line {row.line}: {column} {value!r} is not a force the platform knows (write its name or its "
+                f"data.police.uk id, or add an alias to {FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
+    return None
+
+
+def month_problem(row: TemplateRow, column: str, first_year: int = 2000) -> str | None:
+    """The cell is a calendar month written YYYY-MM, from ``first_year`` on, or what is wrong with it."""
+    month = MONTH.fullmatch(row.values[column])
+    if not month or int(month.group(1)) < first_year:
+        return f"line {row.line}: {column} {row.values[column]!r} is not a month like 2025-09"
     return None
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest import raw
-from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
+from ingest.force_names import resolve_force
 from ingest.config import PROJECT_ROOT
 from ingest.raw import Clean, Column, Contract
 
@@ -90,15 +90,7 @@ def grade_scale(year: int) -> tuple[str, tuple[str, ...]]:
 def _row_problems(row: raw.TemplateRow) -> list[str]:
     """A known force, a programme and an area, a year, and a grade on the scale of the programme's year."""
     v, where = row.values, f"line {row.line}"
-    problems: list[str] = []
-    if not v["force"]:
-        problems.append(f"{where}: force is empty")
-    elif resolve_force(v["force"]) is None:
-        problems.append(
-            f"{where}: force {v['force']!r} is not a force the platform knows; write its name as HMICFRS "
-            "does (e.g. 'Lancashire Constabulary') or its data.police.uk id ('lancashire'), or add an "
-            f"alias row to {FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)}"
-        )
+    problems = [p for p in [raw.force_problem(row)] if p]
     for column in ("programme", "area"):
         if not v[column]:
             problems.append(f"{where}: {column} is empty")
