@@ -27,14 +27,6 @@
 {% endmacro %}
 
 
-{#- The plan-year key as every finance mart publishes it (the first columns of its contract). -#}
-{% macro finance_plan_year_key_columns() -%}
-        cast(force_id as varchar) as force_id,
-        cast(plan_first_year as varchar) as plan_first_year,
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_year_start as integer) as financial_year_start
-{%- endmacro %}
-
 
 {#- The plan-year key as the finance templates carry it (stg_finance__*): the force, the first year
     of the plan the figures come from, and the financial year they are for (April to March). -#}

@@ -74,16 +74,7 @@ forces_with_coverage as (
 final as (
 
     select
-        cast(force_id as varchar) as force_id,
-        cast(force_name as varchar) as force_name,
-        cast(is_territorial as boolean) as is_territorial,
-        cast(country as varchar) as country,
-        cast(region as varchar) as region,
-        cast(first_month_start as date) as first_month_start,
-        cast(last_month_start as date) as last_month_start,
-        cast(month_with_street_data_count as bigint) as month_with_street_data_count,
-        cast(has_outcomes as boolean) as has_outcomes,
-        cast(has_stop_search as boolean) as has_stop_search
+        {{ contract_columns() }}
     from forces_with_coverage
 
 )

@@ -60,22 +60,7 @@ neighbourhoods_with_priorities as (
 final as (
 
     select
-        cast(neighbourhood_key as varchar) as neighbourhood_key,
-        cast(force_id as varchar) as force_id,
-        cast(force_name as varchar) as force_name,
-        cast(neighbourhood_id as varchar) as neighbourhood_id,
-        cast(neighbourhood_name as varchar) as neighbourhood_name,
-        cast(description_text as varchar) as description_text,
-        cast(population_count as bigint) as population_count,
-        cast(centre_latitude as double) as centre_latitude,
-        cast(centre_longitude as double) as centre_longitude,
-        cast(team_email as varchar) as team_email,
-        cast(team_telephone as varchar) as team_telephone,
-        cast(force_page_url as varchar) as force_page_url,
-        cast(priority_count as bigint) as priority_count,
-        cast(priority_with_action_count as bigint) as priority_with_action_count,
-        cast(latest_priority_issued_on as date) as latest_priority_issued_on,
-        cast(loaded_at as timestamp) as loaded_at
+        {{ contract_columns() }}
     from neighbourhoods_with_priorities
 
 )

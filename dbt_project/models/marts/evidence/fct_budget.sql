@@ -26,23 +26,20 @@ with_totals as (
 
 ),
 
+with_line_order as (
+
+    select
+        *,
+        sort_order as line_sort_order
+    from with_totals
+
+),
+
 final as (
 
     select
-        {{ finance_plan_year_key_columns() }},
-        cast(budget_line as varchar) as budget_line,
-        cast(line_group as varchar) as line_group,
-        cast(is_income as boolean) as is_income,
-        cast(sort_order as integer) as line_sort_order,
-        cast(amount_gbp as decimal(18, 2)) as amount_gbp,
-        cast(net_amount_gbp as decimal(18, 2)) as net_amount_gbp,
-        cast(gross_expenditure_gbp as decimal(18, 2)) as gross_expenditure_gbp,
-        cast(net_revenue_budget_gbp as decimal(18, 2)) as net_revenue_budget_gbp,
-        cast(share_of_gross_expenditure as double) as share_of_gross_expenditure,
-        cast(is_latest_plan as boolean) as is_latest_plan,
-        cast(source_file as varchar) as source_file,
-        cast(source_row as integer) as source_row
-    from with_totals
+        {{ contract_columns() }}
+    from with_line_order
 
 )
 

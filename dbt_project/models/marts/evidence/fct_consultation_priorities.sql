@@ -85,44 +85,29 @@ with_shares as (
 
 ),
 
-final as (
+with_intervals as (
 
     select
-        -- keys
-        {{ consultation_group_columns() }},
-        priority_id,
-
-        -- the district's Community Safety Partnership (for the CSP priorities matrix)
-        cast(csp_code as varchar) as csp_code,
-        cast(csp_name as varchar) as csp_name,
-
-        -- the priority and what it lines up with
-        priority_label,
-        priority_sort_order,
-        csp_theme,
-        plan_objective_id,
-
-        -- counts
-        cast(respondent_count as bigint) as respondent_count,
-        cast(choosing_respondent_count as bigint) as choosing_respondent_count,
-        cast(first_choice_respondent_count as bigint) as first_choice_respondent_count,
-
-        -- weighted estimate
-        cast(weighted_share as double) as weighted_share,
+        *,
         -- Wilson score interval with the effective sample size in place of n
         {{ weighted_share_ci_lower('weighted_share', 'effective_sample_size', z) }} as ci_lower_95,
         {{ weighted_share_ci_upper('weighted_share', 'effective_sample_size', z) }} as ci_upper_95,
-        effective_sample_size,
         respondent_count / effective_sample_size as design_effect,
-        cast(rank() over (
+        rank() over (
             partition by survey_id, area_type, area_code, group_variable, group_value
             order by weighted_share desc, priority_sort_order
-        ) as integer) as priority_rank,
-
+        ) as priority_rank,
         -- flags (the rows stay: a small group is shown with its warning, not hidden)
         {{ consultation_sample_flags('respondent_count', 'effective_sample_size') }}
-
     from with_shares
+
+),
+
+final as (
+
+    select
+        {{ contract_columns() }}
+    from with_intervals
 
 )
 

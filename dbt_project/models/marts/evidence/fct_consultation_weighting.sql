@@ -50,36 +50,21 @@ by_district as (
 
 ),
 
+with_flags as (
+
+    select
+        * replace (round(population_aged_16_plus)::bigint as population_aged_16_plus),
+        -- the rows stay: a small sample is shown with its warning, not hidden
+        {{ consultation_sample_flags('respondent_count', 'effective_sample_size') }}
+    from by_district
+
+),
+
 final as (
 
     select
-        -- keys
-        survey_id,
-        force_id,
-        lad_code,
-        lad_name,
-
-        -- sample
-        cast(respondent_count as bigint) as respondent_count,
-        cast(telephone_respondent_count as bigint) as telephone_respondent_count,
-        cast(online_respondent_count as bigint) as online_respondent_count,
-        round(population_aged_16_plus)::bigint as population_aged_16_plus,
-
-        -- weights
-        cast(design_effect as double) as design_effect,
-        cast(effective_sample_size as double) as effective_sample_size,
-        cast(min_weight as double) as min_weight,
-        cast(max_weight as double) as max_weight,
-        cast(trim_cap as double) as trim_cap,
-        cast(trimmed_respondent_count as bigint) as trimmed_respondent_count,
-        cast(trim_rounds as bigint) as trim_rounds,
-        cast(raking_iterations as bigint) as raking_iterations,
-        cast(max_margin_error as double) as max_margin_error,
-
-        -- flags
-        {{ consultation_sample_flags('respondent_count', 'effective_sample_size') }}
-
-    from by_district
+        {{ contract_columns() }}
+    from with_flags
 
 )
 

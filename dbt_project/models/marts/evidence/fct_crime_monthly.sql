@@ -85,21 +85,7 @@ with_areas as (
 final as (
 
     select
-        cast(month_start as date) as month_start,
-        cast(force_id as varchar) as force_id,
-        cast(lsoa_code as varchar) as lsoa_code,
-        cast(lsoa_name as varchar) as lsoa_name,
-        cast(has_lsoa as boolean) as has_lsoa,
-        cast(ward_code as varchar) as ward_code,
-        cast(ward_name as varchar) as ward_name,
-        cast(district_code as varchar) as district_code,
-        cast(district_name as varchar) as district_name,
-        cast(csp_code as varchar) as csp_code,
-        cast(csp_name as varchar) as csp_name,
-        cast(crime_type as varchar) as crime_type,
-        cast(is_neighbourhood_crime as boolean) as is_neighbourhood_crime,
-        cast(is_anti_social_behaviour as boolean) as is_anti_social_behaviour,
-        cast(crime_count as bigint) as crime_count
+        {{ contract_columns() }}
     from with_areas
 
 )

@@ -124,25 +124,24 @@ with_status as (
 
 ),
 
+with_quarter as (
+
+    select
+        *,
+        financial_year_start || '/' || lpad(cast((financial_year_start + 1) % 100 as varchar), 2, '0') as financial_year,
+        make_date(financial_year_start, 4, 1) + to_months(3 * (financial_quarter - 1)) as quarter_start_date,
+        {{ tolerance_pct }} as tolerance_pct,
+        {{ min_gap_count }} as min_gap_count,
+        reconciliation_status = 'gap_over_tolerance' as is_gap_over_tolerance
+    from with_status
+
+),
+
 final as (
 
     select
-        cast(force_id as varchar) as force_id,
-        cast(financial_year_start || '/' || lpad(cast((financial_year_start + 1) % 100 as varchar), 2, '0') as varchar)
-            as financial_year,
-        cast(financial_quarter as integer) as financial_quarter,
-        cast(make_date(financial_year_start, 4, 1) + to_months(3 * (financial_quarter - 1)) as date) as quarter_start_date,
-        cast(comparison_group as varchar) as comparison_group,
-        cast(home_office_count as bigint) as home_office_count,
-        cast(police_uk_count as bigint) as police_uk_count,
-        cast(difference_count as bigint) as difference_count,
-        cast(difference_pct as double) as difference_pct,
-        cast(police_uk_month_count as integer) as police_uk_month_count,
-        cast({{ tolerance_pct }} as double) as tolerance_pct,
-        cast({{ min_gap_count }} as bigint) as min_gap_count,
-        cast(reconciliation_status as varchar) as reconciliation_status,
-        cast(reconciliation_status = 'gap_over_tolerance' as boolean) as is_gap_over_tolerance
-    from with_status
+        {{ contract_columns() }}
+    from with_quarter
 
 )
 

@@ -38,29 +38,21 @@ joined as (
 
 ),
 
+with_shares as (
+
+    select
+        *,
+        amount_gbp / nullif(year_total_gbp, 0) as share_of_year_total,
+        outcome is not null as has_outcome
+    from joined
+
+),
+
 final as (
 
     select
-        cast(grant_id as varchar) as grant_id,
-        cast(force_id as varchar) as force_id,
-        cast(plan_first_year as varchar) as plan_first_year,
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_year_start as integer) as financial_year_start,
-        cast(recipient as varchar) as recipient,
-        cast(recipient_type as varchar) as recipient_type,
-        cast(csp_name as varchar) as csp_name,
-        cast(purpose as varchar) as purpose,
-        cast(amount_gbp as decimal(18, 2)) as amount_gbp,
-        cast(amount_gbp / nullif(year_total_gbp, 0) as double) as share_of_year_total,
-        cast(year_total_gbp as decimal(18, 2)) as year_total_gbp,
-        cast(conditions as varchar) as conditions,
-        cast(outcome as varchar) as outcome,
-        cast(outcome is not null as boolean) as has_outcome,
-        cast(awarded_on as date) as awarded_on,
-        cast(is_latest_plan as boolean) as is_latest_plan,
-        cast(source_file as varchar) as source_file,
-        cast(source_row as integer) as source_row
-    from joined
+        {{ contract_columns() }}
+    from with_shares
 
 )
 

@@ -114,28 +114,29 @@ with_labels as (
 
 ),
 
+with_passage as (
+
+    select
+        * replace (
+            -- long enough to read, short enough for a table cell: a long passage is cut to 300
+            -- characters around the keyword (from up to 100 before it), with … where it was cut
+            case
+                when length(evidence_snippet) <= 300 then evidence_snippet
+                else
+                    case when greatest(evidence_match_position - 100, 1) > 1 then '…' else '' end
+                    || substr(evidence_snippet, greatest(evidence_match_position - 100, 1), 298)
+                    || case when greatest(evidence_match_position - 100, 1) + 298 <= length(evidence_snippet) then '…' else '' end
+            end as evidence_snippet
+        )
+    from with_labels
+
+),
+
 final as (
 
     select
-        {{ csp_assessment_theme_key_columns() }},
-        cast(is_priority as boolean) as is_priority,
-        cast(mention_count as integer) as mention_count,
-        cast(priority_mention_count as integer) as priority_mention_count,
-        cast(first_mention_page_number as integer) as first_mention_page_number,
-        cast(evidence_page_number as integer) as evidence_page_number,
-        -- long enough to read, short enough for a table cell: a long passage is cut to 300
-        -- characters around the keyword (from up to 100 before it), with … where it was cut
-        cast(case
-            when length(evidence_snippet) <= 300 then evidence_snippet
-            else
-                case when greatest(evidence_match_position - 100, 1) > 1 then '…' else '' end
-                || substr(evidence_snippet, greatest(evidence_match_position - 100, 1), 298)
-                || case when greatest(evidence_match_position - 100, 1) + 298 <= length(evidence_snippet) then '…' else '' end
-        end as varchar) as evidence_snippet,
-        cast(evidence_document_name as varchar) as evidence_document_name,
-        cast(evidence_document_url as varchar) as evidence_document_url,
-        cast(matched_keywords as varchar) as matched_keywords
-    from with_labels
+        {{ contract_columns() }}
+    from with_passage
 
 )
 

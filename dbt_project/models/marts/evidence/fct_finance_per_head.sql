@@ -107,27 +107,24 @@ joined as (
 
 ),
 
+per_head as (
+
+    select
+        *,
+        net_revenue_budget_gbp / population_count as net_revenue_budget_per_head_gbp,
+        total_funding_gbp / population_count as total_funding_per_head_gbp,
+        precept_gbp / population_count as precept_per_head_gbp,
+        crime_reduction_grants_gbp / population_count as crime_reduction_grants_per_head_gbp,
+        settlement_police_grant_gbp / population_count as settlement_police_grant_per_head_gbp
+    from joined
+
+),
+
 final as (
 
     select
-        cast(force_id as varchar) as force_id,
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_year_start as integer) as financial_year_start,
-        cast(has_plan as boolean) as has_plan,
-        cast(population_year as integer) as population_year,
-        cast(population_count as bigint) as population_count,
-        cast(net_revenue_budget_gbp as decimal(18, 2)) as net_revenue_budget_gbp,
-        cast(net_revenue_budget_gbp / population_count as decimal(18, 2)) as net_revenue_budget_per_head_gbp,
-        cast(total_funding_gbp as decimal(18, 2)) as total_funding_gbp,
-        cast(total_funding_gbp / population_count as decimal(18, 2)) as total_funding_per_head_gbp,
-        cast(police_grant_gbp as decimal(18, 2)) as police_grant_gbp,
-        cast(precept_gbp as decimal(18, 2)) as precept_gbp,
-        cast(precept_gbp / population_count as decimal(18, 2)) as precept_per_head_gbp,
-        cast(crime_reduction_grants_gbp as decimal(18, 2)) as crime_reduction_grants_gbp,
-        cast(crime_reduction_grants_gbp / population_count as decimal(18, 4)) as crime_reduction_grants_per_head_gbp,
-        cast(settlement_police_grant_gbp as decimal(18, 2)) as settlement_police_grant_gbp,
-        cast(settlement_police_grant_gbp / population_count as decimal(18, 2)) as settlement_police_grant_per_head_gbp
-    from joined
+        {{ contract_columns() }}
+    from per_head
 
 )
 

@@ -44,27 +44,24 @@ joined as (
 
 ),
 
+with_changes as (
+
+    select
+        *,
+        precept_gbp / nullif(total_funding_gbp, 0) as precept_share_of_funding,
+        band_d_precept_gbp - previous_band_d_precept_gbp as band_d_change_gbp,
+        (band_d_precept_gbp - previous_band_d_precept_gbp) / nullif(previous_band_d_precept_gbp, 0) as band_d_change_pct,
+        total_funding_gbp - net_revenue_budget_gbp as funding_less_net_budget_gbp,
+        police_grant_gbp - settlement_police_grant_gbp as police_grant_less_settlement_gbp
+    from joined
+
+),
+
 final as (
 
     select
-        {{ finance_plan_year_key_columns() }},
-        cast(police_grant_gbp as decimal(18, 2)) as police_grant_gbp,
-        cast(precept_gbp as decimal(18, 2)) as precept_gbp,
-        cast(other_grants_gbp as decimal(18, 2)) as other_grants_gbp,
-        cast(total_funding_gbp as decimal(18, 2)) as total_funding_gbp,
-        cast(precept_gbp / nullif(total_funding_gbp, 0) as double) as precept_share_of_funding,
-        cast(band_d_precept_gbp as decimal(18, 2)) as band_d_precept_gbp,
-        cast(band_d_precept_gbp - previous_band_d_precept_gbp as decimal(18, 2)) as band_d_change_gbp,
-        cast((band_d_precept_gbp - previous_band_d_precept_gbp) / nullif(previous_band_d_precept_gbp, 0) as double)
-            as band_d_change_pct,
-        cast(council_tax_base as double) as council_tax_base,
-        cast(precept_from_band_d_gbp as decimal(18, 2)) as precept_from_band_d_gbp,
-        cast(net_revenue_budget_gbp as decimal(18, 2)) as net_revenue_budget_gbp,
-        cast(total_funding_gbp - net_revenue_budget_gbp as decimal(18, 2)) as funding_less_net_budget_gbp,
-        cast(settlement_police_grant_gbp as decimal(18, 2)) as settlement_police_grant_gbp,
-        cast(police_grant_gbp - settlement_police_grant_gbp as decimal(18, 2)) as police_grant_less_settlement_gbp,
-        cast(is_latest_plan as boolean) as is_latest_plan
-    from joined
+        {{ contract_columns() }}
+    from with_changes
 
 )
 

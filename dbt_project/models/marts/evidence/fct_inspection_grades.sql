@@ -130,49 +130,25 @@ with_change as (
 
 ),
 
+with_group_position as (
+
+    -- position among the most similar group; the counts are 0 (not null) for a graded area
+    select
+        * replace (
+            case when msg_position is not null then coalesce(msg_peers_better_count, 0) end as msg_peers_better_count,
+            case when msg_position is not null then coalesce(msg_peers_same_count, 0) end as msg_peers_same_count,
+            case when msg_position is not null then coalesce(msg_peers_worse_count, 0) end as msg_peers_worse_count
+        ),
+        coalesce(peer_count, 0) + 1 as msg_size
+    from with_change
+
+),
+
 final as (
 
     select
-        -- ids
-        cast(peel_grade_id as varchar) as peel_grade_id,
-        cast(force_id as varchar) as force_id,
-        cast(programme as varchar) as programme,
-        cast(area as varchar) as area,
-        cast(canonical_area as varchar) as canonical_area,
-
-        -- dates
-        cast(programme_start_year as integer) as programme_start_year,
-        cast(published_date as date) as published_date,
-
-        -- the judgement
-        cast(grade_scale as varchar) as grade_scale,
-        cast(grade as varchar) as grade,
-        cast(grade_rank as integer) as grade_rank,
-        cast(is_graded as boolean) as is_graded,
-        cast(cause_of_concern_count as integer) as cause_of_concern_count,
-        cast(area_for_improvement_count as integer) as area_for_improvement_count,
-        cast(causes_of_concern as varchar) as causes_of_concern,
-        cast(areas_for_improvement as varchar) as areas_for_improvement,
-        cast(report_url as varchar) as report_url,
-
-        -- change since the previous inspection
-        cast(previous_programme as varchar) as previous_programme,
-        cast(previous_grade as varchar) as previous_grade,
-        cast(previous_published_date as date) as previous_published_date,
-        cast(grade_change as integer) as grade_change,
-        cast(change_since_previous as varchar) as change_since_previous,
-
-        -- position among the most similar group
-        cast(coalesce(peer_count, 0) + 1 as integer) as msg_size,
-        cast(msg_forces_graded_count as integer) as msg_forces_graded_count,
-        cast(msg_position as integer) as msg_position,
-        cast(case when msg_position is not null then coalesce(msg_peers_better_count, 0) end as integer)
-            as msg_peers_better_count,
-        cast(case when msg_position is not null then coalesce(msg_peers_same_count, 0) end as integer)
-            as msg_peers_same_count,
-        cast(case when msg_position is not null then coalesce(msg_peers_worse_count, 0) end as integer)
-            as msg_peers_worse_count
-    from with_change
+        {{ contract_columns() }}
+    from with_group_position
 
 )
 

@@ -29,22 +29,21 @@ with_plan_year as (
 
 ),
 
+with_shares as (
+
+    select
+        *,
+        savings_identified_gbp / nullif(savings_required_gbp, 0) as savings_identified_share,
+        savings_required_gbp / nullif(net_revenue_budget_gbp, 0) as savings_required_share_of_net_budget
+    from with_plan_year
+
+),
+
 final as (
 
     select
-        {{ finance_plan_year_key_columns() }},
-        cast(plan_year_number as integer) as plan_year_number,
-        cast(savings_required_gbp as decimal(18, 2)) as savings_required_gbp,
-        cast(savings_identified_gbp as decimal(18, 2)) as savings_identified_gbp,
-        cast(savings_delivered_gbp as decimal(18, 2)) as savings_delivered_gbp,
-        cast(savings_gap_gbp as decimal(18, 2)) as savings_gap_gbp,
-        cast(savings_identified_gbp / nullif(savings_required_gbp, 0) as double) as savings_identified_share,
-        cast(cumulative_savings_required_gbp as decimal(18, 2)) as cumulative_savings_required_gbp,
-        cast(cumulative_savings_gap_gbp as decimal(18, 2)) as cumulative_savings_gap_gbp,
-        cast(net_revenue_budget_gbp as decimal(18, 2)) as net_revenue_budget_gbp,
-        cast(savings_required_gbp / nullif(net_revenue_budget_gbp, 0) as double) as savings_required_share_of_net_budget,
-        cast(is_latest_plan as boolean) as is_latest_plan
-    from with_plan_year
+        {{ contract_columns() }}
+    from with_shares
 
 )
 

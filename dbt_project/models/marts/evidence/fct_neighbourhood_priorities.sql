@@ -67,19 +67,7 @@ with_days_to_action as (
 final as (
 
     select
-        cast(neighbourhood_priority_id as varchar) as neighbourhood_priority_id,
-        cast(neighbourhood_key as varchar) as neighbourhood_key,
-        cast(force_id as varchar) as force_id,
-        cast(neighbourhood_id as varchar) as neighbourhood_id,
-        cast(neighbourhood_name as varchar) as neighbourhood_name,
-        cast(issue_text as varchar) as issue_text,
-        cast(issued_on as date) as issued_on,
-        cast(priority_theme as varchar) as priority_theme,
-        cast(has_action as boolean) as has_action,
-        cast(action_text as varchar) as action_text,
-        cast(actioned_on as date) as actioned_on,
-        cast(days_to_action as integer) as days_to_action,
-        cast(loaded_at as timestamp) as loaded_at
+        {{ contract_columns() }}
     from with_days_to_action
 
 )

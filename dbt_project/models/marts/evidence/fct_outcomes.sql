@@ -95,20 +95,7 @@ with_crime_type_flags as (
 final as (
 
     select
-        cast(month_start as date) as month_start,
-        cast(force_id as varchar) as force_id,
-        cast(crime_type as varchar) as crime_type,
-        cast(is_neighbourhood_crime as boolean) as is_neighbourhood_crime,
-        cast(crime_count as bigint) as crime_count,
-        cast(charge_summons_count as bigint) as charge_summons_count,
-        cast(charge_summons_rate as double) as charge_summons_rate,
-        cast(out_of_court_count as bigint) as out_of_court_count,
-        cast(no_further_action_count as bigint) as no_further_action_count,
-        cast(pending_count as bigint) as pending_count,
-        cast(other_outcome_count as bigint) as other_outcome_count,
-        cast(no_outcome_count as bigint) as no_outcome_count,
-        cast(outcome_event_count as bigint) as outcome_event_count,
-        cast(crimes_with_outcome_event_count as bigint) as crimes_with_outcome_event_count
+        {{ contract_columns() }}
     from with_crime_type_flags
 
 )

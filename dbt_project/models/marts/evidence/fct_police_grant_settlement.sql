@@ -36,21 +36,22 @@ joined as (
 
 ),
 
+with_share as (
+
+    select
+        *,
+        grant_gbp / national_total_gbp as share_of_national_total,
+        -- Welsh forces' figure is Police Main Grant + Welsh top-up only: other streams come via Cardiff.
+        country = 'Wales' as is_main_grant_and_welsh_top_up_only
+    from joined
+
+),
+
 final as (
 
     select
-        cast(force_id as varchar) as force_id,
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_year_start as integer) as financial_year_start,
-        cast(force_as_published as varchar) as force_as_published,
-        cast(grant_gbp as bigint) as grant_gbp,
-        cast(national_total_gbp as bigint) as national_total_gbp,
-        cast(grant_gbp / national_total_gbp as double) as share_of_national_total,
-        cast(country as varchar) as country,
-        -- Welsh forces' figure is Police Main Grant + Welsh top-up only: other streams come via Cardiff.
-        cast(country = 'Wales' as boolean) as is_main_grant_and_welsh_top_up_only,
-        cast(source_file as varchar) as source_file
-    from joined
+        {{ contract_columns() }}
+    from with_share
 
 )
 

@@ -68,24 +68,7 @@ with_rates as (
 final as (
 
     select
-        cast(financial_year as varchar) as financial_year,
-        cast(financial_quarter as integer) as financial_quarter,
-        cast(quarter_start_date as date) as quarter_start_date,
-        cast(force_id as varchar) as force_id,
-        cast(force_name as varchar) as force_name,
-        cast(csp_name as varchar) as csp_name,
-        cast(csp_code as varchar) as csp_code,
-        cast(csp_match as varchar) as csp_match,
-        cast(offence_code as varchar) as offence_code,
-        cast(offence_description as varchar) as offence_description,
-        cast(offence_group as varchar) as offence_group,
-        cast(offence_subgroup as varchar) as offence_subgroup,
-        cast(police_uk_crime_type_group as varchar) as police_uk_crime_type_group,
-        cast(offence_count as bigint) as offence_count,
-        cast(population_year as integer) as population_year,
-        cast(population_count as bigint) as population_count,
-        cast(offences_per_1000_population as double) as offences_per_1000_population,
-        cast(source_file as varchar) as source_file
+        {{ contract_columns() }}
     from with_rates
 
 )

@@ -41,24 +41,20 @@ joined as (
 
 ),
 
+with_share as (
+
+    select
+        *,
+        general_closing_reserves_gbp / nullif(net_revenue_budget_gbp, 0) as general_reserves_share_of_net_budget
+    from joined
+
+),
+
 final as (
 
     select
-        {{ finance_plan_year_key_columns() }},
-        cast(reserve_name as varchar) as reserve_name,
-        cast(reserve_type as varchar) as reserve_type,
-        cast(is_general_reserve as boolean) as is_general_reserve,
-        cast(opening_balance_gbp as decimal(18, 2)) as opening_balance_gbp,
-        cast(contribution_gbp as decimal(18, 2)) as contribution_gbp,
-        cast(use_gbp as decimal(18, 2)) as use_gbp,
-        cast(closing_balance_gbp as decimal(18, 2)) as closing_balance_gbp,
-        cast(net_movement_gbp as decimal(18, 2)) as net_movement_gbp,
-        cast(total_closing_reserves_gbp as decimal(18, 2)) as total_closing_reserves_gbp,
-        cast(net_revenue_budget_gbp as decimal(18, 2)) as net_revenue_budget_gbp,
-        cast(general_closing_reserves_gbp / nullif(net_revenue_budget_gbp, 0) as double)
-            as general_reserves_share_of_net_budget,
-        cast(is_latest_plan as boolean) as is_latest_plan
-    from joined
+        {{ contract_columns() }}
+    from with_share
 
 )
 

@@ -51,17 +51,7 @@ monthly_counts as (
 final as (
 
     select
-        cast(month_start as date) as month_start,
-        cast(force_id as varchar) as force_id,
-        cast(ethnic_group as varchar) as ethnic_group,
-        cast(legislation as varchar) as legislation,
-        cast(outcome as varchar) as outcome,
-        cast(search_count as bigint) as search_count,
-        cast(person_search_count as bigint) as person_search_count,
-        cast(arrest_count as bigint) as arrest_count,
-        cast(find_count as bigint) as find_count,
-        cast(find_recorded_count as bigint) as find_recorded_count,
-        cast(more_than_outer_clothing_removed_count as bigint) as more_than_outer_clothing_removed_count
+        {{ contract_columns() }}
     from monthly_counts
 
 )

@@ -72,15 +72,7 @@ with_force_counts as (
 final as (
 
     select
-        {{ csp_assessment_theme_key_columns() }},
-        cast(theme_sort_order as integer) as theme_sort_order,
-        cast(is_priority as boolean) as is_priority,
-        cast(is_mentioned as boolean) as is_mentioned,
-        cast(mention_count as integer) as mention_count,
-        cast(evidence_page_number as integer) as evidence_page_number,
-        cast(evidence_snippet as varchar) as evidence_snippet,
-        cast(force_priority_csp_count as integer) as force_priority_csp_count,
-        cast(force_csp_count as integer) as force_csp_count
+        {{ contract_columns() }}
     from with_force_counts
 
 )
