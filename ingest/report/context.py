@@ -10,6 +10,7 @@ from typing import Any
 from ingest.report.charts import (bar_chart, confidence_chart, consultation_priorities_chart,
                                   disproportionality_chart, funnel_chart, heatmap_chart, spc_chart)
 from ingest.report.data import ReportData
+from ingest.report.equality import equality_context
 from ingest.report.wording import (STATUS_BADGES, STATUSES, is_missing, is_significant, measure_sentences, peer_words, slug,
                                    summary_line, target_words)
 
@@ -188,6 +189,7 @@ def build_context(data: ReportData, commentary: Any = None) -> tuple[dict[str, A
         "csp_table": csp_table, "parameters": parameters, "badges": STATUS_BADGES, "statuses": STATUSES,
         "charts": charts, "published_at": data.published_at,
         "title": f"Police and Crime Plan: performance report, {data.quarter.words}", "consultation": consultation,
+        "equality": equality_context(data, charts),
     }
     return context, charts
 
