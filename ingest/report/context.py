@@ -316,12 +316,13 @@ def ncpm_comparison_note(measure: dict[str, Any], row: dict[str, Any] | None, li
         return measure["comparison_note"]
     names = " or ".join(missing)
     forces = row.get("source_force_count")
-    if is_missing(forces) or forces <= 1:
+    if not is_missing(forces) and forces <= 1:
         return (f"The source holds only {force_name}'s own rows for these 12 months, so there is no {names} "
                 "figure beside the force's; none is estimated.")
-    return (f"The source holds figures from {forces:.0f} forces for these 12 months; no {names} figure is shown: "
-            f"it needs every peer force (most similar group) or all {_dbt_var('ncpm_england_and_wales_forces', 43)} "
-            "territorial forces (England and Wales), and none is estimated.")
+    held = f"; the source holds {forces:.0f} forces for these 12 months" if not is_missing(forces) else ""
+    return (f"No {names} figure: it needs every peer force (most similar group) or all "
+            f"{_dbt_var('ncpm_england_and_wales_forces', 43)} territorial forces (England and Wales) to have "
+            f"figures for the period{held}, and none is estimated.")
 
 
 def ncpm_statement_context(data: ReportData, commentary: Any = None) -> dict[str, Any]:

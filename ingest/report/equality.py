@@ -79,7 +79,8 @@ def equality_context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]
                  if data.disproportionality and r["measure_id"] == data.disproportionality[0]["measure_id"]]
     flagged += [f"Stop and search, ethnic group {r['ethnic_group']} ({r['event_count']:,.0f} searches)"
                 for r in ethnicity if r["flagged"]]
-    if any(r.get("rate_ratio") for r in ethnicity):
+    ethnicity_has_ratios = any(r.get("rate_ratio") and r["ethnic_group"] != "White" for r in ethnicity)
+    if ethnicity_has_ratios:
         charts["chart-equality-stop-search-ethnicity"] = disproportionality_chart(
             ethnicity, chart_id="chart-equality-stop-search-ethnicity",
             title=f"Stop and search rate by ethnic group relative to White, {data.force_name}")
@@ -116,7 +117,7 @@ def equality_context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]
 
     return {
         "min_group": min_group, "min_effective": min_effective, "flagged": flagged,
-        "ethnicity": ethnicity,
+        "ethnicity": ethnicity, "ethnicity_has_ratios": ethnicity_has_ratios,
         "stop_search": {"all": search_all, "tables": search_tables, "note": search_note},
         "victims": {"all": victim_all, "tables": victim_tables, "note": victim_note},
         "confidence": {"all": confidence_all, "tables": confidence_tables, "note": confidence_note,

@@ -60,11 +60,7 @@ monthly_totals as (
         characteristic,
         group_value,
         min(group_order) as group_order,
-        count(*) as respondent_count,
-        count(*) filter (where is_satisfied) as satisfied_respondent_count,
-        sum(design_weight) as weight_sum,
-        sum(design_weight * design_weight) as weight_squared_sum,
-        coalesce(sum(design_weight) filter (where is_satisfied), 0) as satisfied_weight_sum
+        {{ victim_survey_totals() }}
     from in_groups
     group by force_id, month_start, characteristic, group_value
 
