@@ -23,7 +23,7 @@ from ingest.report.data import ReportData
 HEADINGS = {"age_band": "Age", "age_range": "Age", "sex": "Sex", "ethnic_group": "Ethnic group",
             "disability": "Disability"}
 SURVEY_CHARACTERISTICS = ("age_band", "sex", "ethnic_group", "disability")
-NOT_STATED = ("Not stated", "Not recorded")
+NOT_STATED = ("Not stated", "Other or not stated", "Not recorded")
 
 CANNOT_SHOW = (
     "Stop and search records carry sex, age range and ethnicity only. Disability, religion or belief, sexual "
@@ -75,7 +75,7 @@ def equality_context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]
     flagged: list[str] = []
 
     # stop and search by ethnic group: the plan's disproportionality rows (first measure, e.g. all searches)
-    ethnicity = [dict(r, flagged=r["event_count"] < min_group) for r in data.disproportionality
+    ethnicity = [dict(r, flagged=0 < r["event_count"] < min_group) for r in data.disproportionality
                  if data.disproportionality and r["measure_id"] == data.disproportionality[0]["measure_id"]]
     flagged += [f"Stop and search, ethnic group {r['ethnic_group']} ({r['event_count']:,.0f} searches)"
                 for r in ethnicity if r["flagged"]]

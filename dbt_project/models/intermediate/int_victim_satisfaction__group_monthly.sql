@@ -31,7 +31,7 @@ answers as (
 ),
 
 -- the reporting groups the consultation uses (16-34, Disabled, Black ...); an unanswered question
--- and "Prefer not to say" are Not stated
+-- joins "Prefer not to say" in its group (Not stated; for sex, Other or not stated)
 in_groups as (
 
     select
@@ -48,7 +48,7 @@ in_groups as (
     from answers
     left join categories
         on categories.variable = answers.characteristic
-        and categories.answer = answers.answer
+        and categories.answer = coalesce(answers.answer, 'Prefer not to say')
 
 ),
 

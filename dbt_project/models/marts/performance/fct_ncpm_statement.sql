@@ -33,7 +33,7 @@ poolable as (
     select
         measure_values.*,
         measures.unit,
-        forces.is_territorial
+        forces.is_territorial and forces.country in ('England', 'Wales') as is_england_and_wales_force_area
     from measure_values
     inner join measures using (measure_id)
     inner join forces using (force_id)
@@ -54,7 +54,8 @@ source_coverage as (
 
 ),
 
--- England and Wales: the territorial force areas pooled, only where every one has a figure
+-- England and Wales: the territorial force areas of England and Wales (not Northern Ireland)
+-- pooled, only where every one has a figure
 england_and_wales as (
 
     select
@@ -63,7 +64,7 @@ england_and_wales as (
         case when unit = 'count' then sum(value)
              else round({{ ncpm_ratio('unit', 'sum(numerator)', 'sum(denominator)') }}, 1) end as value
     from poolable
-    where is_territorial
+    where is_england_and_wales_force_area
     group by measure_id, period_end_date, unit
     having count(distinct force_id) = {{ var('ncpm_england_and_wales_forces') }}
 
