@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from ingest.warehouse import SHARED_RAW_DDL, quote_identifier
 
 if TYPE_CHECKING:
     import duckdb
+
+log = logging.getLogger(__name__)
 
 class LoadError(RuntimeError):
     """A file cannot be loaded as it stands; nothing from it was loaded."""
@@ -183,10 +186,33 @@ class Contract:
 
 
 def ensure_tables(con: "duckdb.DuckDBPyConnection", contracts: Iterable[Contract]) -> None:
-    """Create the shared raw tables and these contracts' tables (idempotent)."""
+    """Create the shared raw tables and these contracts' tables (idempotent); a table made by an
+    earlier contract that lacked some of today's columns is brought up to date (``migrate_table``)."""
     con.execute(SHARED_RAW_DDL)
     for contract in contracts:
         con.execute(contract.ddl())
+        migrate_table(con, contract)
+
+
+def migrate_table(con: "duckdb.DuckDBPyConnection", contract: Contract) -> None:
+    """A raw table created before its contract gained columns (an optional column added to a
+    template, say) is rebuilt in the contract's column order, which the suites check, its rows
+    kept and the new columns empty. A table that already has every column is left alone."""
+    table = quote_identifier(contract.table)
+    present = {name for (name,) in con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = ?", [contract.table]
+    ).fetchall()}
+    missing = [name for name, _ in contract.raw_columns() if name not in present]
+    if not missing:
+        return
+    before = quote_identifier(f"{contract.table}__before_migration")
+    con.execute(f"alter table raw.{table} rename to {before}")
+    con.execute(contract.ddl())
+    kept = ", ".join(quote_identifier(name) for name, _ in contract.raw_columns() if name in present)
+    con.execute(f"insert into raw.{table} by name select {kept} from raw.{before}")
+    con.execute(f"drop table raw.{before}")
+    log.info("raw.%s: added %s (%s rows kept)", contract.table, ", ".join(missing),
+             con.execute(f"select count(*) from raw.{table}").fetchone()[0])
 
 
 @dataclass(frozen=True)

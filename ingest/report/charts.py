@@ -238,6 +238,30 @@ def confidence_chart(rows: list[dict[str, Any]], *, chart_id: str, title: str) -
     return _svg(fig, ax, title, chart_id)
 
 
+def group_shares_chart(rows: list[dict[str, Any]], *, chart_id: str, title: str, x_label: str,
+                       reference: float | None = None) -> str:
+    """Shares by group with 95% intervals, one line per group under its characteristic's heading
+    (rows carry ``label``, ``heading``, ``share``, ``lower``, ``upper`` as 0-1 and ``flagged``); a
+    flagged (small) group drawn hollow and marked †; ``reference`` (everyone) a dotted line."""
+    shown = [r for r in rows if r.get("share") is not None]
+    fig, ax = _figure(0.6 + 0.2 * max(len(shown), 1))
+    labels = []
+    for i, r in enumerate(shown):
+        if r.get("lower") is not None:
+            ax.plot([r["lower"] * 100, r["upper"] * 100], [i, i], color=COMMON, linewidth=1.4)
+        ax.plot([r["share"] * 100], [i], "o", markersize=4.5, color=COMMON,
+                markerfacecolor="white" if r["flagged"] else COMMON)
+        labels.append(f"{r['heading']}: {r['label']}{' †' if r['flagged'] else ''}")
+    if reference is not None:
+        ax.axvline(reference * 100, color=NEITHER, linewidth=0.6, linestyle=":")
+    ax.set_yticks(range(len(shown)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(x_label)
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
+    return _svg(fig, ax, title, chart_id)
+
+
 def funnel_limits(group_value: float, exposure: float, z: float, *, proportion: bool) -> tuple[float, float]:
     """The funnel's limits at ``exposure`` around the pooled ``group_value`` (as the mart computes
     them, int_measure__peer_funnel): rates per 1,000 use p +/- z sqrt(p / n) with p per resident

@@ -10,6 +10,7 @@ from typing import Any
 from ingest.report.charts import (bar_chart, confidence_chart, consultation_priorities_chart,
                                   disproportionality_chart, funnel_chart, heatmap_chart, spc_chart)
 from ingest.report.data import ReportData
+from ingest.report.equality import equality_context
 from ingest.report.wording import (STATUS_BADGES, STATUSES, is_missing, is_significant, measure_sentences, peer_words, slug,
                                    summary_line, target_words)
 
@@ -188,6 +189,7 @@ def build_context(data: ReportData, commentary: Any = None) -> tuple[dict[str, A
         "csp_table": csp_table, "parameters": parameters, "badges": STATUS_BADGES, "statuses": STATUSES,
         "charts": charts, "published_at": data.published_at,
         "title": f"Police and Crime Plan: performance report, {data.quarter.words}", "consultation": consultation,
+        "equality": equality_context(data, charts),
     }
     return context, charts
 
@@ -290,11 +292,37 @@ def _ncpm_comparison(row: dict[str, Any], prefix: str, unit: str) -> dict[str, A
             return None
         if percent:  # a share changes in percentage points
             return f"{value - before:+.1f} points"
+        if unit == "seconds":
+            return "no change" if round(value) == round(before) else f"{value - before:+.0f} s"
         return "no change" if value == before else (f"{pct:+.1f}%" if not is_missing(pct) else None)
 
     return {"value": value, "previous": previous, "baseline": baseline,
             "change_previous": change(previous, row.get(f"{prefix}change_from_previous_percent")),
             "change_baseline": change(baseline, row.get(f"{prefix}change_from_baseline_percent"))}
+
+
+def ncpm_comparison_note(measure: dict[str, Any], row: dict[str, Any] | None, lines: list[dict[str, Any]],
+                         force_name: str) -> str | None:
+    """Why a measure's table has no most similar group or England and Wales line, in words: the
+    source is the force's own by nature (the seed's ``comparison_note``), the loaded file has only
+    the force's rows, or it lacks some of the forces a pooled figure needs. None when both are shown."""
+    if not row:
+        return None
+    shown = {line["label"] for line in lines}
+    missing = [name for name in ("most similar group", "England and Wales") if name[0].upper() + name[1:] not in shown]
+    if not missing:
+        return None
+    if measure.get("comparison_note"):
+        return measure["comparison_note"]
+    names = " or ".join(missing)
+    forces = row.get("source_force_count")
+    if not is_missing(forces) and forces <= 1:
+        return (f"The source holds only {force_name}'s own rows for these 12 months, so there is no {names} "
+                "figure beside the force's; none is estimated.")
+    held = f"; the source holds {forces:.0f} forces for these 12 months" if not is_missing(forces) else ""
+    return (f"No {names} figure: it needs every peer force (most similar group) or all "
+            f"{_dbt_var('ncpm_england_and_wales_forces', 43)} territorial forces (England and Wales) to have "
+            f"figures for the period{held}, and none is estimated.")
 
 
 def ncpm_statement_context(data: ReportData, commentary: Any = None) -> dict[str, Any]:
@@ -315,7 +343,8 @@ def ncpm_statement_context(data: ReportData, commentary: Any = None) -> dict[str
                 if line:
                     lines.append({"label": label, **line,
                                   "note": f"{row['msg_force_count']} peer forces" if prefix == "msg_" else None})
-        priorities[-1]["items"].append({"measure": measure, "row": row, "lines": lines})
+        priorities[-1]["items"].append({"measure": measure, "row": row, "lines": lines,
+                                        "comparison_note": ncpm_comparison_note(measure, row, lines, data.force_name)})
     for priority in priorities:
         priority["has_figures"] = any(i["row"] for i in priority["items"])
         priority["contribution"] = commentary.contribution.get(priority["priority_id"]) if commentary else None

@@ -87,6 +87,8 @@ class ReportData:
     # measure_id -> funnel rows (performance.fct_measure_peers): the force among its most similar
     # group (comparison 'msg') and its CSPs within the force ('csp'), for the quarter's period
     peers: dict[str, Rows] = field(default_factory=dict)
+    # the equality section: each published breakdown by protected characteristic (see load_equality)
+    equality: dict[str, Section] = field(default_factory=dict)
 
 
 def _check_published(con, path: Path) -> None:
@@ -191,8 +193,35 @@ def load_report_data(con, path: Path, force_id: str, quarter: Quarter | None) ->
         disproportionality=disproportionality, peel=peel, finance=_finance(con, force_id), csp_matrix=csp_matrix,
         reconciliation=reconciliation, **_lineage(con, force_id), consultation=load_consultation(con, force_id),
         **load_ncpm(con, force_id, quarter),
-        peers=_by_measure(peer_rows),
+        peers=_by_measure(peer_rows), equality=load_equality(con, force_id, quarter),
     )
+
+
+def load_equality(con, force_id: str, quarter: Quarter) -> dict[str, Section]:
+    """The breakdowns by protected characteristic the published marts carry, each for its newest 12
+    months ending by the quarter's end (the consultation: its newest survey). Stop and search by
+    ethnic group is ReportData.disproportionality (the plan's measure, with its intervals)."""
+    newest = "qualify period_end_date = max(period_end_date) over ()"
+    return {
+        "stop_search": _optional(con, "evidence.fct_stop_search_by_group", f"""
+            select * from main.fct_stop_search_by_group
+            where force_id = ? and period_end_date <= ? and characteristic in ('all', 'sex', 'age_range')
+            {newest} order by characteristic, group_value
+        """, [force_id, quarter.end]),
+        "victim_satisfaction": _optional(con, "evidence.fct_victim_satisfaction_by_group", f"""
+            select * from main.fct_victim_satisfaction_by_group
+            where force_id = ? and period_end_date <= ? {newest} order by characteristic, group_order, group_value
+        """, [force_id, quarter.end]),
+        "confidence": _optional(con, "evidence.fct_confidence_in_police", r"""
+            select survey_id, group_variable, group_value, answered_count, weighted_share_confident, ci_lower_95,
+                   ci_upper_95, effective_sample_size, is_small_group, is_low_effective_sample
+            from main.fct_confidence_in_police
+            where area_type = 'force_area' and group_variable in ('all', 'age_band', 'sex', 'ethnic_group', 'disability')
+              and survey_id = (select survey_id from main.fct_confidence_in_police where force_id = ?
+                               order by regexp_extract(survey_id, '(\d{4})$') desc, survey_id limit 1)
+            order by group_variable, group_value
+        """, [force_id]),
+    }
 
 
 def load_ncpm(con, force_id: str, quarter: Quarter) -> dict[str, Any]:
@@ -258,7 +287,7 @@ def load_consultation(con, force_id: str) -> dict[str, Section]:
     """The force's newest consultation (the survey id ending in the latest year) from the published marts."""
     survey, note = _optional(con, "evidence.fct_consultation_priorities", r"""
         select survey_id from main.fct_consultation_priorities where force_id = ?
-        order by regexp_extract(survey_id, '(\d{4})$'), survey_id desc limit 1
+        order by regexp_extract(survey_id, '(\d{4})$') desc, survey_id limit 1
     """, [force_id])
     if not survey:
         return {"survey": ([], note or "No public consultation is loaded for this force.")}

@@ -46,10 +46,13 @@ def format_value(value: float | None, unit: str | None, *, signed: bool = False)
 
 
 def format_ncpm_value(value: float | None, unit: str | None) -> str:
-    """A statement figure: offences as a whole number, a share (already in per cent) to one decimal."""
+    """A statement figure: offences as a whole number, a share (already in per cent) to one decimal,
+    a mean time in whole seconds."""
     if is_missing(value):
         return NO_VALUE
-    return f"{value:.1f}%" if unit == "percent" else f"{value:,.0f}"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    return f"{value:,.0f} s" if unit == "seconds" else f"{value:,.0f}"
 
 
 def format_change(change_ratio: float | None) -> str:

@@ -9,12 +9,19 @@ force and month:
     force, month, calls_999_received, calls_999_answered, calls_999_answered_within_10s,
     calls_101_received, calls_101_answered, calls_101_abandoned, calls_101_average_answer_seconds
 
+A file may carry rows for any number of forces: police.uk publishes 999 call answering data for
+every force each month, so the office can load the national file beside its own return, and the
+statement then shows the force's most similar group and England and Wales. That national data has
+no 101 line: the four ``calls_101_*`` cells are either all filled or all empty on a row. Where
+a force-month is in more than one file, the force's own return (edition = its force id) wins,
+else the newest load (``stg_call_handling__monthly``).
+
 ``load`` checks each row first (a known force, a month, whole numbers of calls that add up:
 answered <= received, answered within 10 s <= answered, abandoned <= received; an average answer
-time from 0 to 2 hours; a force-month once; no row cut short) and refuses the file naming every
-line at fault; then the typed load, the GX suite and the load log, one transaction per file
-(partition ``_edition``: one return per force, each replacing that force's rows). Rows in = rows
-loaded + rows rejected.
+time from 0 to 2 hours; the 101 cells all or none; a force-month once in the file; no row cut
+short) and refuses the file naming every line at fault; then the typed load, the GX suite and the
+load log, one transaction per file (partition ``_edition``: one file per edition, each replacing
+that edition's rows). Rows in = rows loaded + rows rejected.
 
 Only the standard library and ``ingest.raw`` are imported at module level (DAG files import it).
 """
@@ -41,8 +48,9 @@ TEMPLATE = PROJECT_ROOT / "templates" / "call_handling" / "call_handling_templat
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 MAX_CALLS = 5_000_000  # a month's calls to one force; the Metropolitan Police take about 500,000 999 calls
 MAX_AVERAGE_SECONDS = 7_200
-COUNTS = ("calls_999_received", "calls_999_answered", "calls_999_answered_within_10s", "calls_101_received",
-          "calls_101_answered", "calls_101_abandoned")
+COUNTS_999 = ("calls_999_received", "calls_999_answered", "calls_999_answered_within_10s")
+COUNTS_101 = ("calls_101_received", "calls_101_answered", "calls_101_abandoned")
+COLUMNS_101 = (*COUNTS_101, "calls_101_average_answer_seconds")
 # (part, whole): the part cannot exceed the whole
 WITHIN = (("calls_999_answered", "calls_999_received"), ("calls_999_answered_within_10s", "calls_999_answered"),
           ("calls_101_answered", "calls_101_received"), ("calls_101_abandoned", "calls_101_received"))
@@ -50,7 +58,7 @@ WITHIN = (("calls_999_answered", "calls_999_received"), ("calls_999_answered_wit
 MONTHLY = Contract(
     dataset="monthly",
     table="call_handling_monthly",
-    description="The force's monthly 999 and 101 call handling return, as the office receives it.",
+    description="Monthly 999 and 101 call handling by force: the force's return, or police.uk's 999 data for every force.",
     columns=(
         Column("force", r"force", description="Force name or data.police.uk id"),
         Column("month", r"month", description="Calendar month, YYYY-MM"),
@@ -89,17 +97,22 @@ def _row_problems(row: raw.TemplateRow) -> list[str]:
     month = MONTH.fullmatch(v["month"])
     if not month or int(month.group(1)) < 2000:
         problems.append(f"{where}: month {v['month']!r} is not a month like 2025-09")
+    filled_101 = [column for column in COLUMNS_101 if v[column]]
+    if filled_101 and len(filled_101) < len(COLUMNS_101):
+        empty = ", ".join(column for column in COLUMNS_101 if not v[column])
+        problems.append(f"{where}: {empty} empty but other 101 cells filled; a row has all four 101 cells "
+                        "or none (a force-month without 101 data, as in police.uk's 999 file)")
     bad = set()
-    for column in COUNTS:
-        problem = raw.number_problem(row, column, 0, MAX_CALLS, integer=True)
+    for column in COUNTS_999 + COUNTS_101:  # an empty 101 cell is the all-or-none rule's to name
+        problem = raw.number_problem(row, column, 0, MAX_CALLS, integer=True, required=column in COUNTS_999)
         if problem:
             problems.append(problem)
             bad.add(column)
-    average = raw.number_problem(row, "calls_101_average_answer_seconds", 0, MAX_AVERAGE_SECONDS)
+    average = raw.number_problem(row, "calls_101_average_answer_seconds", 0, MAX_AVERAGE_SECONDS, required=False)
     if average:
         problems.append(average)
     for part, whole in WITHIN:
-        if part in bad or whole in bad:
+        if part in bad or whole in bad or not (v[part] and v[whole]):
             continue
         if float(v[part].replace(",", "")) > float(v[whole].replace(",", "")):
             problems.append(f"{where}: {part} ({v[part]}) is more than {whole} ({v[whole]})")

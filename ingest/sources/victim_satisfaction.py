@@ -6,6 +6,13 @@ system exports one row per completed interview in the template
 ``templates/victim_satisfaction/victim_survey_template.csv`` (instructions beside it):
 
     force, survey_month, respondent_id, crime_group, domestic_abuse, overall_satisfaction, weight
+    [, age_band, sex, ethnic_group, disability]
+
+The last four columns are optional, as in the survey systems forces use: the respondent's protected
+characteristics as the survey asked them, in the Census 2021 categories the public consultation
+uses (seed ``consultation_weighting_categories``), a cell left empty where the question was not
+asked or not answered. An export without them loads as before; with them the build breaks
+satisfaction down by each (``fct_victim_satisfaction_by_group``, the report's equality section).
 
 ``overall_satisfaction`` is the survey's seven-point question on the whole experience
 ("Completely satisfied" … "Completely dissatisfied"); ``weight`` the survey's design weight
@@ -15,7 +22,7 @@ group, so they are reported separately. The build turns the rows into weighted s
 Wilson intervals on the effective sample size (``fct_victim_satisfaction``).
 
 ``load`` checks each row first (a known force, a month, a label on the scale, a weight in range, a
-respondent once, no row cut short) and refuses the file naming every line at fault; then the
+characteristic on its list or empty, a respondent once, no row cut short) and refuses the file naming every line at fault; then the
 typed load, the GX suite and the load log, one transaction per file (partition ``_edition``: one
 export per force, each replacing that force's rows). Rows in = rows loaded + rows rejected.
 
@@ -47,6 +54,15 @@ SATISFACTION = ("Completely satisfied", "Very satisfied", "Fairly satisfied", "N
 SATISFIED = SATISFACTION[:3]
 CRIME_GROUPS = ("Burglary", "Violent crime", "Vehicle crime", "Hate crime", "Domestic abuse", "Other crime")
 YES_NO = ("Yes", "No")
+# The respondent's characteristics (optional columns): the answers as the survey asks them, the
+# Census 2021 categories of seed consultation_weighting_categories (tests keep the two the same).
+CHARACTERISTICS = {
+    "age_band": ("16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75 or over", "Prefer not to say"),
+    "sex": ("Female", "Male", "Prefer to self-describe", "Prefer not to say"),
+    "ethnic_group": ("White", "Mixed or multiple ethnic groups", "Asian, Asian British or Asian Welsh",
+                     "Black, Black British, Black Welsh, Caribbean or African", "Other ethnic group", "Prefer not to say"),
+    "disability": ("Yes, limited a lot", "Yes, limited a little", "No", "Prefer not to say"),
+}
 MAX_WEIGHT = 100.0
 FIRST_SURVEY_YEAR = 2000
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -63,6 +79,13 @@ RESPONSES = Contract(
         Column("domestic_abuse", r"domestic[\s_]+abuse", description="Yes when the crime was domestic abuse-related"),
         Column("overall_satisfaction", r"overall[\s_]+satisfaction", description="Seven-point satisfaction with the whole experience"),
         Column("weight", r"weight", "DOUBLE", description="Design weight (> 0)"),
+        Column("age_band", r"(?:respondent[\s_]+)?age(?:[\s_]+(?:band|group))?", required=False,
+               description="Respondent's age band (optional column; empty when not asked or not answered)"),
+        Column("sex", r"(?:respondent[\s_]+)?(?:sex|gender)", required=False, description="Respondent's sex (optional)"),
+        Column("ethnic_group", r"(?:respondent[\s_]+)?ethnic(?:ity|[\s_]+group)", required=False,
+               description="Respondent's ethnic group, the five Census 2021 high-level groups (optional)"),
+        Column("disability", r"(?:respondent[\s_]+)?disab(?:ility|led)", required=False,
+               description="Respondent's disability, the Census 2021 question (optional)"),
     ),
     partition=("_edition",),
     header_starts_with=("force",),
@@ -90,6 +113,10 @@ def _row_problems(row: raw.TemplateRow) -> list[str]:
                             ("overall_satisfaction", SATISFACTION)):
         if v[column] not in allowed:
             problems.append(f"{where}: {column} {v[column]!r} is not one of: {', '.join(allowed)}")
+    for column, allowed in CHARACTERISTICS.items():
+        answer = v.get(column, "")
+        if answer and answer not in allowed:
+            problems.append(f"{where}: {column} {answer!r} is not one of: {'; '.join(allowed)} (or empty)")
     weight = raw.number_problem(row, "weight", 0.0, MAX_WEIGHT)
     if weight:
         problems.append(weight)

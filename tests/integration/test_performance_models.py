@@ -108,10 +108,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path / "warehouse.duckdb"
     build_raw_warehouse(path)
     started = time.perf_counter()
-    # The performance models and everything upstream of them, and dim_force (the report names the
-    # force from it), with the tests of those nodes only.
-    result = _dbt(["build", "--select", "+path:models/marts/performance", "+dim_force", "--indirect-selection", "cautious",
-                   "--fail-fast"], path, tmp_path)
+    # The performance models and everything upstream of them, dim_force (the report names the
+    # force from it) and the equality section's evidence marts, with the tests of those nodes only.
+    result = _dbt(["build", "--select", "+path:models/marts/performance", "+dim_force", "+fct_stop_search_by_group",
+                   "+fct_victim_satisfaction_by_group", "--indirect-selection", "cautious", "--fail-fast"], path, tmp_path)
     failed = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
               if str(r.status) not in ("success", "pass", "skipped")]
     assert result.success, f"dbt build failed ({result.exception}): {failed}"
@@ -391,6 +391,46 @@ def test_the_report_renders_the_latest_quarter_with_every_measure(rendered, ware
     assert "chart-burglary" in charts and html.count("<svg") == len(charts)
     statement = (folder / "national_measures_statement.html").read_text()
     assert "Reduce murder and other homicide" in statement and "data gap" in statement
+
+
+def test_stop_search_by_group_counts_twelve_months_as_worked_by_hand(warehouse):
+    """2023: one search a month of a White man of 18-24 ending in arrest, and in August one of a Black
+    man of 18-24 that did not: 13 searches in the 12 months to December 2023, 12 arrests."""
+    z = 1.959963984540054
+
+    def wilson(x: int, n: int) -> tuple[float, float]:
+        p, centre, spread = x / n, x / n + z * z / (2 * n), z * math.sqrt(x / n * (1 - x / n) / n + z * z / (4 * n * n))
+        scale = 1 + z * z / n
+        return max(0.0, (centre - spread) / scale), min(1.0, max(p, (centre + spread) / scale))
+
+    rows = {(c, g): r for c, g, *r in _query(warehouse, """
+        select characteristic, group_value, search_count, share_of_searches, arrest_count, arrest_share,
+               arrest_share_lower_95, arrest_share_upper_95, searches_per_1000, is_small_group
+        from evidence.fct_stop_search_by_group where force_id = 'lancashire' and period_label = '2023Q4'
+    """)}
+    assert set(rows) == {("all", "All searches"), ("sex", "Male"), ("age_range", "18-24"),
+                         ("ethnic_group", "White"), ("ethnic_group", "Black")}
+    count, share, arrests, arrest_share, lower, upper, per_1000, small = rows[("sex", "Male")]
+    assert (count, share, arrests, per_1000, small) == (13, 1.0, 12, None, True)  # no population loaded: no rate
+    assert arrest_share == pytest.approx(12 / 13)
+    assert (lower, upper) == pytest.approx(wilson(12, 13))
+    assert rows[("ethnic_group", "Black")][:3] == [1, pytest.approx(1 / 13), 0]
+    # the quarters before have fewer than 12 months of searches: no rows
+    assert _query(warehouse, "select min(period_label) from evidence.fct_stop_search_by_group") == [("2023Q4",)]
+
+
+def test_the_report_has_the_equality_section_with_the_small_groups_flagged(rendered):
+    html = re.sub(r"\s+", " ", rendered.read_text())
+    section = html[html.index('<section id="equality"'):html.index('<section id="appendix"')]
+    # the 12 months to September 2024: 12 searches, every one of a man of 18-24, a small group
+    assert "12 months October 2023 to September 2024: 12 searches." in section
+    assert '<tr class="flagged"><td>Male †</td><td class="num">12</td>' in section
+    assert "Stop and search, sex Male (12 searches)" in section
+    # no survey or consultation in this warehouse, and no population for the ratios: each says so
+    assert "No victim satisfaction by group for the quarter" in section
+    assert "No consultation is loaded for this force" in section
+    assert "Stop and search by ethnic group" in section and "No rate or ratio to White can be formed" in section
+    assert "What the data cannot show" in section
 
 
 def test_the_report_is_deterministic_and_replaced_whole(published, rendered, tmp_path):

@@ -194,6 +194,34 @@ def _row(spec: tuple, measure: dict, *, area_type: str = "force", area_name: str
     return row
 
 
+def hard_equality() -> dict:
+    """What load_equality reads for a quarter: stop and search by sex and age, victim satisfaction and
+    confidence by group; the victim survey's Other ethnic group has 12 respondents (a small group)."""
+    end = date(2024, 12, 31)
+    searches = [("all", "All searches", 1200, 0.21), ("sex", "Male", 1000, 0.22), ("sex", "Female", 190, 0.15),
+                ("sex", "Not recorded", 10, 0.1), ("age_range", "18-24", 400, 0.25), ("age_range", "over 34", 800, 0.19)]
+    stop_search = [{"characteristic": c, "group_value": g, "period_start_date": date(2024, 1, 1), "period_end_date": end,
+                    "search_count": n, "share_of_searches": n / 1200, "searches_per_1000": None if g == "Not recorded" else n / 600,
+                    "searches_per_1000_lower_95": None if g == "Not recorded" else n / 650,
+                    "searches_per_1000_upper_95": None if g == "Not recorded" else n / 550,
+                    "arrest_share": a, "arrest_share_lower_95": a - 0.02, "arrest_share_upper_95": a + 0.02,
+                    "is_small_group": n < 30} for c, g, n, a in searches]
+    groups = [("all", "All victims", 0, 1440, 0.72, 1200), ("ethnic_group", "White", 1, 1200, 0.73, 1000),
+              ("ethnic_group", "Asian", 3, 90, 0.66, 75), ("ethnic_group", "Other", 5, 12, 0.58, 10),
+              ("sex", "Female", 1, 750, 0.71, 620), ("sex", "Male", 2, 690, 0.73, 570),
+              ("disability", "Not stated", 99, 1440, 0.72, 1200)]
+    victims = [{"characteristic": c, "group_value": g, "group_order": o, "period_start_date": date(2024, 1, 1),
+                "period_end_date": end, "respondent_count": n, "weighted_share_satisfied": p, "ci_lower_95": p - 0.05,
+                "ci_upper_95": p + 0.05, "effective_sample_size": ess, "is_small_group": n < 30,
+                "is_low_effective_sample": ess < 50} for c, g, o, n, p, ess in groups]
+    confidence = [{"survey_id": "lancashire-2025", "group_variable": v, "group_value": g, "answered_count": n,
+                   "weighted_share_confident": p, "ci_lower_95": p - 0.04, "ci_upper_95": p + 0.04,
+                   "effective_sample_size": n * 0.8, "is_small_group": n < 30, "is_low_effective_sample": n * 0.8 < 50}
+                  for v, g, n, p in (("all", "All respondents", 2000, 0.61), ("age_band", "16-34", 400, 0.52),
+                                     ("age_band", "65+", 600, 0.70), ("disability", "Disabled", 45, 0.49))]
+    return {"stop_search": (stop_search, None), "victim_satisfaction": (victims, None), "confidence": (confidence, None)}
+
+
 def hard_quarter() -> ReportData:
     """A quarter whose every table is as wide as real data makes it."""
     measures = [_measure(spec, order) for order, spec in enumerate(PLAN, start=1)]
@@ -263,7 +291,7 @@ def hard_quarter() -> ReportData:
         csp_matrix=(csp_matrix, None), reconciliation=([], "evidence.fct_crime_reconciliation_quarterly is not "
                                                        "in the published file (Catalog Error)"),
         sources=(sources, None), loads=(loads, None), rejects=([], None),
-        consultation={"survey": ([], "No public consultation is loaded for this force.")})
+        consultation={"survey": ([], "No public consultation is loaded for this force.")}, equality=hard_equality())
 
 
 def _render_hard_quarter(out: Path) -> Path:

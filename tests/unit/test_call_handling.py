@@ -81,6 +81,9 @@ def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
     ("lancashire,Oct-25,100,90,80,100,90,10,60", "month 'Oct-25' is not a month like 2025-09"),
     ("lancashire,2025-09,100,90,80,100,90,10,60", "lancashire 2025-09 is already on line 4"),
     ("Lancs,2025-10,100,90,80,100,90,10,60", "force 'Lancs' is not a force the platform knows"),
+    ("lancashire,2025-10,100,90,80,100,,10,60", "calls_101_answered empty but other 101 cells filled"),
+    ("lancashire,2025-10,100,90,80,,,,60", "calls_101_received, calls_101_answered, calls_101_abandoned empty but"),
+    ("lancashire,2025-10,,90,80,,,,", "calls_999_received is empty"),
 ])
 def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
     path = _csv(tmp_path, *GOOD_ROWS, row)
@@ -105,3 +108,38 @@ def test_the_sample_is_deterministic_valid_and_reaches_back_to_the_baseline_year
     assert check_template(path, "sample") == 90
     text = path.read_text()
     assert text.startswith("# SYNTHETIC SAMPLE") and ",2018-07," in text and ",2019-06," in text
+
+
+
+NATIONAL_HEADER = HEADER  # police.uk's 999 figures put into the template: the 101 cells left empty
+NATIONAL_ROWS = [
+    "Lancashire Constabulary,2025-07,24300,24200,21600,,,,",
+    "Cumbria Constabulary,2025-07,6100,6090,5950,,,,",
+    "British Transport Police,2025-07,900,890,850,,,,",
+]
+
+
+def test_a_file_with_every_forces_999_calls_and_no_101_loads_beside_the_forces_return(tmp_path):
+    """police.uk publishes 999 answering for every force: a file may carry any force's rows with its
+    101 cells empty, loaded as its own edition beside the force's return (which keeps its rows)."""
+    from ingest.config import load_settings
+
+    inputs = tmp_path / "inputs"
+    _csv(inputs, *GOOD_ROWS)
+    (inputs / "police_uk_999.csv").write_text("\n".join([NATIONAL_HEADER, *NATIONAL_ROWS]) + "\n", encoding="utf-8")
+    overlay = tmp_path / "overlay.toml"
+    overlay.write_text("\n".join([
+        "[paths]", 'work_dir = "var"', 'landing_dir = "var/landing"', 'warehouse = "var/warehouse.duckdb"',
+        'published = "var/published.duckdb"', 'runs_dir = "var/runs"', "",
+        *(line for name, edition in (("call_handling_lancashire.csv", "lancashire"), ("police_uk_999.csv", "police-uk-999"))
+          for line in ("[[call_handling.files]]", 'dataset = "monthly"', f'name = "{name}"',
+                       f'url = "file://{{root}}/inputs/{name}"', f'edition = "{edition}"', "")),
+    ]) + "\n")
+    settings = load_settings(environ={"OPCC_ROOT": str(tmp_path), "OPCC_CONFIG": str(overlay)})
+    summary = _load(settings)
+    assert summary["police_uk_999.csv"]["rows_loaded"] == 3 and summary["police_uk_999.csv"]["rows_rejected"] == 0
+    assert summary["call_handling_lancashire.csv"]["rows_loaded"] == 3
+    assert _query(settings, """
+        select _edition, count(*), count(calls_101_received), sum(calls_999_received)
+        from raw.call_handling_monthly group by 1 order by 1
+    """) == [("lancashire", 3, 3, 70200), ("police-uk-999", 3, 0, 31300)]

@@ -138,3 +138,58 @@ def test_the_statement_shows_each_priority_valued_or_as_an_explained_gap(tmp_pat
     assert "Recorded nationally by Action Fraud." in html
     assert "commentary file." in html.split('Tackle cyber crime')[1]  # cyber: no data-gap text written
     assert "No figure for the baseline year" in html and "95% interval 70.2–75.5%" in html
+    # homicide has England and Wales but no peer figure: said, with what it needs
+    assert ncpm["priorities"][0]["items"][0]["comparison_note"].startswith("No most similar group figure: it needs every peer")
+
+
+def test_the_statement_shows_the_101_answer_time_and_says_why_a_comparison_is_missing():
+    import dataclasses
+
+    from ingest.report.context import ncpm_statement_context
+    from ingest.report.output import environment
+    from tests.integration.test_report_browser import hard_quarter
+
+    survey_note = "Each force surveys its own victims: there is no national figure."
+    measures = [
+        {"priority_id": "victim_satisfaction", "priority_name": "Improve satisfaction among victims",
+         "measure_id": "victim_satisfaction", "measure_name": "Victims satisfied", "unit": "percent",
+         "definition": "Satisfied.", "source_name": "Victim survey", "data_gap_reason": None,
+         "comparison_note": survey_note},
+        *({"priority_id": "calls_999", "priority_name": "Answer calls", "measure_id": measure_id, "measure_name": name,
+           "unit": unit, "definition": "Calls.", "source_name": "Call handling", "data_gap_reason": None,
+           "comparison_note": None}
+          for measure_id, name, unit in (("calls_999_answered_10s", "999 within 10 s", "percent"),
+                                         ("calls_101_average_answer_seconds", "101 average answer time", "seconds"))),
+    ]
+    end = dt.date(2025, 9, 30)
+    blank = {"value_lower_95": None, "value_upper_95": None, "respondent_count": None, "baseline_value": None,
+             "change_from_baseline_percent": None, "msg_value": None, "msg_force_count": None,
+             "england_wales_value": None}
+    rows = {
+        "victim_satisfaction": {**blank, "period_end_date": end, "value": 72.9, "previous_value": 70.8,
+                                "change_from_previous_percent": 3.0, "source_force_count": 1},
+        # 999: police.uk's file for every force is loaded, so the group and England and Wales are pooled
+        "calls_999_answered_10s": {**blank, "period_end_date": end, "value": 88.4, "previous_value": 90.1,
+                                   "change_from_previous_percent": -1.9, "msg_value": 91.2, "msg_previous_value": 90.0,
+                                   "msg_force_count": 7, "england_wales_value": 89.5,
+                                   "england_wales_previous_value": 88.0, "source_force_count": 43},
+        # 101: only the force's own return has 101 figures
+        "calls_101_average_answer_seconds": {**blank, "period_end_date": end, "value": 215.4, "previous_value": 180.0,
+                                             "change_from_previous_percent": 19.7, "source_force_count": 1},
+    }
+    data = dataclasses.replace(hard_quarter(), ncpm_measures=measures, ncpm=rows)
+    ncpm = ncpm_statement_context(data)
+    survey, calls = ncpm["priorities"]
+    assert survey["items"][0]["comparison_note"] == survey_note  # force-only by nature, whatever the file
+    answered, answer_time = calls["items"]
+    assert [line["label"] for line in answered["lines"]] == [data.force_name, "Most similar group", "England and Wales"]
+    assert answered["comparison_note"] is None and answered["lines"][1]["change_previous"] == "+1.2 points"
+    assert answer_time["lines"][0]["change_previous"] == "+35 s"
+    assert answer_time["comparison_note"] == (
+        "The source holds only Lancashire Constabulary's own rows for these 12 months, so there is no most similar "
+        "group or England and Wales figure beside the force's; none is estimated.")
+    html = " ".join(environment().from_string(
+        "{% import '_macros.html.j2' as ui %}{{ ui.statement(ncpm, data, quarter) }}"
+    ).render(ncpm=ncpm, data=data, quarter=QUARTER).split())
+    assert '<td class="num">215 s</td><td class="num">180 s</td><td class="num">+35 s</td>' in html
+    assert "91.2%" in html and "7 peer forces" in html and survey_note in html

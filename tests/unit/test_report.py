@@ -396,3 +396,53 @@ def test_the_statement_pdf_prints_from_a_relative_output_folder(tmp_path, monkey
     Path("out/statement.html").write_text("<!doctype html><html><body><p>Statement</p></body></html>")
     print_pdf(chromium, Path("out/statement.html"), Path("out/statement.pdf"))  # as `--out out` gives them
     assert Path("out/statement.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_equality_section_shows_each_breakdown_with_intervals_and_flags_the_small_group():
+    import re
+
+    from ingest.report.context import build_context
+    from ingest.report.equality import CANNOT_SHOW
+    from tests.integration.test_report_browser import hard_quarter
+
+    data = hard_quarter()
+    context, charts = build_context(data)
+    html = environment().get_template("_equality.html.j2").render(**context)
+    section = re.sub(r"\s+", " ", html[html.index('<section id="equality"'):])  # one space, as a reader sees it
+    # the rule stated with the marts' own thresholds, and the small groups named
+    assert "fewer than 30 searches or respondents in the period, or (surveys) an effective sample under 50" in section
+    flagged = context["equality"]["flagged"]
+    assert "Victim satisfaction, ethnic group Other (12 respondents)" in flagged
+    assert "Stop and search, sex Not recorded (10 searches)" in flagged
+    assert "Confidence, disability Disabled (45 answers)" in flagged  # 45 answers, effective sample 36 < 50
+    assert '<tr class="flagged"><td>Other †</td><td class="num">12</td> <td class="num">58.0%</td>' in section
+    # each breakdown is there with its intervals: ethnicity ratios, sex and age rates, victims, confidence
+    assert "Stop and search by ethnic group" in section and "3.06" in section and "2.45 to 3.83" in section
+    assert 'aria-label="Stop and search by sex"' in section and 'aria-label="Stop and search by age"' in section
+    assert "66.0%" in section and "61.0% to 71.0%" in section  # Asian victims satisfied, with the interval
+    assert 'aria-label="Confidence by age"' in section and "48.0% to 56.0%" in section
+    # a characteristic the survey export does not carry is said, not drawn as one Not stated bar
+    assert "Disability: the survey export carries no answers (1,440 respondents Not stated)" in section
+    assert 'aria-label="Victim satisfaction by disability"' not in section
+    for sentence in CANNOT_SHOW:
+        assert sentence in section
+    assert {"chart-equality-stop-search-ethnicity", "chart-equality-victims", "chart-equality-confidence"} <= set(charts)
+    assert "Other †" in charts["chart-equality-victims"]
+
+
+def test_the_equality_section_says_what_is_missing_when_the_file_has_no_breakdowns():
+    import dataclasses
+
+    from ingest.report.context import build_context
+    from tests.integration.test_report_browser import hard_quarter
+
+    data = dataclasses.replace(hard_quarter(), disproportionality=[], equality={
+        "stop_search": ([], "evidence.fct_stop_search_by_group is not in the published file (Catalog Error)"),
+        "victim_satisfaction": ([], None), "confidence": ([], None)})
+    context, charts = build_context(data)
+    section = " ".join(environment().get_template("_equality.html.j2").render(**context).split())
+    assert "No disproportionality figures for the quarter" in section
+    assert "No stop and search breakdown by sex and age for the quarter" in section
+    assert "No victim satisfaction by group for the quarter: the survey needs 12 months of interviews" in section
+    assert "No consultation is loaded for this force" in section
+    assert not any(name.startswith("chart-equality") for name in charts)

@@ -41,7 +41,8 @@ def _load(settings) -> dict:
 
 
 def test_the_committed_template_and_example_are_valid():
-    assert (REPO / "templates/victim_satisfaction/victim_survey_template.csv").read_text().strip() == HEADER
+    assert (REPO / "templates/victim_satisfaction/victim_survey_template.csv").read_text().strip() == (
+        HEADER + ",age_band,sex,ethnic_group,disability")
     assert check_template(REPO / "templates/victim_satisfaction/victim_survey_example.csv", "example") == 3
 
 
@@ -122,3 +123,78 @@ def test_the_sample_is_deterministic_valid_and_reaches_back_to_the_baseline_year
     assert text.startswith("# SYNTHETIC SAMPLE")
     assert ",2018-07," in text and ",2019-06," in text  # the 12 months to June 2019
     assert ",Domestic abuse,Yes," in text and ",Violent crime,Yes," in text
+
+
+# The export with the respondent's characteristics (the four optional columns), as survey systems add them.
+WITH_CHARACTERISTICS = HEADER + ",age_band,sex,ethnic_group,disability"
+CHARACTERISTIC_ROWS = [
+    'lancashire,2025-07,C1,Burglary,No,Very satisfied,0.8,35-44,Female,White,No',
+    'lancashire,2025-07,C2,Domestic abuse,Yes,Fairly dissatisfied,1.25,16-24,Female,'
+    '"Black, Black British, Black Welsh, Caribbean or African","Yes, limited a little"',
+    "lancashire,2025-08,C3,Violent crime,No,Completely satisfied,1.1,,Male,,",  # questions not answered: empty
+]
+
+
+def test_the_characteristic_columns_are_optional_and_checked_against_the_census_categories():
+    import csv
+
+    # the survey's lists are the consultation's (Census 2021) answers, so both break down alike
+    with (REPO / "dbt_project/seeds/consultation_weighting_categories.csv").open(newline="") as handle:
+        seed: dict[str, list[str]] = {}
+        for row in csv.DictReader(handle):
+            seed.setdefault(row["variable"], []).append(row["answer"])
+    assert {k: list(v) for k, v in victim_satisfaction.CHARACTERISTICS.items()} == seed
+    assert [c.name for c in victim_satisfaction.RESPONSES.columns if not c.required] == list(seed)
+
+
+def test_an_export_with_characteristics_loads_them_and_one_without_still_loads(tmp_path):
+    settings = _settings(tmp_path)
+    _csv(tmp_path / "inputs", *CHARACTERISTIC_ROWS, header=WITH_CHARACTERISTICS)
+    summary = _load(settings)["victim_survey_lancashire.csv"]
+    assert summary["rows_loaded"] == 3 and summary["rows_rejected"] == 0
+    assert _query(settings, """
+        select respondent_id, age_band, sex, ethnic_group, disability
+        from raw.victim_satisfaction_responses order by respondent_id
+    """) == [("C1", "35-44", "Female", "White", "No"),
+             ("C2", "16-24", "Female", "Black, Black British, Black Welsh, Caribbean or African", "Yes, limited a little"),
+             ("C3", None, "Male", None, None)]
+    # the force's next export comes from the older template, without the columns: it loads, characteristics empty
+    _csv(tmp_path / "inputs", *GOOD_ROWS)
+    assert _load(settings)["victim_survey_lancashire.csv"]["rows_loaded"] == 3
+    assert _query(settings, "select count(*), count(sex) from raw.victim_satisfaction_responses") == [(3, 0)]
+
+
+@pytest.mark.parametrize("cells, problem", [
+    ("35 to 44,Female,White,No", "age_band '35 to 44' is not one of: 16-24; 25-34"),
+    ("35-44,F,White,No", "sex 'F' is not one of: Female; Male"),
+    ("35-44,Female,Black,No", "ethnic_group 'Black' is not one of: White; Mixed or multiple ethnic groups"),
+    ("35-44,Female,White,Yes", "disability 'Yes' is not one of: Yes, limited a lot; Yes, limited a little; No"),
+])
+def test_a_characteristic_off_its_list_is_refused_naming_the_line(tmp_path, cells, problem):
+    path = _csv(tmp_path, *CHARACTERISTIC_ROWS, f"lancashire,2025-08,C4,Burglary,No,Very satisfied,1,{cells}",
+                header=WITH_CHARACTERISTICS)
+    with pytest.raises(TemplateError) as refused:
+        check_template(path, "victim_survey_lancashire.csv")
+    message = str(refused.value)
+    assert message.startswith("victim_survey_lancashire.csv: 1 problem(s)") and f"line 5: {problem}" in message
+
+
+def test_a_raw_table_from_before_the_characteristics_is_rebuilt_keeping_its_rows(tmp_path):
+    import duckdb
+
+    from ingest.raw.contract import LINEAGE_TAIL
+
+    path = tmp_path / "warehouse.duckdb"
+    old = [c for c in victim_satisfaction.RESPONSES.raw_columns() if c[0] not in victim_satisfaction.CHARACTERISTICS]
+    assert [name for name, _ in old][-len(LINEAGE_TAIL):] == [name for name, _ in LINEAGE_TAIL]
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw")
+        con.execute(f"create table raw.victim_satisfaction_responses ({', '.join(f'{n} {t}' for n, t in old)})")
+        con.execute("insert into raw.victim_satisfaction_responses (force, respondent_id, weight, _edition) "
+                    "values ('lancashire', 'A1', 1.0, 'lancashire')")
+        victim_satisfaction.ensure_raw_tables(con)
+        victim_satisfaction.ensure_raw_tables(con)  # idempotent
+        columns = [r[0] for r in con.execute("select column_name from duckdb_columns() where table_name = "
+                                             "'victim_satisfaction_responses' order by column_index").fetchall()]
+        assert columns == [name for name, _ in victim_satisfaction.RESPONSES.raw_columns()]
+        assert con.execute("select respondent_id, sex from raw.victim_satisfaction_responses").fetchall() == [("A1", None)]

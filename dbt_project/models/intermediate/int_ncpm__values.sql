@@ -29,6 +29,8 @@ unioned as (
         null::double as value_lower_95,
         null::double as value_upper_95,
         null::double as respondent_count,
+        null::double as numerator,
+        null::double as denominator,
         source_file
     from recorded_crime
 
@@ -42,6 +44,8 @@ unioned as (
         value_lower_95,
         value_upper_95,
         respondent_count,
+        null::double,
+        null::double,
         null::varchar as source_file
     from victim_satisfaction
 
@@ -55,6 +59,8 @@ unioned as (
         null::double,
         null::double,
         respondent_count,
+        numerator,
+        denominator,
         source_file
     from call_handling
 

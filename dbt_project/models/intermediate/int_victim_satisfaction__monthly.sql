@@ -26,11 +26,7 @@ monthly_totals as (
         force_id,
         survey_month_start as month_start,
         victim_group,
-        count(*) as respondent_count,
-        count(*) filter (where is_satisfied) as satisfied_respondent_count,
-        sum(design_weight) as weight_sum,
-        sum(design_weight * design_weight) as weight_squared_sum,
-        coalesce(sum(design_weight) filter (where is_satisfied), 0) as satisfied_weight_sum
+        {{ victim_survey_totals() }}
     from grouped
     group by all
 

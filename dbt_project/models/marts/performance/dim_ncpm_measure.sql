@@ -17,5 +17,6 @@ select
     polarity,
     source_name,
     definition,
-    data_gap_reason
+    data_gap_reason,
+    comparison_note
 from measures

@@ -19,23 +19,58 @@ peers as (
 
 ),
 
--- England and Wales: the territorial force areas summed, only where every one has a figure
--- (counts only: a share cannot be summed)
-england_and_wales as (
+forces as (
 
-    select
-        measure_values.measure_id,
-        measure_values.period_end_date,
-        sum(measure_values.value) as value
-    from measure_values
-    inner join measures using (measure_id)
-    where measures.unit = 'count'
-    group by all
-    having count(distinct measure_values.force_id) = {{ var('ncpm_england_and_wales_forces') }}
+    select * from {{ ref('police_forces') }}
 
 ),
 
--- the force's most similar group: its peers summed, only where every peer has a figure
+-- each force's figure with what pools it: a count adds up; a ratio with a numerator and a
+-- denominator (call handling) pools as the sum of numerators over the sum of denominators; a
+-- survey share has neither and is never pooled
+poolable as (
+
+    select
+        measure_values.*,
+        measures.unit,
+        forces.is_territorial and forces.country in ('England', 'Wales') as is_england_and_wales_force_area
+    from measure_values
+    inner join measures using (measure_id)
+    inner join forces using (force_id)
+    where measures.unit = 'count' or measure_values.denominator is not null
+
+),
+
+-- how many forces the source has a figure from, per measure and period: 1 is the force's own
+-- rows only, and the statement says so rather than leaving the comparison blank
+source_coverage as (
+
+    select
+        measure_id,
+        period_end_date,
+        count(distinct force_id) as source_force_count
+    from measure_values
+    group by all
+
+),
+
+-- England and Wales: the territorial force areas of England and Wales (not Northern Ireland)
+-- pooled, only where every one has a figure
+england_and_wales as (
+
+    select
+        measure_id,
+        period_end_date,
+        case when unit = 'count' then sum(value)
+             else round({{ ncpm_ratio('unit', 'sum(numerator)', 'sum(denominator)') }}, 1) end as value
+    from poolable
+    where is_england_and_wales_force_area
+    group by measure_id, period_end_date, unit
+    having count(distinct force_id) = {{ var('ncpm_england_and_wales_forces') }}
+
+),
+
+-- the force's most similar group: its peers pooled, only where every peer has a figure
 group_sizes as (
 
     select force_id, count(*) as peer_count
@@ -48,16 +83,16 @@ most_similar_group as (
 
     select
         peers.force_id,
-        measure_values.measure_id,
-        measure_values.period_end_date,
-        sum(measure_values.value) as value,
+        poolable.measure_id,
+        poolable.period_end_date,
+        case when poolable.unit = 'count' then sum(poolable.value)
+             else round({{ ncpm_ratio('poolable.unit', 'sum(poolable.numerator)', 'sum(poolable.denominator)') }}, 1)
+        end as value,
         count(*) as msg_force_count
     from peers
-    inner join measure_values on measure_values.force_id = peers.peer_force_id
-    inner join measures using (measure_id)
+    inner join poolable on poolable.force_id = peers.peer_force_id
     inner join group_sizes on group_sizes.force_id = peers.force_id
-    where measures.unit = 'count'
-    group by all
+    group by peers.force_id, poolable.measure_id, poolable.period_end_date, poolable.unit
     having count(*) = max(group_sizes.peer_count)
 
 ),
@@ -83,6 +118,7 @@ compared as (
         msg_previous.value as msg_previous_value,
         msg_baseline.value as msg_baseline_value,
         msg.msg_force_count,
+        coverage.source_force_count,
         latest.source_file
     from measure_values as latest
     left join measure_values as previous
@@ -114,6 +150,9 @@ compared as (
         on msg_baseline.force_id = latest.force_id
         and msg_baseline.measure_id = latest.measure_id
         and msg_baseline.period_end_date = {{ baseline_end }}
+    inner join source_coverage as coverage
+        on coverage.measure_id = latest.measure_id
+        and coverage.period_end_date = latest.period_end_date
 
 ),
 
@@ -167,6 +206,8 @@ select
     msg_change_from_previous_percent,
     msg_change_from_baseline_percent,
     msg_force_count,
+    -- what the source covers: 1 = the force's own rows only (no comparison is possible)
+    source_force_count,
     -- lineage
     source_file
 from with_changes

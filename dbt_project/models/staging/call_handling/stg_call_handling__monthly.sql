@@ -39,6 +39,18 @@ with_force as (
 
     {{ with_force_id('renamed') }}
 
+),
+
+-- a force-month in two files (the force's own return and police.uk's national 999 file): the
+-- force's own return wins (it carries 101), else the newest load
+one_per_force_month as (
+
+    select * from with_force
+    qualify row_number() over (
+        partition by force_id, month_start
+        order by (edition = force_id) desc, loaded_at desc, edition
+    ) = 1
+
 )
 
-select * from with_force
+select * from one_per_force_month

@@ -25,6 +25,12 @@ renamed as (
         trim(overall_satisfaction) in ('Completely satisfied', 'Very satisfied', 'Fairly satisfied') as is_satisfied,
         weight::double as design_weight,
 
+        -- the respondent (optional columns: NULL where the export has none, or the question was not answered)
+        nullif(trim(age_band), '') as age_band,
+        nullif(trim(sex), '') as sex,
+        nullif(trim(ethnic_group), '') as ethnic_group,
+        nullif(trim(disability), '') as disability,
+
         -- lineage
         _edition as edition,
         _source_file as source_file,

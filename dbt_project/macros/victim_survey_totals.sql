@@ -1,0 +1,10 @@
+{#- A victim survey group's totals, which add across months (shares do not): interviews, satisfied
+    interviews, and the sums of weights, squared weights (Kish's effective sample) and satisfied
+    weights. Over rows with `is_satisfied` and `design_weight`. -#}
+{% macro victim_survey_totals() -%}
+        count(*) as respondent_count,
+        count(*) filter (where is_satisfied) as satisfied_respondent_count,
+        sum(design_weight) as weight_sum,
+        sum(design_weight * design_weight) as weight_squared_sum,
+        coalesce(sum(design_weight) filter (where is_satisfied), 0) as satisfied_weight_sum
+{%- endmacro %}

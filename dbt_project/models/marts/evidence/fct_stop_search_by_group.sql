@@ -1,0 +1,157 @@
+-- Stop and search by the protected characteristics police.uk records (sex, age range, self-defined
+-- ethnic group) over the 12 months to each quarter end: searches, searches per 1,000 residents of
+-- the group with a 95% interval, and the share ending in arrest with its Wilson interval.
+with
+
+stop_searches as (
+
+    select * from {{ ref('stg_police_uk__stop_searches') }}
+
+),
+
+population as (
+
+    select * from {{ ref('int_population__areas') }}
+
+),
+
+-- each search once per characteristic; an empty field is "Not recorded" (never dropped)
+in_groups as (
+
+    select force_id, month_start, 'all' as characteristic, 'All searches' as group_value, is_arrest
+    from stop_searches
+    union all
+    select force_id, month_start, 'sex', coalesce(gender, 'Not recorded'), is_arrest from stop_searches
+    union all
+    select force_id, month_start, 'age_range', coalesce(age_range, 'Not recorded'), is_arrest from stop_searches
+    union all
+    select force_id, month_start, 'ethnic_group', ethnic_group, is_arrest from stop_searches
+
+),
+
+-- the months with the force's searches, and the quarter ends with all 12 months before them
+force_months as (
+
+    select distinct force_id, month_start from stop_searches
+
+),
+
+windows as (
+
+    select
+        quarter_ends.force_id,
+        quarter_ends.month_start as window_end_month
+    from force_months as quarter_ends
+    inner join force_months
+        on force_months.force_id = quarter_ends.force_id
+        and force_months.month_start between quarter_ends.month_start - interval 11 month and quarter_ends.month_start
+    where month(quarter_ends.month_start) in (3, 6, 9, 12)
+    group by all
+    having count(*) = 12
+
+),
+
+window_counts as (
+
+    select
+        windows.force_id,
+        windows.window_end_month,
+        in_groups.characteristic,
+        in_groups.group_value,
+        count(*) as search_count,
+        count(*) filter (where in_groups.is_arrest) as arrest_count
+    from windows
+    inner join in_groups
+        on in_groups.force_id = windows.force_id
+        and in_groups.month_start between windows.window_end_month - interval 11 month and windows.window_end_month
+    group by all
+
+),
+
+-- the residents of each group: mid-year estimates by sex and by police.uk's age ranges, the census
+-- by ethnic group; the year nearest the window's end
+group_population as (
+
+    select
+        window_counts.force_id,
+        window_counts.window_end_month,
+        window_counts.characteristic,
+        window_counts.group_value,
+        population.population_count,
+        population.population_year,
+        row_number() over (
+            partition by window_counts.force_id, window_counts.window_end_month,
+                window_counts.characteristic, window_counts.group_value
+            order by abs(population.population_year - year(window_counts.window_end_month)),
+                population.population_year desc
+        ) as preference
+    from window_counts
+    inner join population
+        on population.area_type = 'police_force_area'
+        and population.force_id = window_counts.force_id
+        and (
+            (window_counts.characteristic = 'all' and population.population_source = 'mid_year_estimate'
+                and population.sex = 'persons' and population.age_band = 'all ages')
+            or (window_counts.characteristic = 'sex' and population.population_source = 'mid_year_estimate'
+                and population.sex = lower(window_counts.group_value) and population.age_band = 'all ages')
+            or (window_counts.characteristic = 'age_range' and population.population_source = 'mid_year_estimate'
+                and population.sex = 'persons' and population.age_band = window_counts.group_value)
+            or (window_counts.characteristic = 'ethnic_group' and population.population_source = 'census'
+                and population.ethnic_group = window_counts.group_value)
+        )
+
+),
+
+with_rates as (
+
+    select
+        window_counts.*,
+        all_searches.search_count as force_search_count,
+        group_population.population_count,
+        group_population.population_year
+    from window_counts
+    inner join window_counts as all_searches
+        on all_searches.force_id = window_counts.force_id
+        and all_searches.window_end_month = window_counts.window_end_month
+        and all_searches.characteristic = 'all'
+    left join group_population
+        on group_population.force_id = window_counts.force_id
+        and group_population.window_end_month = window_counts.window_end_month
+        and group_population.characteristic = window_counts.characteristic
+        and group_population.group_value = window_counts.group_value
+        and group_population.preference = 1
+
+),
+
+final as (
+
+    select
+        -- ids
+        cast(force_id as varchar) as force_id,
+        cast(characteristic as varchar) as characteristic,
+        cast(group_value as varchar) as group_value,
+        cast({{ quarter_label('window_end_month') }} as varchar) as period_label,
+        -- dates: the 12 months
+        cast(window_end_month - interval 11 month as date) as period_start_date,
+        cast(last_day(window_end_month) as date) as period_end_date,
+        -- searches
+        cast(search_count as bigint) as search_count,
+        cast(search_count / force_search_count as double) as share_of_searches,
+        -- per 1,000 residents of the group, with Byar's 95% interval on the count
+        cast(population_count as bigint) as population_count,
+        cast(population_year as integer) as population_year,
+        cast(1000.0 * search_count / nullif(population_count, 0) as double) as searches_per_1000,
+        cast(1000.0 * {{ poisson_lower('search_count') }} / nullif(population_count, 0) as double) as searches_per_1000_lower_95,
+        cast(1000.0 * {{ poisson_upper('search_count') }} / nullif(population_count, 0) as double) as searches_per_1000_upper_95,
+        -- ending in arrest, with the Wilson 95% interval
+        cast(arrest_count as bigint) as arrest_count,
+        cast(arrest_count / search_count as double) as arrest_share,
+        cast({{ wilson_lower('arrest_count', 'search_count') }} as double) as arrest_share_lower_95,
+        cast({{ wilson_upper('arrest_count', 'search_count') }} as double) as arrest_share_upper_95,
+        -- flag (shown with its warning, never hidden)
+        cast(search_count < {{ var('consultation_min_group_respondents') }} as boolean) as is_small_group
+    from with_rates
+
+)
+
+select * from final
