@@ -1,7 +1,8 @@
 """The plan's measures, their statistics and the quarterly report, on a tiny warehouse built with dbt.
 
 One force (Lancashire), 21 months of hand-made street records (January 2023 to September 2024):
-burglary 10 a month in 2023 and 5 a month in 2024, vehicle crime 3 and violence 4 every month,
+burglary 10 a month in 2023 and 5 a month in 2024 (one charged each month), vehicle crime 3
+(one cautioned) and violence 4 every month,
 one anti-social behaviour incident in January 2023, a few stop and searches. The other sources'
 raw tables exist but are empty (no geography, population or Home Office data), so the measures
 that need them must come out as data gaps with their reasons. The raw tables are written as the
@@ -49,7 +50,8 @@ def _street_rows() -> dict[tuple[str, str], list[tuple]]:
         burglaries = 10 if month.startswith("2023") else 5
         month_rows = [crime(month, "Burglary", "Suspect charged")]
         month_rows += [crime(month, "Burglary", "Investigation complete; no suspect identified") for _ in range(burglaries - 1)]
-        month_rows += [crime(month, "Vehicle crime", "Under investigation") for _ in range(3)]
+        month_rows += [crime(month, "Vehicle crime", "Under investigation") for _ in range(2)]
+        month_rows.append(crime(month, "Vehicle crime", "Offender given a caution"))
         month_rows += [crime(month, "Violence and sexual offences", "Unable to prosecute suspect") for _ in range(4)]
         rows[(FORCE, month)] = month_rows
     rows[(FORCE, "2023-01")].append(_street(None, "2023-01", LANCS, -2.7, 53.76, "On or near Park Road", PRESTON,
@@ -191,7 +193,7 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
     assert set(rows) == plan
     assert {r[0] for r in rows.values()} == {"2024Q3"}
     # Burglary 15 against 30 is significant on its own (p = 0.0357) but not among the quarter's
-    # nine tests: q = 0.035698 x 9 / 1 = 0.321282 (see test_the_status_allows_for_the_quarters_tests).
+    # twelve tests: q = 0.035698 x 12 / 1 = 0.428376 (see test_the_status_allows_for_the_quarters_tests).
     assert rows["burglary"][1] == "no significant change"
     assert rows["vehicle_crime"][1] == "no significant change"  # 9 against 9
     assert rows["stop_search_count"][1] == "not assessed"  # context measure
@@ -212,19 +214,19 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
 
 
 def test_the_status_allows_for_the_quarters_tests(warehouse):
-    """Benjamini-Hochberg across every test of Lancashire's 2024Q3: nine rows have a p-value."""
+    """Benjamini-Hochberg across every test of Lancashire's 2024Q3: twelve rows have a p-value."""
     rows = _query(warehouse, """
         select measure_id, p_value, q_value, fdr_family_size, is_significant, is_significant_adjusted, status
         from performance.fct_scorecard where area_type = 'force' and p_value is not null order by p_value, measure_id
     """)
     m = len(rows)
-    assert m == 9 and {r[3] for r in rows} == {m}
+    assert m == 12 and {r[3] for r in rows} == {m}
     p_values = [r[1] for r in rows]
     # by hand: q_(i) = min over j >= i of p_(j) x m / j, at most 1
     expected = [min(1.0, min(p_values[j] * m / (j + 1) for j in range(i, m))) for i in range(m)]
     assert [r[2] for r in rows] == pytest.approx(expected, abs=1e-9)
     burglary = next(r for r in rows if r[0] == "burglary")
-    assert burglary[1:3] == (pytest.approx(_exact_two_sided_p(15, 45), abs=1e-6), pytest.approx(0.035698 * 9, abs=1e-9))
+    assert burglary[1:3] == (pytest.approx(_exact_two_sided_p(15, 45), abs=1e-6), pytest.approx(0.035698 * 12, abs=1e-9))
     assert burglary[4:] == (True, False, "no significant change")
     # The assessment's test is the same as fct_measure_change's; only the status reads the q-value.
     assert _query(warehouse, """
@@ -255,6 +257,50 @@ def test_the_charge_rate_compares_cohorts_of_the_same_age(warehouse):
         where measure_id = 'charge_summons_rate' and period_type = 'month' and period_label >= '2024-03' order by 1
     """)
     assert months[0] == ("2024-03", False, 12) and all(r[1:] == (True, 12) for r in months[1:])
+
+
+def test_the_positive_outcome_rate_counts_charges_and_out_of_court_disposals(warehouse):
+    """By hand: each month one burglary is charged and one vehicle crime cautioned (its street file's
+    last outcome). 2024Q1: 3 + 3 positive of 3 x (5 + 3 + 4) = 36 crimes; 2023Q1: 6 of 3 x (10 + 3 + 4)
+    = 51. By crime group, burglary 3 of 15 against 3 of 30, vehicle crime 3 of 9 in both years,
+    violence none; robbery and shoplifting have no crimes at all."""
+    rows = {r[0]: r[1:] for r in _query(warehouse, """
+        select measure_id, assessed_period_label, round(value, 6), baseline_periods, round(baseline_value, 6), status
+        from performance.fct_scorecard where measure_id like 'positive_outcome_rate%' and area_type = 'force'
+    """)}
+    assert rows["positive_outcome_rate"][:4] == ("2024Q1", round(6 / 36, 6), "2023Q1", round(6 / 51, 6))
+    assert rows["positive_outcome_rate_burglary"][:4] == ("2024Q1", round(3 / 15, 6), "2023Q1", round(3 / 30, 6))
+    assert rows["positive_outcome_rate_vehicle_crime"][:4] == ("2024Q1", round(3 / 9, 6), "2023Q1", round(3 / 9, 6))
+    assert rows["positive_outcome_rate_violence_and_sexual_offences"][1] == 0
+    assert rows["positive_outcome_rate_robbery"][-1] == rows["positive_outcome_rate_shoplifting"][-1] == "data gap"
+    # the charge rate still counts only the charges
+    assert _query(warehouse, """
+        select round(value, 6) from performance.fct_scorecard where measure_id = 'charge_summons_rate' and area_type = 'force'
+    """) == [(round(3 / 36, 6),)]
+    # fct_outcomes: the latest outcome of every crime, whatever its age
+    assert _query(warehouse, """
+        select sum(positive_outcome_count), sum(charge_summons_count), sum(out_of_court_count), sum(crime_count)
+        from evidence.fct_outcomes where month_start < '2024-01-01'
+    """) == [(24, 12, 12, 204)]
+
+
+def test_the_scorecard_carries_the_plans_objectives_and_version(warehouse):
+    import csv
+
+    with (DBT_PROJECT_DIR / "seeds" / "plan_objectives.csv").open(newline="", encoding="utf-8") as handle:
+        objectives = {r["objective_id"]: r for r in csv.DictReader(handle)}
+    rows = _query(warehouse, """
+        select distinct objective_id, objective_order, objective, objective_statement, plan_version,
+               plan_period_start::varchar, plan_period_end::varchar
+        from performance.dim_measure order by objective_order
+    """)
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        (o["objective_id"], int(o["objective_order"]), o["objective"], o["statement"])
+        for o in sorted(objectives.values(), key=lambda o: int(o["objective_order"]))]
+    assert {r[4:] for r in rows} == {("2025.1", "2025-04-01", "2029-03-31")}
+    assert _query(warehouse, """
+        select count(*) filter (where objective_statement is null or plan_version <> '2025.1') from performance.fct_scorecard
+    """) == [(0,)]
 
 
 def test_a_past_quarter_can_be_assessed_again(warehouse):

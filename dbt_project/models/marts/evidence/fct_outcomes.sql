@@ -103,6 +103,7 @@ final as (
         cast(charge_summons_count as bigint) as charge_summons_count,
         cast(charge_summons_rate as double) as charge_summons_rate,
         cast(out_of_court_count as bigint) as out_of_court_count,
+        cast(charge_summons_count + out_of_court_count as bigint) as positive_outcome_count,
         cast(no_further_action_count as bigint) as no_further_action_count,
         cast(pending_count as bigint) as pending_count,
         cast(other_outcome_count as bigint) as other_outcome_count,
