@@ -18,3 +18,5 @@ RAW_CSP_ASSESSMENTS = Asset(name="raw_csp_assessments", uri="duckdb://warehouse/
 RAW_CONSULTATION = Asset(name="raw_consultation", uri="duckdb://warehouse/raw/consultation")
 RAW_VICTIM_SATISFACTION = Asset(name="raw_victim_satisfaction", uri="duckdb://warehouse/raw/victim_satisfaction")
 RAW_CALL_HANDLING = Asset(name="raw_call_handling", uri="duckdb://warehouse/raw/call_handling")
+RAW_FORCE_VULNERABILITY = Asset(name="raw_force_vulnerability", uri="duckdb://warehouse/raw/force_vulnerability")
+RAW_ROAD_SAFETY = Asset(name="raw_road_safety", uri="duckdb://warehouse/raw/road_safety")

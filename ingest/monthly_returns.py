@@ -1,0 +1,91 @@
+"""A force's monthly return of counts: the row rules the template sources of that shape share.
+
+The office receives several returns from the force as one CSV per force, one row per month, each
+row a force, a ``YYYY-MM`` month and whole-number counts, some of which are parts of others (repeat
+victims are among all victims; positive outcomes among all outcomes). ``MonthlyReturn`` holds one
+return's rules and checks a file against them before it loads, naming every line at fault: a
+known force, a month, counts that are whole numbers within range, no part larger than its whole, a
+force-month once, no row cut short (``raw.check_rows``). A source module declares its contract and
+its ``MonthlyReturn``; anything else it checks (a text column, an estimate) it passes as ``extra``.
+
+Only the standard library and ``ingest.raw`` are imported (DAG files import the source modules).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest import raw
+from ingest.config import PROJECT_ROOT
+from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
+
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+FIRST_YEAR = 2000
+
+
+def count_column(name: str, description: str) -> raw.Column:
+    """A whole-number column whose header is its name, with spaces or underscores between words."""
+    return raw.Column(name, r"[\s_]+".join(name.split("_")), "BIGINT", clean=raw.Clean.INTEGER_TEXT,
+                      description=description)
+
+
+@dataclass(frozen=True)
+class MonthlyReturn:
+    """One return's rules: its contract, its count columns and their ceiling, the (part, whole)
+    pairs, and how a refusal names the return and where its instructions are."""
+
+    contract: raw.Contract
+    counts: tuple[str, ...]
+    max_count: int
+    within: tuple[tuple[str, str], ...]
+    what: str  # e.g. "force vulnerability return"
+    readme: str  # e.g. "templates/force_vulnerability/README.md"
+    extra: Callable[[raw.TemplateRow], list[str]] | None = None
+
+    def row_problems(self, row: raw.TemplateRow) -> list[str]:
+        v, where = row.values, f"line {row.line}"
+        problems = []
+        if not v["force"]:
+            problems.append(f"{where}: force is empty")
+        elif resolve_force(v["force"]) is None:
+            problems.append(f"{where}: force {v['force']!r} is not a force the platform knows (add an alias to "
+                            f"{FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
+        month = MONTH.fullmatch(v["month"])
+        if not month or int(month.group(1)) < FIRST_YEAR:
+            problems.append(f"{where}: month {v['month']!r} is not a month like 2025-09")
+        bad = set()
+        for column in self.counts:
+            problem = raw.number_problem(row, column, 0, self.max_count, integer=True)
+            if problem:
+                problems.append(problem)
+                bad.add(column)
+        for part, whole in self.within:
+            if part in bad or whole in bad:
+                continue
+            if float(v[part].replace(",", "")) > float(v[whole].replace(",", "")):
+                problems.append(f"{where}: {part} ({v[part]}) is more than {whole} ({v[whole]})")
+        return problems + (self.extra(row) if self.extra else [])
+
+    def check_template(self, csv_path: Path, label: str) -> int:
+        """Refuse the file, naming every line at fault (up to 20), unless each row keeps the rules
+        and no force-month appears twice. Returns the number of rows."""
+
+        def force_month(row: raw.TemplateRow) -> tuple[object, str] | None:
+            force_id = resolve_force(row.values["force"]) if row.values["force"] else None
+            return ((force_id, row.values["month"]), f"{row.values['force']} {row.values['month']}") if force_id else None
+
+        return raw.check_rows(csv_path, self.contract, label, self.row_problems, self.what,
+                              f"Fix the return (see {self.readme}) and rerun the load.", unique=force_month)
+
+    def load(self, source: raw.FileSource, settings, year: int | None, run_dir: Path | None) -> dict[str, dict]:
+        """Load every landed return of ``source``: each checked, then one transaction (a refused file
+        keeps the previous rows)."""
+        with source.run(settings, run_dir) as run:
+            for landed, unit in run.units(source.files_for(settings, year)):
+                with run.attempt(unit):
+                    rows = self.check_template(Path(unit.csv_path), unit.source_file)
+                    run.loaded(unit, raw.load_checked_template(run.con, self.contract, landed, unit, run.results_dir, rows))
+        return run.summary
