@@ -32,6 +32,21 @@ def count_column(name: str, description: str) -> raw.Column:
                       description=description)
 
 
+def force_and_month_problems(row: raw.TemplateRow, month_column: str = "month") -> list[str]:
+    """A template row's force (a force the platform knows) and month (``YYYY-MM``), or what is wrong."""
+    v, where = row.values, f"line {row.line}"
+    problems = []
+    if not v["force"]:
+        problems.append(f"{where}: force is empty")
+    elif resolve_force(v["force"]) is None:
+        problems.append(f"{where}: force {v['force']!r} is not a force the platform knows (add an alias to "
+                        f"{FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
+    month = MONTH.fullmatch(v[month_column])
+    if not month or int(month.group(1)) < FIRST_YEAR:
+        problems.append(f"{where}: {month_column} {v[month_column]!r} is not a month like 2025-09")
+    return problems
+
+
 @dataclass(frozen=True)
 class MonthlyReturn:
     """One return's rules: its contract, its count columns and their ceiling, the (part, whole)
@@ -47,15 +62,7 @@ class MonthlyReturn:
 
     def row_problems(self, row: raw.TemplateRow) -> list[str]:
         v, where = row.values, f"line {row.line}"
-        problems = []
-        if not v["force"]:
-            problems.append(f"{where}: force is empty")
-        elif resolve_force(v["force"]) is None:
-            problems.append(f"{where}: force {v['force']!r} is not a force the platform knows (add an alias to "
-                            f"{FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
-        month = MONTH.fullmatch(v["month"])
-        if not month or int(month.group(1)) < FIRST_YEAR:
-            problems.append(f"{where}: month {v['month']!r} is not a month like 2025-09")
+        problems = force_and_month_problems(row)
         bad = set()
         for column in self.counts:
             problem = raw.number_problem(row, column, 0, self.max_count, integer=True)
@@ -81,11 +88,17 @@ class MonthlyReturn:
                               f"Fix the return (see {self.readme}) and rerun the load.", unique=force_month)
 
     def load(self, source: raw.FileSource, settings, year: int | None, run_dir: Path | None) -> dict[str, dict]:
-        """Load every landed return of ``source``: each checked, then one transaction (a refused file
-        keeps the previous rows)."""
-        with source.run(settings, run_dir) as run:
-            for landed, unit in run.units(source.files_for(settings, year)):
-                with run.attempt(unit):
-                    rows = self.check_template(Path(unit.csv_path), unit.source_file)
-                    run.loaded(unit, raw.load_checked_template(run.con, self.contract, landed, unit, run.results_dir, rows))
-        return run.summary
+        """Load every landed return of ``source`` (see ``load_checked_files``)."""
+        return load_checked_files(source, self.contract, self.check_template, settings, year, run_dir)
+
+
+def load_checked_files(source: raw.FileSource, contract: raw.Contract, check: Callable[[Path, str], int],
+                       settings, year: int | None, run_dir: Path | None) -> dict[str, dict]:
+    """Load every landed template file of ``source``: each through ``check`` (which refuses it naming
+    its lines, or gives its row count), then one transaction (a refused file keeps the previous rows)."""
+    with source.run(settings, run_dir) as run:
+        for landed, unit in run.units(source.files_for(settings, year)):
+            with run.attempt(unit):
+                rows = check(Path(unit.csv_path), unit.source_file)
+                run.loaded(unit, raw.load_checked_template(run.con, contract, landed, unit, run.results_dir, rows))
+    return run.summary

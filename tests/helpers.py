@@ -32,3 +32,12 @@ def one_file_settings(root: Path, source: str, dataset: str, name: str, **option
         f'url = "file://{{root}}/inputs/{name}"', *(f'{k} = "{v}"' for k, v in options.items()), "",
     ]) + "\n")
     return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
+
+
+def write_template(folder: Path, name: str, header: str, rows: list[str] | tuple[str, ...], end: str = "\n") -> Path:
+    """An office template file ``folder/name``: the header line, then the rows (``end`` after the last:
+    ``""`` for a file cut short)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
+    return path

@@ -9,7 +9,7 @@ force and month:
     force, month, calls_999_received, calls_999_answered, calls_999_answered_within_10s,
     calls_101_received, calls_101_answered, calls_101_abandoned, calls_101_average_answer_seconds
 
-``load`` checks each row first (a known force, a month, whole numbers of calls that add up:
+``load`` checks each row first (``ingest.monthly_returns``: a known force, a month, whole numbers of calls that add up:
 answered <= received, answered within 10 s <= answered, abandoned <= received; an average answer
 time from 0 to 2 hours; a force-month once; no row cut short) and refuses the file naming every
 line at fault; then the typed load, the GX suite and the load log, one transaction per file
@@ -22,13 +22,12 @@ Only the standard library and ``ingest.raw`` are imported at module level (DAG f
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
+from ingest.monthly_returns import MonthlyReturn
 from ingest.raw import Column, Contract
 
 if TYPE_CHECKING:
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 
 SOURCE = "call_handling"
 TEMPLATE = PROJECT_ROOT / "templates" / "call_handling" / "call_handling_template.csv"
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 MAX_CALLS = 5_000_000  # a month's calls to one force; the Metropolitan Police take about 500,000 999 calls
 MAX_AVERAGE_SECONDS = 7_200
 COUNTS = ("calls_999_received", "calls_999_answered", "calls_999_answered_within_10s", "calls_101_received",
@@ -78,55 +76,28 @@ DECLARED = raw.FileSource(SOURCE, CONTRACTS)
 ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
-def _row_problems(row: raw.TemplateRow) -> list[str]:
-    v, where = row.values, f"line {row.line}"
-    problems = []
-    if not v["force"]:
-        problems.append(f"{where}: force is empty")
-    elif resolve_force(v["force"]) is None:
-        problems.append(f"{where}: force {v['force']!r} is not a force the platform knows (add an alias to "
-                        f"{FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
-    month = MONTH.fullmatch(v["month"])
-    if not month or int(month.group(1)) < 2000:
-        problems.append(f"{where}: month {v['month']!r} is not a month like 2025-09")
-    bad = set()
-    for column in COUNTS:
-        problem = raw.number_problem(row, column, 0, MAX_CALLS, integer=True)
-        if problem:
-            problems.append(problem)
-            bad.add(column)
+def _average_problems(row: raw.TemplateRow) -> list[str]:
     average = raw.number_problem(row, "calls_101_average_answer_seconds", 0, MAX_AVERAGE_SECONDS)
-    if average:
-        problems.append(average)
-    for part, whole in WITHIN:
-        if part in bad or whole in bad:
-            continue
-        if float(v[part].replace(",", "")) > float(v[whole].replace(",", "")):
-            problems.append(f"{where}: {part} ({v[part]}) is more than {whole} ({v[whole]})")
-    return problems
+    return [average] if average else []
+
+
+RETURN = MonthlyReturn(
+    contract=MONTHLY,
+    counts=COUNTS,
+    max_count=MAX_CALLS,
+    within=WITHIN,
+    what="call handling template",
+    readme="templates/call_handling/README.md",
+    extra=_average_problems,
+)
 
 
 def check_template(csv_path: Path, label: str) -> int:
     """Refuse the file, naming every line at fault (up to 20), unless each row keeps the template's
     rules and no force-month appears twice. Returns the number of rows."""
-
-    def force_month(row: raw.TemplateRow) -> tuple[object, str] | None:
-        force_id = resolve_force(row.values["force"]) if row.values["force"] else None
-        return ((force_id, row.values["month"]), f"{row.values['force']} {row.values['month']}") if force_id else None
-
-    return raw.check_rows(csv_path, MONTHLY, label, _row_problems, "call handling template",
-                          "Fix the return (see templates/call_handling/README.md) and rerun the load.", unique=force_month)
-
-
-def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
-    rows = check_template(Path(unit.csv_path), unit.source_file)
-    return raw.load_checked_template(con, MONTHLY, landed, unit, results_dir, rows)
+    return RETURN.check_template(csv_path, label)
 
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed return; each is one transaction (a refused file keeps the previous rows)."""
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files_for(settings, year)):
-            with run.attempt(unit):
-                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
-    return run.summary
+    return RETURN.load(DECLARED, settings, year, run_dir)

@@ -25,13 +25,12 @@ Only the standard library and ``ingest.raw`` are imported at module level (DAG f
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
+from ingest.monthly_returns import force_and_month_problems, load_checked_files
 from ingest.raw import Column, Contract
 
 if TYPE_CHECKING:
@@ -48,8 +47,6 @@ SATISFIED = SATISFACTION[:3]
 CRIME_GROUPS = ("Burglary", "Violent crime", "Vehicle crime", "Hate crime", "Domestic abuse", "Other crime")
 YES_NO = ("Yes", "No")
 MAX_WEIGHT = 100.0
-FIRST_SURVEY_YEAR = 2000
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 RESPONSES = Contract(
     dataset="responses",
@@ -75,15 +72,7 @@ ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 def _row_problems(row: raw.TemplateRow) -> list[str]:
     v, where = row.values, f"line {row.line}"
-    problems = []
-    if not v["force"]:
-        problems.append(f"{where}: force is empty")
-    elif resolve_force(v["force"]) is None:
-        problems.append(f"{where}: force {v['force']!r} is not a force the platform knows (add an alias to "
-                        f"{FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
-    month = MONTH.fullmatch(v["survey_month"])
-    if not month or int(month.group(1)) < FIRST_SURVEY_YEAR:
-        problems.append(f"{where}: survey_month {v['survey_month']!r} is not a month like 2025-09")
+    problems = force_and_month_problems(row, "survey_month")
     if not v["respondent_id"]:
         problems.append(f"{where}: respondent_id is empty")
     for column, allowed in (("crime_group", CRIME_GROUPS), ("domestic_abuse", YES_NO),
@@ -110,15 +99,6 @@ def check_template(csv_path: Path, label: str) -> int:
                           "Fix the export (see templates/victim_satisfaction/README.md) and rerun the load.", unique=respondent)
 
 
-def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
-    rows = check_template(Path(unit.csv_path), unit.source_file)
-    return raw.load_checked_template(con, RESPONSES, landed, unit, results_dir, rows)
-
-
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed survey export; each is one transaction (a refused file keeps the previous rows)."""
-    with DECLARED.run(settings, run_dir) as run:
-        for landed, unit in run.units(files_for(settings, year)):
-            with run.attempt(unit):
-                run.loaded(unit, _load_unit(run.con, landed, unit, run.results_dir))
-    return run.summary
+    return load_checked_files(DECLARED, RESPONSES, check_template, settings, year, run_dir)

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -82,10 +83,28 @@ def _create_other_sources_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             module.ensure_raw_tables(con)
 
 
+# The force's returns, as their loaders write them: per month, of 100 victims 25 repeat victims in
+# 2023 and 24 in 2024; 40 domestic abuse crimes with 12 arrests; 30 domestic abuse outcomes, 6
+# positive; rape 1 positive of 5 outcomes, other sexual offences 2 of 10. On the roads 1 killed and
+# 19 seriously injured a month in 2023, 1 and 18 in 2024.
+def _force_return_rows() -> dict[str, list[tuple]]:
+    lineage = ("lancashire", "force_return_lancashire.csv", "0" * 64, datetime(2024, 10, 15, 7))
+    return {
+        "force_vulnerability_monthly": [
+            ("lancashire", month, 40, 12, 30, 6, 100, 25 if month < "2024" else 24, 30, 12, 5, 1, 10, 2, *lineage)
+            for month in MONTHS],
+        "road_safety_monthly": [
+            ("Lancashire Constabulary", month, 1, 19 if month < "2024" else 18, None, "DfT STATS19 final", *lineage)
+            for month in MONTHS],
+    }
+
+
 def build_raw_warehouse(path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         _create_raw_tables(con)
         _create_other_sources_raw_tables(con)
+        for table, rows in _force_return_rows().items():
+            con.executemany(f"insert into raw.{table} values ({', '.join(['?'] * len(rows[0]))})", rows)
         _insert(con, STREET, _street_rows())
         _insert(con, STOP_AND_SEARCH, STOP_SEARCH_ROWS)
 
@@ -193,7 +212,7 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
     assert set(rows) == plan
     assert {r[0] for r in rows.values()} == {"2024Q3"}
     # Burglary 15 against 30 is significant on its own (p = 0.0357) but not among the quarter's
-    # twelve tests: q = 0.035698 x 12 / 1 = 0.428376 (see test_the_status_allows_for_the_quarters_tests).
+    # twenty tests: q = 0.035698 x 20 / 1 = 0.71396 (see test_the_status_allows_for_the_quarters_tests).
     assert rows["burglary"][1] == "no significant change"
     assert rows["vehicle_crime"][1] == "no significant change"  # 9 against 9
     assert rows["stop_search_count"][1] == "not assessed"  # context measure
@@ -214,19 +233,19 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
 
 
 def test_the_status_allows_for_the_quarters_tests(warehouse):
-    """Benjamini-Hochberg across every test of Lancashire's 2024Q3: twelve rows have a p-value."""
+    """Benjamini-Hochberg across every test of Lancashire's 2024Q3: twenty rows have a p-value."""
     rows = _query(warehouse, """
         select measure_id, p_value, q_value, fdr_family_size, is_significant, is_significant_adjusted, status
         from performance.fct_scorecard where area_type = 'force' and p_value is not null order by p_value, measure_id
     """)
     m = len(rows)
-    assert m == 12 and {r[3] for r in rows} == {m}
+    assert m == 20 and {r[3] for r in rows} == {m}
     p_values = [r[1] for r in rows]
     # by hand: q_(i) = min over j >= i of p_(j) x m / j, at most 1
     expected = [min(1.0, min(p_values[j] * m / (j + 1) for j in range(i, m))) for i in range(m)]
     assert [r[2] for r in rows] == pytest.approx(expected, abs=1e-9)
     burglary = next(r for r in rows if r[0] == "burglary")
-    assert burglary[1:3] == (pytest.approx(_exact_two_sided_p(15, 45), abs=1e-6), pytest.approx(0.035698 * 12, abs=1e-9))
+    assert burglary[1:3] == (pytest.approx(_exact_two_sided_p(15, 45), abs=1e-6), pytest.approx(0.035698 * 20, abs=1e-9))
     assert burglary[4:] == (True, False, "no significant change")
     # The assessment's test is the same as fct_measure_change's; only the status reads the q-value.
     assert _query(warehouse, """
@@ -282,6 +301,30 @@ def test_the_positive_outcome_rate_counts_charges_and_out_of_court_disposals(war
         select sum(positive_outcome_count), sum(charge_summons_count), sum(out_of_court_count), sum(crime_count)
         from evidence.fct_outcomes where month_start < '2024-01-01'
     """) == [(24, 12, 12, 204)]
+
+
+def test_the_force_returns_measure_repeat_victims_and_road_casualties(warehouse):
+    """By hand from the returns above: 2024Q3 against 2023Q3."""
+    rows = {r[0]: r[1:] for r in _query(warehouse, """
+        select measure_id, assessed_period_label, round(value, 6), baseline_periods, round(baseline_value, 6), numerator, denominator
+        from performance.fct_scorecard where area_type = 'force' and measure_id in (
+            'repeat_victims', 'domestic_abuse_repeat_victims', 'domestic_abuse_arrests_per_crime',
+            'domestic_abuse_positive_outcomes', 'rape_positive_outcomes', 'other_sexual_offences_positive_outcomes',
+            'killed_or_seriously_injured', 'road_deaths', 'domestic_abuse_crimes')
+    """)}
+    assert rows["repeat_victims"] == ("2024Q3", 0.24, "2023Q3", 0.25, 72, 300)
+    assert rows["domestic_abuse_repeat_victims"] == ("2024Q3", 0.4, "2023Q3", 0.4, 36, 90)
+    assert rows["domestic_abuse_arrests_per_crime"][:2] == ("2024Q3", 0.3)
+    assert rows["domestic_abuse_positive_outcomes"][:2] == ("2024Q3", 0.2)
+    assert rows["rape_positive_outcomes"][:2] == ("2024Q3", 0.2)
+    assert rows["other_sexual_offences_positive_outcomes"][:2] == ("2024Q3", 0.2)
+    assert rows["killed_or_seriously_injured"][:4] == ("2024Q3", 57, "2023Q3", 60)
+    assert rows["road_deaths"][:4] == ("2024Q3", 3, "2023Q3", 3)
+    assert rows["domestic_abuse_crimes"][:2] == ("2024Q3", 120)
+    assert _query(warehouse, """
+        select count(*), sum(killed_or_seriously_injured_count), bool_or(is_provisional)
+        from evidence.fct_road_casualties_monthly where force_id = 'lancashire'
+    """) == [(21, 12 * 20 + 9 * 19, False)]
 
 
 def test_the_scorecard_carries_the_plans_objectives_and_version(warehouse):

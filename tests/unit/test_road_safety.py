@@ -11,7 +11,7 @@ from devtools.sample import road_safety as sample
 from ingest.raw import HeaderError, LoadError, TemplateError
 from ingest.sources import road_safety
 from ingest.sources.road_safety import check_template
-from tests.helpers import one_file_settings
+from tests.helpers import one_file_settings, write_template
 from tests.helpers import query as _query
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,10 +25,7 @@ GOOD_ROWS = [
 
 
 def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / NAME
-    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
-    return path
+    return write_template(folder, NAME, header, rows, end)
 
 
 def _load(settings) -> dict:

@@ -9,11 +9,7 @@ source as (
 renamed as (
 
     select
-        -- ids
-        regexp_replace(trim(force), '\s+', ' ', 'g') as force_as_published,
-
-        -- dates
-        strptime(month || '-01', '%Y-%m-%d')::date as month_start,
+        {{ force_return_key_columns() }}
 
         -- casualties
         killed as killed_count,
@@ -23,10 +19,7 @@ renamed as (
         -- provenance
         trim(stats19_release) as stats19_release,
 
-        -- lineage
-        _edition as edition,
-        _source_file as source_file,
-        _loaded_at as loaded_at
+        {{ template_lineage_columns() }}
 
     from source
 

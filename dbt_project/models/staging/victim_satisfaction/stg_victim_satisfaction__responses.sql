@@ -25,10 +25,7 @@ renamed as (
         trim(overall_satisfaction) in ('Completely satisfied', 'Very satisfied', 'Fairly satisfied') as is_satisfied,
         weight::double as design_weight,
 
-        -- lineage
-        _edition as edition,
-        _source_file as source_file,
-        _loaded_at as loaded_at
+        {{ template_lineage_columns() }}
 
     from source
 
