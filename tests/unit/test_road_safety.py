@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from devtools.sample import road_safety as sample
-from ingest.raw import HeaderError, LoadError, TemplateError
+from ingest.raw import HeaderError, LoadError
 from ingest.sources import road_safety
 from ingest.sources.road_safety import check_template
-from tests.helpers import one_file_settings, write_template
+from tests.helpers import committed_example_rows, fetch_and_load, load_good_return, template_refusal, write_template
 from tests.helpers import query as _query
 
-REPO = Path(__file__).resolve().parents[2]
 NAME = "road_safety_lancashire.csv"
 HEADER = "force,month,killed,seriously_injured,seriously_injured_adjusted,stats19_release"
 GOOD_ROWS = [
@@ -28,30 +27,19 @@ def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Pat
     return write_template(folder, NAME, header, rows, end)
 
 
-def _load(settings) -> dict:
-    road_safety.fetch(settings, 2025)
-    return road_safety.load(settings, 2025)
-
-
 def test_the_committed_template_and_example_are_valid():
-    assert (REPO / "templates/road_safety/road_safety_template.csv").read_text().strip() == HEADER
-    assert check_template(REPO / "templates/road_safety/road_safety_example.csv", "example") == 2
+    assert committed_example_rows("road_safety", HEADER, check_template) == 2
 
 
 def test_a_good_return_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
-    settings = one_file_settings(tmp_path, "road_safety", "monthly", NAME, edition="lancashire")
-    path = _csv(tmp_path / "inputs", *GOOD_ROWS)
-    rows_in = sum(1 for line in path.read_text().splitlines()[1:] if line.strip())
-    summary = _load(settings)[NAME]
-    assert summary["status"] == "loaded" and summary["rows_loaded"] + summary["rows_rejected"] == rows_in == 3
-    assert summary["rows_rejected"] == 0
+    settings = load_good_return(road_safety, tmp_path, NAME, HEADER, GOOD_ROWS)
     # 4 + 3 + 5 killed, 61 + 58 + 1,002 seriously injured; the adjusted estimate only where given
     assert _query(settings, "select sum(killed), sum(seriously_injured), count(seriously_injured_adjusted), "
                             "sum(seriously_injured_adjusted) from raw.road_safety_monthly") == [(12, 1121, 1, 66.4)]
     # the next return names no release: refused whole, the rows kept
     _csv(tmp_path / "inputs", *GOOD_ROWS, "lancashire,2025-10,2,40,,")
     with pytest.raises(LoadError) as refused:
-        _load(settings)
+        fetch_and_load(road_safety, settings)
     message = str(refused.value)
     assert NAME in message and "line 5: stats19_release is empty" in message
     assert _query(settings, "select count(*) from raw.road_safety_monthly") == [(3,)]
@@ -76,19 +64,14 @@ def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
     ("Lancs,2025-10,2,40,,DfT STATS19 2025 provisional", "force 'Lancs' is not a force the platform knows"),
 ])
 def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
-    path = _csv(tmp_path, *GOOD_ROWS, row)
-    with pytest.raises(TemplateError) as refused:
-        check_template(path, NAME)
-    message = str(refused.value)
+    message = template_refusal(check_template, _csv(tmp_path, *GOOD_ROWS, row), NAME)
     assert message.startswith(f"{NAME}: 1 problem(s)")
     assert f"line 5: {problem}" in message
 
 
 def test_a_truncated_file_is_refused_naming_the_last_line(tmp_path):
     path = _csv(tmp_path, *GOOD_ROWS, "lancashire,2025-10,2", end="")
-    with pytest.raises(TemplateError) as refused:
-        check_template(path, NAME)
-    assert "line 5: 3 of 6 columns (a truncated file" in str(refused.value)
+    assert "line 5: 3 of 6 columns (a truncated file" in template_refusal(check_template, path, NAME)
 
 
 def test_the_sample_is_deterministic_valid_and_marks_the_last_year_provisional(tmp_path):
