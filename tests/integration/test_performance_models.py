@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from markupsafe import escape
 
 from ingest.sources.police_uk_contract import STOP_AND_SEARCH, STREET
 from tests.integration.test_dbt_project import (
@@ -380,13 +381,14 @@ def compiled_checks(warehouse, tmp_path_factory) -> tuple[str, str]:
                 "period: month_start, force: force_id, columns: [crime_count]}, "
                 "fct_crime_monthly: {status: planned, schema: evidence, grain: month, period: month_start, "
                 "force: force_id, columns: [crime_count, crime_type, victim_count]}}}")
-    rows = ("[{'source_line': 7, 'measure_id': 'burglary', 'mart': 'fct_crimes', 'polarity': 'lower_is_better', "
+    rows = ("[{'source_line': 7, 'objective_id': 'tackle_crime', 'measure_id': 'burglary', 'mart': 'fct_crimes', 'polarity': 'lower_is_better', "
             "'statistic': 'count', 'unit': 'count', 'frequency': 'monthly', 'baseline_rule': 'same_period_last_year', "
             "'comparator': 'none', 'geography': 'force', 'numerator': 'crime_count', 'filter': none, 'denominator': none},"
-            " {'source_line': 8, 'measure_id': 'robbery', 'mart': 'fct_crime_monthly', 'polarity': 'down', "
+            " {'source_line': 8, 'objective_id': 'tackle_crimes', 'measure_id': 'robbery', 'mart': 'fct_crime_monthly', "
+            "'polarity': 'down', "
             "'statistic': 'count', 'unit': 'count', 'frequency': 'monthly', 'baseline_rule': 'same_period_last_year', "
             "'comparator': 'none', 'geography': 'force', 'numerator': 'crimes', 'filter': 'crime_type=Robbery', 'denominator': none}]")
-    inline = ("{{ plan_measure_problems(" + rows + ") | join('\\n') }}\n=====\n"
+    inline = ("{{ plan_measure_problems(" + rows + ", ['tackle_crime', 'protect_vulnerable']) | join('\\n') }}\n=====\n"
               "{% set a = plan_relation('fct_not_built') %}{% set b = plan_relation('fct_crime_monthly') %}"
               "{{ a.relation }} | {{ a.reason }} | {{ b.relation }} | {{ b.reason }}")
     tmp_path = tmp_path_factory.mktemp("compile")
@@ -401,6 +403,9 @@ def test_dbt_refuses_a_bad_plan_naming_the_line(compiled_checks):
     assert "seeds/plan_measures.csv line 7: measure burglary: unknown mart 'fct_crimes'" in problems
     assert "seeds/plan_measures.csv line 8: measure robbery: unknown polarity 'down'" in problems
     assert "seeds/plan_measures.csv line 8: measure robbery: unknown numerator column 'crimes' in fct_crime_monthly" in problems
+    assert ("seeds/plan_measures.csv line 8: measure robbery: unknown objective_id 'tackle_crimes' "
+            "(seeds/plan_objectives.csv has: tackle_crime, protect_vulnerable)") in problems
+    assert "line 7: measure burglary: unknown objective_id" not in problems
 
 
 def test_a_planned_source_is_read_only_when_it_exists_with_its_columns(compiled_checks):
@@ -470,6 +475,10 @@ def test_the_report_renders_the_latest_quarter_with_every_measure(rendered, ware
     assert "Burglary: 15 in July to September 2024, 50.0% lower than the same quarter last year (30)." in html
     assert "the last 9 months sit below the average" in html
     assert "Statement on the National Crime and Policing Measures" in html
+    # the plan's version and period, and each objective's statement under its heading
+    assert "Police and Crime Plan's objectives and measures (version 2025.1, April 2025 to March 2029) for 2024Q3" in html
+    for (statement,) in _query(warehouse, "select distinct objective_statement from performance.dim_measure"):
+        assert f'<p class="objective-statement">{escape(statement)}</p>' in html
     # no consultation in this warehouse: the section is there and says why it is empty
     consultation = html[html.index('<section id="consultation"'):html.index('<section id="appendix"')]
     assert "What local people say" in consultation and "Data gap." in consultation
