@@ -19,8 +19,8 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from ingest.assets import (RAW_CALL_HANDLING, RAW_CONSULTATION, RAW_CSP_ASSESSMENTS, RAW_FINANCE, RAW_HMICFRS,
-                           RAW_VICTIM_SATISFACTION)
+from ingest.assets import (RAW_CALL_HANDLING, RAW_CONSULTATION, RAW_CSP_ASSESSMENTS, RAW_FINANCE,
+                           RAW_FORCE_VULNERABILITY, RAW_HMICFRS, RAW_ROAD_SAFETY, RAW_VICTIM_SATISFACTION)
 
 YEAR = "{{ data_interval_end.year }}"
 FETCH = {"retries": 4, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
@@ -43,6 +43,12 @@ SOURCES = {
                             "checked on the 8th (an unchanged file is skipped)."),
     "call_handling": ("0 7 8 * *", RAW_CALL_HANDLING,
                       "The force's 999 and 101 return comes monthly, a week after the month ends: checked on the 8th."),
+    "force_vulnerability": ("0 7 15 * *", RAW_FORCE_VULNERABILITY,
+                            "The force's vulnerability return comes monthly, two weeks after the month ends (its "
+                            "outcomes and repeat-victim matching need the month closed): checked on the 15th."),
+    "road_safety": ("0 7 15 * *", RAW_ROAD_SAFETY,
+                    "The force's STATS19 casualty totals come monthly, once the month's collisions are validated: "
+                    "checked on the 15th (an unchanged file is skipped)."),
 }
 
 

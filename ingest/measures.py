@@ -1,13 +1,16 @@
-"""The plan's measure framework: read and check ``dbt_project/seeds/plan_measures.csv`` before dbt runs.
+"""The plan's measure framework: read and check the plan's seeds before dbt runs.
 
-The Police and Crime Plan's objectives and measures are data an analyst edits: one row per
-measure, saying which mart and column it counts, how it is filtered, whether lower is better,
-its geography, frequency, baseline rule, target and comparator. This module refuses a file
-that would silently measure the wrong thing — an unknown mart, column, filter value or
-polarity — with one message per problem that names the file and line::
+The Police and Crime Plan is data the office edits, in three seeds of ``dbt_project/seeds``:
+``plan_version.csv`` (one row: title, version, the period the plan runs for),
+``plan_objectives.csv`` (one row per objective: id, order, title, statement) and
+``plan_measures.csv`` (one row per measure, under its objective_id). Each measure row says which mart and column it counts, how it is
+filtered, whether lower is better, its geography, frequency, baseline rule, target and
+comparator. This module refuses files that would silently measure the wrong thing — an unknown
+objective, mart, column, filter value or polarity, an objective without a measure — with one
+message per problem that names the file and line::
 
-    python -m ingest.measures check            # the shipped plan
-    python -m ingest.measures check my.csv     # a draft
+    python -m ingest.measures check                               # the shipped plan
+    python -m ingest.measures check my.csv --objectives obj.csv   # a draft
 
 The marts a measure may read (their period and area columns, and the columns a measure may
 sum or filter on) are the ``plan_measure_marts`` block of ``dbt_project/dbt_project.yml``'s
@@ -17,7 +20,7 @@ The rules dbt applies when it builds (``plan_measure_problems`` in
 ``dbt_project/macros/plan_measures.sql``, called by ``int_measure__plan``) are not repeated
 here: this check runs that macro itself, on the file's rows, so the two cannot drift. The rules
 below are the ones the macro does not have (identifiers, numbers, national priorities,
-ranking, filter values, objective names); a rule dbt should enforce too belongs in the macro.
+ranking, filter values, the objectives file and the version); a rule dbt should enforce too belongs in the macro.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import argparse
 import csv
 import re
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +38,14 @@ from ingest.config import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 PLAN_FILE = DBT_PROJECT_DIR / "seeds" / "plan_measures.csv"
+OBJECTIVES_FILE = DBT_PROJECT_DIR / "seeds" / "plan_objectives.csv"
+VERSION_FILE = DBT_PROJECT_DIR / "seeds" / "plan_version.csv"
 DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
 
+OBJECTIVE_COLUMNS = ("objective_id", "objective_order", "objective", "statement")
+VERSION_COLUMNS = ("plan_title", "version", "period_start", "period_end", "published_on")
 COLUMNS = (
-    "objective_id", "objective", "measure_id", "measure_name", "mart", "numerator", "denominator",
+    "objective_id", "measure_id", "measure_name", "mart", "numerator", "denominator",
     "filter", "statistic", "unit", "polarity", "geography", "frequency", "baseline_rule", "target",
     "comparator", "maturity_months", "national", "national_priority", "data_gap_reason", "description",
 )
@@ -82,6 +90,28 @@ class Mart:
     csp: str | None = None
     lsoa: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """An objective of the plan (a row of ``plan_objectives.csv``)."""
+
+    line: int
+    objective_id: str
+    order: int
+    title: str
+    statement: str
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """The plan the measures belong to (the row of ``plan_version.csv``)."""
+
+    title: str
+    version: str
+    period_start: date
+    period_end: date
+    published_on: date | None
 
 
 @dataclass(frozen=True)
@@ -208,12 +238,13 @@ def dbt_macros(path: Path, variables: dict[str, Any]) -> dict[str, Any]:
     return callables
 
 
-def _macro_problems(rows: list[dict[str, Any]], registry: dict[str, Any]) -> dict[int, list[str]]:
+def _macro_problems(rows: list[dict[str, Any]], registry: dict[str, Any],
+                    objective_ids: list[str] | None = None) -> dict[int, list[str]]:
     """dbt's checks of the plan (``plan_measure_problems``) on ``rows``, by line, each without the
     place the macro names (dbt always names the shipped seed; this may be a draft)."""
     macros = dbt_macros(PLAN_MACROS, {**dbt_vars(), "plan_measure_marts": registry})
     problems: dict[int, list[str]] = {}
-    for problem in macros["plan_measure_problems"](rows) or []:
+    for problem in macros["plan_measure_problems"](rows, objective_ids) or []:
         where = re.match(r"^.*? line (\d+): measure .*?: (.*)$", problem, re.S)
         line, text = (int(where[1]), where[2]) if where else (0, problem)
         problems.setdefault(line, []).append(text)
@@ -234,7 +265,7 @@ def _check_row(row: dict[str, str], marts: dict[str, Mart], seeds_dir: Path) -> 
     for key in ("objective_id", "measure_id"):
         if not IDENTIFIER.match(get(key)):
             problems.append(f"{key} {get(key)!r} must be lower_snake_case (letters, digits, underscores)")
-    for key in ("objective", "measure_name"):
+    for key in ("measure_name",):
         if not get(key):
             problems.append(f"{key} is empty")
 
@@ -287,7 +318,7 @@ def _check_row(row: dict[str, str], marts: dict[str, Mart], seeds_dir: Path) -> 
     if problems:
         return problems, None
     return [], Measure(
-        line=0, objective_id=get("objective_id"), objective=get("objective"), measure_id=get("measure_id"),
+        line=0, objective_id=get("objective_id"), objective="", measure_id=get("measure_id"),
         measure_name=get("measure_name"), mart=mart_name or None, numerator=get("numerator") or None,
         denominator=get("denominator") or None, filters=tuple(filters), statistic=statistic, unit=get("unit"),
         polarity=get("polarity"), geographies=geographies, frequency=get("frequency"),
@@ -305,69 +336,127 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def load_plan(path: Path = PLAN_FILE, marts: dict[str, Mart] | None = None) -> list[Measure]:
-    """The plan's measures, in file order. Raises PlanError listing every problem by line."""
-    marts = load_marts() if marts is None else marts
+def _read_rows(path: Path, columns: tuple[str, ...], what: str) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
+    """The file's rows by line (blank lines skipped), and a problem for each line that is not one
+    whole row; a file without the expected header is refused at once (PlanError)."""
     where = _display(path)
-    seeds_dir = DBT_PROJECT_DIR / "seeds"
     problems: list[tuple[int, str]] = []  # (line, message): reported in the file's order
     rows: list[tuple[int, dict[str, str]]] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
-            raise PlanError([f"{where} line 1: the file is empty (expected the header: {','.join(COLUMNS)})"])
+            raise PlanError([f"{where} line 1: the file is empty (expected the header: {','.join(columns)})"])
         header = [h.strip() for h in header]
-        missing = [c for c in COLUMNS if c not in header]
-        unknown = [c for c in header if c not in COLUMNS]
+        missing = [c for c in columns if c not in header]
+        unknown = [c for c in header if c not in columns]
         if missing or unknown:
             raise PlanError([f"{where} line 1: header " + "; ".join(
                 part for part in (f"missing column(s) {', '.join(missing)}" if missing else "",
                                   f"unknown column(s) {', '.join(unknown)}" if unknown else "") if part
-            ) + f" (expected: {','.join(COLUMNS)})"])
+            ) + f" (expected: {','.join(columns)})"])
         start = reader.line_num + 1
         for values in reader:
             line, start = start, reader.line_num + 1
             if line != reader.line_num:
-                problems.append((line, f"{where} line {line}: a field spans lines {line}-{reader.line_num}; keep each measure on one line"))
+                problems.append((line, f"{where} line {line}: a field spans lines {line}-{reader.line_num}; keep each {what} on one line"))
                 continue
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
                 problems.append((line, f"{where} line {line}: {len(values)} fields, expected {len(header)} (a comma in a text needs quotes)"))
                 continue
-            rows.append((line, dict(zip(header, values))))
+            rows.append((line, {key: (value or "").strip() for key, value in zip(header, values)}))
+    return rows, problems
+
+
+def load_objectives(path: Path = OBJECTIVES_FILE) -> list[Objective]:
+    """The plan's objectives in their report order. Raises PlanError listing every problem by line."""
+    where = _display(path)
+    rows, problems = _read_rows(path, OBJECTIVE_COLUMNS, "objective")
+    objectives: list[Objective] = []
+    first_line: dict[tuple[str, str], int] = {}
+    for line, row in rows:
+        found = []
+        if not IDENTIFIER.match(row["objective_id"]):
+            found.append(f"objective_id {row['objective_id']!r} must be lower_snake_case (letters, digits, underscores)")
+        if not row["objective_order"].isdigit() or int(row["objective_order"]) < 1:
+            found.append(f"objective_order {row['objective_order']!r} must be a whole number from 1")
+        for key in ("objective", "statement"):
+            if not row[key]:
+                found.append(f"{key} is empty")
+        for key in ("objective_id", "objective_order"):
+            if (key, row[key]) in first_line:
+                found.append(f"{key} {row[key]!r} is already used on line {first_line[key, row[key]]}")
+            first_line.setdefault((key, row[key]), line)
+        problems += [(line, f"{where} line {line}: objective {row['objective_id'] or '?'}: {p}") for p in found]
+        if not found:
+            objectives.append(Objective(line, row["objective_id"], int(row["objective_order"]), row["objective"],
+                                        row["statement"]))
+    if problems:
+        raise PlanError([message for _, message in sorted(problems)])
+    if not objectives:
+        raise PlanError([f"{where}: no objectives"])
+    return sorted(objectives, key=lambda o: o.order)
+
+
+def load_version(path: Path = VERSION_FILE) -> PlanVersion:
+    """The plan's title, version and period (the file's one row). Raises PlanError saying what is wrong."""
+    where = _display(path)
+    rows, problems = _read_rows(path, VERSION_COLUMNS, "field")
+    messages = [message for _, message in problems]
+    if not problems and len(rows) != 1:
+        messages.append(f"{where}: {len(rows)} rows, expected one (the plan the measures belong to)")
+    for line, row in rows[:1]:
+        dates = {}
+        for key in ("period_start", "period_end", "published_on"):
+            try:
+                dates[key] = date.fromisoformat(row[key]) if row[key] else None
+            except ValueError:
+                messages.append(f"{where} line {line}: {key} {row[key]!r} is not a date like 2025-04-01")
+        for key in ("plan_title", "version", "period_start", "period_end"):
+            if not row[key]:
+                messages.append(f"{where} line {line}: {key} is empty")
+        if dates.get("period_start") and dates.get("period_end") and dates["period_start"] >= dates["period_end"]:
+            messages.append(f"{where} line {line}: period_start {row['period_start']} is not before period_end {row['period_end']}")
+    if messages:
+        raise PlanError(messages)
+    row = rows[0][1]
+    return PlanVersion(row["plan_title"], row["version"], dates["period_start"], dates["period_end"], dates["published_on"])
+
+
+def load_plan(path: Path = PLAN_FILE, marts: dict[str, Mart] | None = None,
+              objectives_path: Path = OBJECTIVES_FILE) -> list[Measure]:
+    """The plan's measures, in file order, each under an objective of ``objectives_path``. Raises
+    PlanError listing every problem by line."""
+    marts = load_marts() if marts is None else marts
+    objectives = {o.objective_id: o for o in load_objectives(objectives_path)}
+    where = _display(path)
+    seeds_dir = DBT_PROJECT_DIR / "seeds"
+    rows, problems = _read_rows(path, COLUMNS, "measure")
 
     registry = {name: asdict(mart) for name, mart in marts.items()}
-    dbt_problems = _macro_problems([_macro_row(row, line) for line, row in rows], registry)
+    dbt_problems = _macro_problems([_macro_row(row, line) for line, row in rows], registry, list(objectives))
     measures: list[Measure] = []
-    objective_names: dict[str, tuple[str, int]] = {}
     for line, row in rows:
         row_problems, measure = _check_row(row, marts, seeds_dir)
         row_problems = dbt_problems.pop(line, []) + row_problems
-        objective_id, objective = (row.get("objective_id") or "").strip(), (row.get("objective") or "").strip()
-        if objective_id in objective_names and objective_names[objective_id][0] != objective:
-            name, at = objective_names[objective_id]
-            row_problems.append(f"objective {objective_id!r} is named {objective!r} here but {name!r} on line {at}")
-        objective_names.setdefault(objective_id, (objective, line))
         measure_id = (row.get("measure_id") or "").strip()
         if row_problems:
             problems += [(line, f"{where} line {line}: measure {measure_id or '?'}: {p}") for p in row_problems]
         elif measure is not None:
-            measures.append(_with_line(measure, line))
+            measures.append(replace(measure, line=line, objective=objectives[measure.objective_id].title))
     # A problem the macro did not place on a line of ours is still a problem: say it as dbt does.
     problems += [(line, f"{where}: {p}") for line, texts in dbt_problems.items() for p in texts]
+    if not problems:
+        served = {m.objective_id for m in measures}
+        problems += [(0, f"{_display(objectives_path)} line {o.line}: objective {o.objective_id} has no measure in {where}")
+                     for o in objectives.values() if o.objective_id not in served]
     if problems:
         raise PlanError([message for _, message in sorted(problems, key=lambda item: item[0])])
     if not measures:
         raise PlanError([f"{where}: no measures"])
     return measures
-
-
-def _with_line(measure: Measure, line: int) -> Measure:
-    from dataclasses import replace
-
-    return replace(measure, line=line)
 
 
 def check_marts_against_models(marts: dict[str, Mart] | None = None) -> list[str]:
@@ -410,15 +499,19 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="check the plan file and say what is wrong, line by line")
     check.add_argument("path", nargs="?", type=Path, default=PLAN_FILE)
+    check.add_argument("--objectives", type=Path, default=OBJECTIVES_FILE, help="the objectives file (plan_objectives.csv)")
+    check.add_argument("--version", type=Path, default=VERSION_FILE, help="the plan's version file (plan_version.csv)")
     args = parser.parse_args(argv)
     try:
-        measures = load_plan(args.path)
+        version = load_version(args.version)
+        measures = load_plan(args.path, objectives_path=args.objectives)
     except PlanError as exc:
         print(exc, file=sys.stderr)
         return 1
     gaps = [m.measure_id for m in measures if m.mart is None]
     national = sorted({m.national_priority for m in measures if m.national})
-    print(f"{_display(args.path)}: {len(measures)} measures in {len({m.objective_id for m in measures})} objectives; "
+    print(f"{version.title} {version.version} ({version.period_start:%B %Y} to {version.period_end:%B %Y}), "
+          f"{_display(args.path)}: {len(measures)} measures in {len({m.objective_id for m in measures})} objectives; "
           f"{len(national)} of 6 national priorities; {len(gaps)} without a source yet ({', '.join(gaps) or 'none'})")
     missing = sorted(set(NATIONAL_PRIORITIES) - set(national))
     if missing:

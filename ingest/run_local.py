@@ -71,6 +71,8 @@ SOURCE_RUNS: tuple[tuple[str, datetime], ...] = (
     ("consultation", datetime(2025, 12, 1, tzinfo=timezone.utc)),  # the 2025 survey
     ("victim_satisfaction", datetime(2025, 12, 1, tzinfo=timezone.utc)),
     ("call_handling", datetime(2025, 12, 1, tzinfo=timezone.utc)),
+    ("force_vulnerability", datetime(2025, 12, 1, tzinfo=timezone.utc)),
+    ("road_safety", datetime(2025, 12, 1, tzinfo=timezone.utc)),
 )
 # data.police.uk reference data (weekly, from the API): run after the other sources when there is an API.
 API_REFERENCE_RUN: tuple[str, datetime] = ("police_uk_api", datetime(2025, 12, 1, tzinfo=timezone.utc))

@@ -32,3 +32,48 @@ def one_file_settings(root: Path, source: str, dataset: str, name: str, **option
         f'url = "file://{{root}}/inputs/{name}"', *(f'{k} = "{v}"' for k, v in options.items()), "",
     ]) + "\n")
     return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
+
+
+def write_template(folder: Path, name: str, header: str, rows: list[str] | tuple[str, ...], end: str = "\n") -> Path:
+    """An office template file ``folder/name``: the header line, then the rows (``end`` after the last:
+    ``""`` for a file cut short)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
+    return path
+
+
+def fetch_and_load(module: Any, settings: Any, year: int = 2025) -> dict:
+    """A file source's fetch then load, as its DAG runs them: the load summary by file."""
+    module.fetch(settings, year)
+    return module.load(settings, year)
+
+
+def load_good_return(module: Any, root: Path, name: str, header: str, rows: list[str]) -> Any:
+    """Write ``rows`` as Lancashire's return ``name`` of the template source ``module``, fetch and load
+    it, and check every row is accounted for (rows in = loaded + rejected, none rejected). The settings."""
+    settings = one_file_settings(root, module.SOURCE, "monthly", name, edition="lancashire")
+    write_template(root / "inputs", name, header, rows)
+    summary = fetch_and_load(module, settings)[name]
+    assert summary["status"] == "loaded" and summary["rows_loaded"] + summary["rows_rejected"] == len(rows)
+    assert summary["rows_rejected"] == 0
+    return settings
+
+
+def committed_example_rows(source: str, header: str, check: Any) -> int:
+    """The rows of ``templates/<source>/<source>_example.csv`` that ``check`` passes, once the committed
+    template is found to be exactly ``header``."""
+    folder = Path(__file__).resolve().parents[1] / "templates" / source
+    assert (folder / f"{source}_template.csv").read_text().strip() == header
+    return check(folder / f"{source}_example.csv", "example")
+
+
+def template_refusal(check: Any, path: Path, label: str) -> str:
+    """What the template ``check`` says when it refuses ``path`` (a TemplateError: it must refuse it)."""
+    import pytest
+
+    from ingest.raw import TemplateError
+
+    with pytest.raises(TemplateError) as refused:
+        check(path, label)
+    return str(refused.value)

@@ -145,7 +145,8 @@
 
 
 {#- The rules ingest/measures.py applies, again, on the seed as loaded: one message per problem. -#}
-{% macro plan_measure_problems(rows) -%}
+{#- `objective_ids`: the ids of seeds/plan_objectives.csv, when known (a measure must serve one). -#}
+{% macro plan_measure_problems(rows, objective_ids=none) -%}
     {%- set statistics = {
         'count': ['count'], 'rate_per_1000_population': ['per_1000_residents'], 'proportion': ['percent'],
         'ratio': ['percent', 'ratio'], 'total': ['count', 'gbp'], 'disproportionality': ['ratio']} -%}
@@ -159,6 +160,9 @@
             {%- do problems.append(where ~ 'measure_id is already used on line ' ~ seen[row.measure_id]) -%}
         {%- else -%}
             {%- do seen.update({row.measure_id: row.source_line}) -%}
+        {%- endif -%}
+        {%- if objective_ids is not none and row.objective_id not in objective_ids -%}
+            {%- do problems.append(where ~ "unknown objective_id '" ~ row.objective_id ~ "' (seeds/plan_objectives.csv has: " ~ objective_ids | join(', ') ~ ")") -%}
         {%- endif -%}
         {%- if row.polarity not in ['lower_is_better', 'higher_is_better', 'neutral'] -%}
             {%- do problems.append(where ~ "unknown polarity '" ~ row.polarity ~ "' (expected lower_is_better, higher_is_better or neutral)") -%}
@@ -221,10 +225,16 @@
 
 {#- Refuse a plan with problems, naming every line (called where the plan is first read). -#}
 {% macro plan_measures_check() -%}
+    {%- set objectives, version = ref('plan_objectives'), ref('plan_version') -%}
     {%- if execute -%}
-        {%- set problems = plan_measure_problems(plan_measure_rows()) -%}
+        {%- set objective_ids = run_query('select objective_id from ' ~ objectives ~ ' order by objective_order').columns[0].values() | list -%}
+        {%- set versions = run_query('select count(*) from ' ~ version).columns[0].values()[0] -%}
+        {%- set problems = plan_measure_problems(plan_measure_rows(), objective_ids) -%}
+        {%- if versions != 1 -%}
+            {%- do problems.append('seeds/plan_version.csv: ' ~ versions ~ ' rows, expected one (the plan the measures belong to)') -%}
+        {%- endif -%}
         {%- if problems -%}
-            {{ exceptions.raise_compiler_error("The plan's measures cannot be built:\n  " ~ problems | join('\n  ') ~ "\nFix seeds/plan_measures.csv (python -m ingest.measures check lists the same problems).") }}
+            {{ exceptions.raise_compiler_error("The plan's measures cannot be built:\n  " ~ problems | join('\n  ') ~ "\nFix seeds/plan_measures.csv, plan_objectives.csv or plan_version.csv (python -m ingest.measures check lists the same problems).") }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

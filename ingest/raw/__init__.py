@@ -65,4 +65,4 @@ from ingest.raw.matched_load import (
 )
 from ingest.raw.scan import FileScan, scan_file
 from ingest.raw.template import (TemplateError, TemplateRow, check_rows, force_problem, load_checked_template,
-                                 month_problem, number_problem, template_rows)
+                                 month_problem, number_problem, template_loader, template_rows)

@@ -154,3 +154,14 @@ def load_checked_template(con, contract: Contract, landed, unit, results_dir: Pa
         raise LoadError(f"{unit.source_file}: {checked_rows} rows checked but {result.rows_loaded} loaded and "
                         f"{result.rows_rejected} rejected; rows would be lost (a stray quote?), so nothing was loaded")
     return result
+
+
+def template_loader(contract: Contract, check: Callable[[Path, str], int]):
+    """The load of one landed template file, for ``FileSource.load``: ``check(csv_path, label)``
+    refuses the file naming its lines (or gives its row count), then :func:`load_checked_template`."""
+
+    def load_unit(con, landed, unit, results_dir: Path):
+        rows = check(Path(unit.csv_path), unit.source_file)
+        return load_checked_template(con, contract, landed, unit, results_dir, rows)
+
+    return load_unit

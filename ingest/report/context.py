@@ -86,7 +86,8 @@ def _objectives(data: ReportData, charts: dict[str, str]) -> list[dict[str, Any]
         row = data.scorecard.get(measure["measure_id"]) or {"status": "data gap", "value": None,
                                                             "data_gap_reason": "not assessed for this force"}
         if not objectives or objectives[-1]["objective_id"] != measure["objective_id"]:
-            objectives.append({"objective_id": measure["objective_id"], "objective": measure["objective"], "items": []})
+            objectives.append({"objective_id": measure["objective_id"], "objective": measure["objective"],
+                               "statement": measure.get("objective_statement"), "items": []})
         chart_id = f"chart-{slug(measure['measure_id'])}"
         title = f"{measure['measure_name']}, {data.force_name}"
         chart = _measure_chart(data, measure, row, chart_id=chart_id, title=title)

@@ -16,7 +16,7 @@ no 101 line: the four ``calls_101_*`` cells are either all filled or all empty o
 a force-month is in more than one file, the force's own return (edition = its force id) wins,
 else the newest load (``stg_call_handling__monthly``).
 
-``load`` checks each row first (a known force, a month, whole numbers of calls that add up:
+``load`` checks each row first (``ingest.monthly_returns``: a known force, a month, whole numbers of calls that add up:
 answered <= received, answered within 10 s <= answered, abandoned <= received; an average answer
 time from 0 to 2 hours; the 101 cells all or none; a force-month once in the file; no row cut
 short) and refuses the file naming every line at fault; then the typed load, the GX suite and the
@@ -29,13 +29,12 @@ Only the standard library and ``ingest.raw`` are imported at module level (DAG f
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
+from ingest.monthly_returns import MonthlyReturn
 from ingest.raw import Column, Contract
 
 if TYPE_CHECKING:
@@ -45,7 +44,6 @@ log = logging.getLogger(__name__)
 
 SOURCE = "call_handling"
 TEMPLATE = PROJECT_ROOT / "templates" / "call_handling" / "call_handling_template.csv"
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 MAX_CALLS = 5_000_000  # a month's calls to one force; the Metropolitan Police take about 500,000 999 calls
 MAX_AVERAGE_SECONDS = 7_200
 COUNTS_999 = ("calls_999_received", "calls_999_answered", "calls_999_answered_within_10s")
@@ -86,56 +84,37 @@ DECLARED = raw.FileSource(SOURCE, CONTRACTS)
 ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 
-def _row_problems(row: raw.TemplateRow) -> list[str]:
-    v, where = row.values, f"line {row.line}"
+def _101_problems(row: raw.TemplateRow) -> list[str]:
+    """The 101 line is all or nothing (police.uk's 999 data has none), and its average answer time
+    is from 0 to 2 hours."""
+    filled = [column for column in COLUMNS_101 if row.values[column]]
     problems = []
-    if not v["force"]:
-        problems.append(f"{where}: force is empty")
-    elif resolve_force(v["force"]) is None:
-        problems.append(f"{where}: force {v['force']!r} is not a force the platform knows (add an alias to "
-                        f"{FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
-    month = MONTH.fullmatch(v["month"])
-    if not month or int(month.group(1)) < 2000:
-        problems.append(f"{where}: month {v['month']!r} is not a month like 2025-09")
-    filled_101 = [column for column in COLUMNS_101 if v[column]]
-    if filled_101 and len(filled_101) < len(COLUMNS_101):
-        empty = ", ".join(column for column in COLUMNS_101 if not v[column])
-        problems.append(f"{where}: {empty} empty but other 101 cells filled; a row has all four 101 cells "
+    if filled and len(filled) < len(COLUMNS_101):
+        empty = ", ".join(column for column in COLUMNS_101 if not row.values[column])
+        problems.append(f"line {row.line}: {empty} empty but other 101 cells filled; a row has all four 101 cells "
                         "or none (a force-month without 101 data, as in police.uk's 999 file)")
-    bad = set()
-    for column in COUNTS_999 + COUNTS_101:  # an empty 101 cell is the all-or-none rule's to name
-        problem = raw.number_problem(row, column, 0, MAX_CALLS, integer=True, required=column in COUNTS_999)
-        if problem:
-            problems.append(problem)
-            bad.add(column)
     average = raw.number_problem(row, "calls_101_average_answer_seconds", 0, MAX_AVERAGE_SECONDS, required=False)
-    if average:
-        problems.append(average)
-    for part, whole in WITHIN:
-        if part in bad or whole in bad or not (v[part] and v[whole]):
-            continue
-        if float(v[part].replace(",", "")) > float(v[whole].replace(",", "")):
-            problems.append(f"{where}: {part} ({v[part]}) is more than {whole} ({v[whole]})")
-    return problems
+    return problems + ([average] if average else [])
+
+
+RETURN = MonthlyReturn(
+    contract=MONTHLY,
+    counts=COUNTS_999,
+    optional_counts=COUNTS_101,  # an empty 101 count is the all-or-none rule's to name
+    max_count=MAX_CALLS,
+    within=WITHIN,
+    what="call handling template",
+    readme="templates/call_handling/README.md",
+    extra=_101_problems,
+)
 
 
 def check_template(csv_path: Path, label: str) -> int:
     """Refuse the file, naming every line at fault (up to 20), unless each row keeps the template's
     rules and no force-month appears twice. Returns the number of rows."""
-
-    def force_month(row: raw.TemplateRow) -> tuple[object, str] | None:
-        force_id = resolve_force(row.values["force"]) if row.values["force"] else None
-        return ((force_id, row.values["month"]), f"{row.values['force']} {row.values['month']}") if force_id else None
-
-    return raw.check_rows(csv_path, MONTHLY, label, _row_problems, "call handling template",
-                          "Fix the return (see templates/call_handling/README.md) and rerun the load.", unique=force_month)
-
-
-def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
-    rows = check_template(Path(unit.csv_path), unit.source_file)
-    return raw.load_checked_template(con, MONTHLY, landed, unit, results_dir, rows)
+    return RETURN.check_template(csv_path, label)
 
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed return; each is one transaction (a refused file keeps the previous rows)."""
-    return DECLARED.load(settings, _load_unit, year, run_dir)
+    return RETURN.load(DECLARED, settings, year, run_dir)

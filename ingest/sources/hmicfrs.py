@@ -136,11 +136,6 @@ def check_template(csv_path: Path, label: str) -> int:
 # --------------------------------------------------------------------------- what is there, fetch, load
 
 
-def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
-    rows = check_template(Path(unit.csv_path), unit.source_file)
-    return raw.load_checked_template(con, PEEL_GRADES, landed, unit, results_dir, rows)
-
-
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed grades file; each is one transaction (a refused file keeps the previous grades)."""
-    return DECLARED.load(settings, _load_unit, year, run_dir)
+    return DECLARED.load(settings, raw.template_loader(PEEL_GRADES, check_template), year, run_dir)

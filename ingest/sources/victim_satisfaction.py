@@ -32,13 +32,12 @@ Only the standard library and ``ingest.raw`` are imported at module level (DAG f
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.force_names import FORCE_ALIASES_SEED, resolve_force
+from ingest.monthly_returns import force_and_month_problems
 from ingest.raw import Column, Contract
 
 if TYPE_CHECKING:
@@ -64,8 +63,6 @@ CHARACTERISTICS = {
     "disability": ("Yes, limited a lot", "Yes, limited a little", "No", "Prefer not to say"),
 }
 MAX_WEIGHT = 100.0
-FIRST_SURVEY_YEAR = 2000
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 RESPONSES = Contract(
     dataset="responses",
@@ -98,15 +95,7 @@ ensure_raw_tables, files_for, is_published, fetch = DECLARED.surface()
 
 def _row_problems(row: raw.TemplateRow) -> list[str]:
     v, where = row.values, f"line {row.line}"
-    problems = []
-    if not v["force"]:
-        problems.append(f"{where}: force is empty")
-    elif resolve_force(v["force"]) is None:
-        problems.append(f"{where}: force {v['force']!r} is not a force the platform knows (add an alias to "
-                        f"{FORCE_ALIASES_SEED.relative_to(PROJECT_ROOT)})")
-    month = MONTH.fullmatch(v["survey_month"])
-    if not month or int(month.group(1)) < FIRST_SURVEY_YEAR:
-        problems.append(f"{where}: survey_month {v['survey_month']!r} is not a month like 2025-09")
+    problems = force_and_month_problems(row, "survey_month")
     if not v["respondent_id"]:
         problems.append(f"{where}: respondent_id is empty")
     for column, allowed in (("crime_group", CRIME_GROUPS), ("domestic_abuse", YES_NO),
@@ -137,11 +126,6 @@ def check_template(csv_path: Path, label: str) -> int:
                           "Fix the export (see templates/victim_satisfaction/README.md) and rerun the load.", unique=respondent)
 
 
-def _load_unit(con, landed: raw.Landed, unit: raw.Unit, results_dir: Path) -> raw.LoadResult:
-    rows = check_template(Path(unit.csv_path), unit.source_file)
-    return raw.load_checked_template(con, RESPONSES, landed, unit, results_dir, rows)
-
-
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:
     """Load every landed survey export; each is one transaction (a refused file keeps the previous rows)."""
-    return DECLARED.load(settings, _load_unit, year, run_dir)
+    return DECLARED.load(settings, raw.template_loader(RESPONSES, check_template), year, run_dir)

@@ -1,7 +1,8 @@
 """The plan's measures, their statistics and the quarterly report, on a tiny warehouse built with dbt.
 
 One force (Lancashire), 21 months of hand-made street records (January 2023 to September 2024):
-burglary 10 a month in 2023 and 5 a month in 2024, vehicle crime 3 and violence 4 every month,
+burglary 10 a month in 2023 and 5 a month in 2024 (one charged each month), vehicle crime 3
+(one cautioned) and violence 4 every month,
 one anti-social behaviour incident in January 2023, a few stop and searches. The other sources'
 raw tables exist but are empty (no geography, population or Home Office data), so the measures
 that need them must come out as data gaps with their reasons. The raw tables are written as the
@@ -20,10 +21,12 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from markupsafe import escape
 
 from ingest.sources.police_uk_contract import STOP_AND_SEARCH, STREET
 from tests.integration.test_dbt_project import (
@@ -49,7 +52,8 @@ def _street_rows() -> dict[tuple[str, str], list[tuple]]:
         burglaries = 10 if month.startswith("2023") else 5
         month_rows = [crime(month, "Burglary", "Suspect charged")]
         month_rows += [crime(month, "Burglary", "Investigation complete; no suspect identified") for _ in range(burglaries - 1)]
-        month_rows += [crime(month, "Vehicle crime", "Under investigation") for _ in range(3)]
+        month_rows += [crime(month, "Vehicle crime", "Under investigation") for _ in range(2)]
+        month_rows.append(crime(month, "Vehicle crime", "Offender given a caution"))
         month_rows += [crime(month, "Violence and sexual offences", "Unable to prosecute suspect") for _ in range(4)]
         rows[(FORCE, month)] = month_rows
     rows[(FORCE, "2023-01")].append(_street(None, "2023-01", LANCS, -2.7, 53.76, "On or near Park Road", PRESTON,
@@ -80,10 +84,28 @@ def _create_other_sources_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             module.ensure_raw_tables(con)
 
 
+# The force's returns, as their loaders write them: per month, of 100 victims 25 repeat victims in
+# 2023 and 24 in 2024; 40 domestic abuse crimes with 12 arrests; 30 domestic abuse outcomes, 6
+# positive; rape 1 positive of 5 outcomes, other sexual offences 2 of 10. On the roads 1 killed and
+# 19 seriously injured a month in 2023, 1 and 18 in 2024.
+def _force_return_rows() -> dict[str, list[tuple]]:
+    lineage = ("lancashire", "force_return_lancashire.csv", "0" * 64, datetime(2024, 10, 15, 7))
+    return {
+        "force_vulnerability_monthly": [
+            ("lancashire", month, 40, 12, 30, 6, 100, 25 if month < "2024" else 24, 30, 12, 5, 1, 10, 2, *lineage)
+            for month in MONTHS],
+        "road_safety_monthly": [
+            ("Lancashire Constabulary", month, 1, 19 if month < "2024" else 18, None, "DfT STATS19 final", *lineage)
+            for month in MONTHS],
+    }
+
+
 def build_raw_warehouse(path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         _create_raw_tables(con)
         _create_other_sources_raw_tables(con)
+        for table, rows in _force_return_rows().items():
+            con.executemany(f"insert into raw.{table} values ({', '.join(['?'] * len(rows[0]))})", rows)
         _insert(con, STREET, _street_rows())
         _insert(con, STOP_AND_SEARCH, STOP_SEARCH_ROWS)
 
@@ -191,7 +213,7 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
     assert set(rows) == plan
     assert {r[0] for r in rows.values()} == {"2024Q3"}
     # Burglary 15 against 30 is significant on its own (p = 0.0357) but not among the quarter's
-    # nine tests: q = 0.035698 x 9 / 1 = 0.321282 (see test_the_status_allows_for_the_quarters_tests).
+    # twenty tests: q = 0.035698 x 20 / 1 = 0.71396 (see test_the_status_allows_for_the_quarters_tests).
     assert rows["burglary"][1] == "no significant change"
     assert rows["vehicle_crime"][1] == "no significant change"  # 9 against 9
     assert rows["stop_search_count"][1] == "not assessed"  # context measure
@@ -212,19 +234,19 @@ def test_the_scorecard_has_every_measure_with_a_status_or_a_data_gap(warehouse):
 
 
 def test_the_status_allows_for_the_quarters_tests(warehouse):
-    """Benjamini-Hochberg across every test of Lancashire's 2024Q3: nine rows have a p-value."""
+    """Benjamini-Hochberg across every test of Lancashire's 2024Q3: twenty rows have a p-value."""
     rows = _query(warehouse, """
         select measure_id, p_value, q_value, fdr_family_size, is_significant, is_significant_adjusted, status
         from performance.fct_scorecard where area_type = 'force' and p_value is not null order by p_value, measure_id
     """)
     m = len(rows)
-    assert m == 9 and {r[3] for r in rows} == {m}
+    assert m == 20 and {r[3] for r in rows} == {m}
     p_values = [r[1] for r in rows]
     # by hand: q_(i) = min over j >= i of p_(j) x m / j, at most 1
     expected = [min(1.0, min(p_values[j] * m / (j + 1) for j in range(i, m))) for i in range(m)]
     assert [r[2] for r in rows] == pytest.approx(expected, abs=1e-9)
     burglary = next(r for r in rows if r[0] == "burglary")
-    assert burglary[1:3] == (pytest.approx(_exact_two_sided_p(15, 45), abs=1e-6), pytest.approx(0.035698 * 9, abs=1e-9))
+    assert burglary[1:3] == (pytest.approx(_exact_two_sided_p(15, 45), abs=1e-6), pytest.approx(0.035698 * 20, abs=1e-9))
     assert burglary[4:] == (True, False, "no significant change")
     # The assessment's test is the same as fct_measure_change's; only the status reads the q-value.
     assert _query(warehouse, """
@@ -255,6 +277,74 @@ def test_the_charge_rate_compares_cohorts_of_the_same_age(warehouse):
         where measure_id = 'charge_summons_rate' and period_type = 'month' and period_label >= '2024-03' order by 1
     """)
     assert months[0] == ("2024-03", False, 12) and all(r[1:] == (True, 12) for r in months[1:])
+
+
+def test_the_positive_outcome_rate_counts_charges_and_out_of_court_disposals(warehouse):
+    """By hand: each month one burglary is charged and one vehicle crime cautioned (its street file's
+    last outcome). 2024Q1: 3 + 3 positive of 3 x (5 + 3 + 4) = 36 crimes; 2023Q1: 6 of 3 x (10 + 3 + 4)
+    = 51. By crime group, burglary 3 of 15 against 3 of 30, vehicle crime 3 of 9 in both years,
+    violence none; robbery and shoplifting have no crimes at all."""
+    rows = {r[0]: r[1:] for r in _query(warehouse, """
+        select measure_id, assessed_period_label, round(value, 6), baseline_periods, round(baseline_value, 6), status
+        from performance.fct_scorecard where measure_id like 'positive_outcome_rate%' and area_type = 'force'
+    """)}
+    assert rows["positive_outcome_rate"][:4] == ("2024Q1", round(6 / 36, 6), "2023Q1", round(6 / 51, 6))
+    assert rows["positive_outcome_rate_burglary"][:4] == ("2024Q1", round(3 / 15, 6), "2023Q1", round(3 / 30, 6))
+    assert rows["positive_outcome_rate_vehicle_crime"][:4] == ("2024Q1", round(3 / 9, 6), "2023Q1", round(3 / 9, 6))
+    assert rows["positive_outcome_rate_violence_and_sexual_offences"][1] == 0
+    assert rows["positive_outcome_rate_robbery"][-1] == rows["positive_outcome_rate_shoplifting"][-1] == "data gap"
+    # the charge rate still counts only the charges
+    assert _query(warehouse, """
+        select round(value, 6) from performance.fct_scorecard where measure_id = 'charge_summons_rate' and area_type = 'force'
+    """) == [(round(3 / 36, 6),)]
+    # fct_outcomes: the latest outcome of every crime, whatever its age
+    assert _query(warehouse, """
+        select sum(positive_outcome_count), sum(charge_summons_count), sum(out_of_court_count), sum(crime_count)
+        from evidence.fct_outcomes where month_start < '2024-01-01'
+    """) == [(24, 12, 12, 204)]
+
+
+def test_the_force_returns_measure_repeat_victims_and_road_casualties(warehouse):
+    """By hand from the returns above: 2024Q3 against 2023Q3."""
+    rows = {r[0]: r[1:] for r in _query(warehouse, """
+        select measure_id, assessed_period_label, round(value, 6), baseline_periods, round(baseline_value, 6), numerator, denominator
+        from performance.fct_scorecard where area_type = 'force' and measure_id in (
+            'repeat_victims', 'domestic_abuse_repeat_victims', 'domestic_abuse_arrests_per_crime',
+            'domestic_abuse_positive_outcomes', 'rape_positive_outcomes', 'other_sexual_offences_positive_outcomes',
+            'killed_or_seriously_injured', 'road_deaths', 'domestic_abuse_crimes')
+    """)}
+    assert rows["repeat_victims"] == ("2024Q3", 0.24, "2023Q3", 0.25, 72, 300)
+    assert rows["domestic_abuse_repeat_victims"] == ("2024Q3", 0.4, "2023Q3", 0.4, 36, 90)
+    assert rows["domestic_abuse_arrests_per_crime"][:2] == ("2024Q3", 0.3)
+    assert rows["domestic_abuse_positive_outcomes"][:2] == ("2024Q3", 0.2)
+    assert rows["rape_positive_outcomes"][:2] == ("2024Q3", 0.2)
+    assert rows["other_sexual_offences_positive_outcomes"][:2] == ("2024Q3", 0.2)
+    assert rows["killed_or_seriously_injured"][:4] == ("2024Q3", 57, "2023Q3", 60)
+    assert rows["road_deaths"][:4] == ("2024Q3", 3, "2023Q3", 3)
+    assert rows["domestic_abuse_crimes"][:2] == ("2024Q3", 120)
+    assert _query(warehouse, """
+        select count(*), sum(killed_or_seriously_injured_count), bool_or(is_provisional)
+        from evidence.fct_road_casualties_monthly where force_id = 'lancashire'
+    """) == [(21, 12 * 20 + 9 * 19, False)]
+
+
+def test_the_scorecard_carries_the_plans_objectives_and_version(warehouse):
+    import csv
+
+    with (DBT_PROJECT_DIR / "seeds" / "plan_objectives.csv").open(newline="", encoding="utf-8") as handle:
+        objectives = {r["objective_id"]: r for r in csv.DictReader(handle)}
+    rows = _query(warehouse, """
+        select distinct objective_id, objective_order, objective, objective_statement, plan_version,
+               plan_period_start::varchar, plan_period_end::varchar
+        from performance.dim_measure order by objective_order
+    """)
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        (o["objective_id"], int(o["objective_order"]), o["objective"], o["statement"])
+        for o in sorted(objectives.values(), key=lambda o: int(o["objective_order"]))]
+    assert {r[4:] for r in rows} == {("2025.1", "2025-04-01", "2029-03-31")}
+    assert _query(warehouse, """
+        select count(*) filter (where objective_statement is null or plan_version <> '2025.1') from performance.fct_scorecard
+    """) == [(0,)]
 
 
 def test_a_past_quarter_can_be_assessed_again(warehouse):
@@ -291,13 +381,14 @@ def compiled_checks(warehouse, tmp_path_factory) -> tuple[str, str]:
                 "period: month_start, force: force_id, columns: [crime_count]}, "
                 "fct_crime_monthly: {status: planned, schema: evidence, grain: month, period: month_start, "
                 "force: force_id, columns: [crime_count, crime_type, victim_count]}}}")
-    rows = ("[{'source_line': 7, 'measure_id': 'burglary', 'mart': 'fct_crimes', 'polarity': 'lower_is_better', "
+    rows = ("[{'source_line': 7, 'objective_id': 'tackle_crime', 'measure_id': 'burglary', 'mart': 'fct_crimes', 'polarity': 'lower_is_better', "
             "'statistic': 'count', 'unit': 'count', 'frequency': 'monthly', 'baseline_rule': 'same_period_last_year', "
             "'comparator': 'none', 'geography': 'force', 'numerator': 'crime_count', 'filter': none, 'denominator': none},"
-            " {'source_line': 8, 'measure_id': 'robbery', 'mart': 'fct_crime_monthly', 'polarity': 'down', "
+            " {'source_line': 8, 'objective_id': 'tackle_crimes', 'measure_id': 'robbery', 'mart': 'fct_crime_monthly', "
+            "'polarity': 'down', "
             "'statistic': 'count', 'unit': 'count', 'frequency': 'monthly', 'baseline_rule': 'same_period_last_year', "
             "'comparator': 'none', 'geography': 'force', 'numerator': 'crimes', 'filter': 'crime_type=Robbery', 'denominator': none}]")
-    inline = ("{{ plan_measure_problems(" + rows + ") | join('\\n') }}\n=====\n"
+    inline = ("{{ plan_measure_problems(" + rows + ", ['tackle_crime', 'protect_vulnerable']) | join('\\n') }}\n=====\n"
               "{% set a = plan_relation('fct_not_built') %}{% set b = plan_relation('fct_crime_monthly') %}"
               "{{ a.relation }} | {{ a.reason }} | {{ b.relation }} | {{ b.reason }}")
     tmp_path = tmp_path_factory.mktemp("compile")
@@ -312,6 +403,9 @@ def test_dbt_refuses_a_bad_plan_naming_the_line(compiled_checks):
     assert "seeds/plan_measures.csv line 7: measure burglary: unknown mart 'fct_crimes'" in problems
     assert "seeds/plan_measures.csv line 8: measure robbery: unknown polarity 'down'" in problems
     assert "seeds/plan_measures.csv line 8: measure robbery: unknown numerator column 'crimes' in fct_crime_monthly" in problems
+    assert ("seeds/plan_measures.csv line 8: measure robbery: unknown objective_id 'tackle_crimes' "
+            "(seeds/plan_objectives.csv has: tackle_crime, protect_vulnerable)") in problems
+    assert "line 7: measure burglary: unknown objective_id" not in problems
 
 
 def test_a_planned_source_is_read_only_when_it_exists_with_its_columns(compiled_checks):
@@ -381,6 +475,10 @@ def test_the_report_renders_the_latest_quarter_with_every_measure(rendered, ware
     assert "Burglary: 15 in July to September 2024, 50.0% lower than the same quarter last year (30)." in html
     assert "the last 9 months sit below the average" in html
     assert "Statement on the National Crime and Policing Measures" in html
+    # the plan's version and period, and each objective's statement under its heading
+    assert "Police and Crime Plan's objectives and measures (version 2025.1, April 2025 to March 2029) for 2024Q3" in html
+    for (statement,) in _query(warehouse, "select distinct objective_statement from performance.dim_measure"):
+        assert f'<p class="objective-statement">{escape(statement)}</p>' in html
     # no consultation in this warehouse: the section is there and says why it is empty
     consultation = html[html.index('<section id="consultation"'):html.index('<section id="appendix"')]
     assert "What local people say" in consultation and "Data gap." in consultation

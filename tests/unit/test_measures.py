@@ -154,3 +154,79 @@ def test_filters_parse_into_columns_and_values():
 def test_the_command_line_check(capsys):
     assert measures.main(["check", str(PLAN_FILE)]) == 0
     assert "6 of 6 national priorities" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- objectives and version
+
+OBJECTIVES = ("objective_id,objective_order,objective,statement\n"
+              "tackle_crime,1,Tackle crime and reoffending,Fewer victims of crime.\n"
+              "protect_vulnerable,2,Protect vulnerable people,\"Fewer victims of violence, fewer repeat victims.\"\n")
+
+
+def _objectives_file(tmp_path: Path, text: str = OBJECTIVES) -> Path:
+    path = tmp_path / "plan_objectives.csv"
+    path.write_text(text)
+    return path
+
+
+def test_the_shipped_objectives_and_version_are_read_in_order():
+    objectives = measures.load_objectives()
+    assert [o.order for o in objectives] == list(range(1, len(objectives) + 1))
+    assert all(o.statement for o in objectives)
+    version = measures.load_version()
+    assert version.version and version.period_start < version.period_end
+
+
+def test_a_measure_under_an_unknown_objective_is_refused_naming_the_line(tmp_path):
+    objectives = _objectives_file(tmp_path)
+    rows = (GOOD_ROW, {**GOOD_ROW, "measure_id": "homicide", "objective_id": "protect_vulnerable"},
+            {**GOOD_ROW, "measure_id": "robbery", "objective_id": "tackle_crimes"})
+    with pytest.raises(PlanError) as caught:
+        load_plan(_plan_file(tmp_path, *rows), objectives_path=objectives)
+    assert len(caught.value.problems) == 1
+    assert "plan_measures.csv line 4: measure robbery: unknown objective_id 'tackle_crimes'" in caught.value.problems[0]
+    assert "tackle_crime, protect_vulnerable" in caught.value.problems[0]  # says what is known
+    # the objective's title and order come from the objectives file
+    plan = load_plan(_plan_file(tmp_path, *rows[:2]), objectives_path=objectives)
+    assert [(m.objective_id, m.objective) for m in plan] == [
+        ("tackle_crime", "Tackle crime and reoffending"), ("protect_vulnerable", "Protect vulnerable people")]
+
+
+def test_an_objective_without_a_measure_is_refused(tmp_path):
+    with pytest.raises(PlanError) as caught:
+        load_plan(_plan_file(tmp_path, GOOD_ROW), objectives_path=_objectives_file(tmp_path))
+    assert caught.value.problems == [
+        f"{tmp_path / 'plan_objectives.csv'} line 3: objective protect_vulnerable has no measure in {tmp_path / 'plan_measures.csv'}"]
+
+
+def test_a_bad_objectives_file_is_refused_naming_each_line(tmp_path):
+    text = OBJECTIVES + "tackle_crime,2,Again,Twice.\nNew Objective,x,,\n"
+    with pytest.raises(PlanError) as caught:
+        measures.load_objectives(_objectives_file(tmp_path, text))
+    problems = caught.value.problems
+    assert any("line 4: objective tackle_crime: objective_id 'tackle_crime' is already used on line 2" in p for p in problems)
+    assert any("line 4: objective tackle_crime: objective_order '2' is already used on line 3" in p for p in problems)
+    assert any("line 5: objective New Objective: objective_id 'New Objective' must be lower_snake_case" in p for p in problems)
+    assert any("line 5: objective New Objective: objective_order 'x' must be a whole number" in p for p in problems)
+    assert any("line 5: objective New Objective: statement is empty" in p for p in problems)
+    with pytest.raises(PlanError, match="line 1: header missing column.s. statement"):
+        measures.load_objectives(_objectives_file(tmp_path, "objective_id,objective_order,objective\n"))
+
+
+def test_the_plan_version_is_one_row_with_a_period(tmp_path):
+    path = tmp_path / "plan_version.csv"
+    header = "plan_title,version,period_start,period_end,published_on\n"
+    path.write_text(header + "Police and Crime Plan,2,2025-04-01,2029-03-31,\n")
+    version = measures.load_version(path)
+    assert (version.version, str(version.period_start), version.published_on) == ("2", "2025-04-01", None)
+    path.write_text(header + "Police and Crime Plan,2,2029-04-01,2025-03-31,\nPlan,3,2025-04-01,2029-03-31,\n")
+    with pytest.raises(PlanError, match="2 rows, expected one"):
+        measures.load_version(path)
+    path.write_text(header + "Police and Crime Plan,,2029-04-01,31/03/2025,\n")
+    with pytest.raises(PlanError) as caught:
+        measures.load_version(path)
+    assert any("line 2: period_end '31/03/2025' is not a date like 2025-04-01" in p for p in caught.value.problems)
+    assert any("line 2: version is empty" in p for p in caught.value.problems)
+    path.write_text(header + "Police and Crime Plan,2,2029-04-01,2025-03-31,\n")
+    with pytest.raises(PlanError, match="period_start 2029-04-01 is not before period_end 2025-03-31"):
+        measures.load_version(path)

@@ -17,8 +17,8 @@
     {%- set checked = plan_relation(row.mart) -%}
     {%- set window_months = (row.maturity_months or 0) | int -%}
     {%- set same_age = row.mart == 'fct_outcomes' and window_months > 0
-        and row.numerator in ('charge_summons_count', 'crime_count', 'rows')
-        and (row.denominator or 'rows') in ('charge_summons_count', 'crime_count', 'rows') -%}
+        and row.numerator in ('charge_summons_count', 'positive_outcome_count', 'crime_count', 'rows')
+        and (row.denominator or 'rows') in ('charge_summons_count', 'positive_outcome_count', 'crime_count', 'rows') -%}
     {%- if checked.relation is not none -%}
         {%- do measures.append({'row': row, 'relation': ref('int_measure__outcome_cohorts') if same_age else checked.relation,
                                 'window_months': window_months if same_age else none,

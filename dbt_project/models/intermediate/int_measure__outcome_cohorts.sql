@@ -1,7 +1,8 @@
 -- Crime cohorts observed for the same time: for every window a plan measure on fct_outcomes
 -- waits for (its maturity_months), each force, crime type and month of recording, the crimes
--- recorded and those charged or summonsed within that many months of the month they were recorded
--- in. A cohort's charges count only once it has been observed that long (NULL before): the
+-- recorded, those charged or summonsed within that many months of the month they were recorded
+-- in, and those with a positive outcome (a charge or summons, or an out-of-court disposal) within
+-- them. A cohort's outcomes count only once it has been observed that long (NULL before): the
 -- current period and the period a year earlier are then compared at the same age, instead of a
 -- young cohort against an old one that has had a year longer to reach charge.
 -- int_measure__mart_values reads it in place of fct_outcomes for such measures. A table.
@@ -48,21 +49,28 @@ windows as (
 
 first_charge as (
 
-    -- The month of each crime's first charge or summons (or court outcome that follows one).
+    -- The month of each crime's first charge or summons (or court outcome that follows one), and
+    -- of its first positive outcome (a charge or summons, or an out-of-court disposal).
     select
         outcome_events.crime_id,
-        min(outcome_events.outcome_month_start) as first_charge_month_start
+        min(outcome_events.outcome_month_start) filter (where outcome_categories.is_charge_or_summons)
+            as first_charge_month_start,
+        min(outcome_events.outcome_month_start) as first_positive_month_start
     from outcome_events
     inner join outcome_categories
         on outcome_events.outcome_category = outcome_categories.outcome_category
-    where outcome_categories.is_charge_or_summons
+    where outcome_categories.is_charge_or_summons or outcome_categories.outcome_group = 'out_of_court'
     group by outcome_events.crime_id
 
 ),
 
 street_outcome as (
 
-    select outcome_category, is_charge_or_summons from outcome_categories
+    select
+        outcome_category,
+        is_charge_or_summons,
+        is_charge_or_summons or outcome_group = 'out_of_court' as is_positive
+    from outcome_categories
 
 ),
 
@@ -78,7 +86,12 @@ crimes as (
             when crime_cohort.outcome_event_count = 0 and coalesce(street_outcome.is_charge_or_summons, false)
                 then crime_cohort.cohort_month_start
             else first_charge.first_charge_month_start
-        end as charge_known_month_start
+        end as charge_known_month_start,
+        case
+            when crime_cohort.outcome_event_count = 0 and coalesce(street_outcome.is_positive, false)
+                then crime_cohort.cohort_month_start
+            else first_charge.first_positive_month_start
+        end as positive_known_month_start
     from crime_cohort
     left join first_charge
         on crime_cohort.crime_id = first_charge.crime_id
@@ -106,7 +119,10 @@ cohorts as (
         count(*) as crime_count,
         count(*) filter (
             where date_diff('month', crimes.cohort_month_start, crimes.charge_known_month_start) <= windows.window_months
-        ) as charge_summons_count
+        ) as charge_summons_count,
+        count(*) filter (
+            where date_diff('month', crimes.cohort_month_start, crimes.positive_known_month_start) <= windows.window_months
+        ) as positive_outcome_count
     from crimes
     cross join windows
     group by all
@@ -125,7 +141,9 @@ final as (
             as is_observed_for_window,
         cast(cohorts.crime_count as bigint) as crime_count,
         cast(case when cohorts.month_start + to_months(cohorts.window_months) <= observed_to.latest_month_start
-            then cohorts.charge_summons_count end as bigint) as charge_summons_count
+            then cohorts.charge_summons_count end as bigint) as charge_summons_count,
+        cast(case when cohorts.month_start + to_months(cohorts.window_months) <= observed_to.latest_month_start
+            then cohorts.positive_outcome_count end as bigint) as positive_outcome_count
     from cohorts
     inner join observed_to
         on cohorts.force_id = observed_to.force_id

@@ -1,6 +1,7 @@
 -- The plan's measures as loaded from seeds/plan_measures.csv, checked first: a line naming an
--- unknown mart, column, filter column or polarity stops the build with the file's line number
--- (macros/plan_measures.sql). Each measure carries whether its mart can be read yet.
+-- unknown objective, mart, column, filter column or polarity stops the build with the file's line
+-- number (macros/plan_measures.sql). Each measure carries its objective (seeds/plan_objectives.csv),
+-- the plan's version and period (seeds/plan_version.csv) and whether its mart can be read yet.
 {{ plan_measures_check() }}
 
 with
@@ -11,6 +12,18 @@ plan_measures as (
     -- reload inserts into the table again with new row ids, hence numbered from the row ids' order
     -- rather than from their values (line 1 is the header).
     select *, row_number() over (order by rowid) + 1 as source_line from {{ ref('plan_measures') }}
+
+),
+
+plan_objectives as (
+
+    select * from {{ ref('plan_objectives') }}
+
+),
+
+plan_version as (
+
+    select * from {{ ref('plan_version') }}
 
 ),
 
@@ -25,7 +38,6 @@ typed as (
     select
         cast(source_line as integer) as source_line,
         trim(objective_id) as objective_id,
-        trim(objective) as objective,
         trim(measure_id) as measure_id,
         trim(measure_name) as measure_name,
         nullif(trim(mart), '') as mart,
@@ -49,20 +61,28 @@ typed as (
 
 ),
 
-with_objective_first_line as (
+with_objective as (
 
     select
-        *,
-        min(source_line) over (partition by objective_id) as objective_first_line
+        typed.*,
+        trim(plan_objectives.objective) as objective,
+        trim(plan_objectives.statement) as objective_statement,
+        cast(plan_objectives.objective_order as integer) as objective_order,
+        trim(plan_version.plan_title) as plan_title,
+        trim(plan_version.version) as plan_version,
+        cast(plan_version.period_start as date) as plan_period_start,
+        cast(plan_version.period_end as date) as plan_period_end
     from typed
+    inner join plan_objectives
+        on typed.objective_id = trim(plan_objectives.objective_id)
+    cross join plan_version
 
 ),
 
 with_derived as (
 
     select
-        with_objective_first_line.* exclude (objective_first_line),
-        dense_rank() over (order by objective_first_line) as objective_order,
+        with_objective.*,
         source_line as measure_order,
         'csp' in string_split(geography, '|') as includes_csp,
         case frequency when 'monthly' then 'month' when 'quarterly' then 'quarter' else 'year' end as period_grain,
@@ -73,7 +93,7 @@ with_derived as (
         case when statistic = 'disproportionality'
             then nullif(regexp_extract(filter, 'ethnic_group\s*=\s*([^;|]+)', 1), '')
         end as disproportionality_group
-    from with_objective_first_line
+    from with_objective
 
 ),
 

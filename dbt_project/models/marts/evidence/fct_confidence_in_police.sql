@@ -9,6 +9,21 @@ respondent_areas as (
 
 ),
 
+respondents as (
+
+    select * from {{ ref('int_consultation__respondents') }}
+
+),
+
+survey_years as (
+
+    -- the calendar year the survey's fieldwork ended in: the year its estimate speaks for
+    select survey_id, max(year(completed_date)) as survey_year
+    from respondents
+    group by survey_id
+
+),
+
 group_totals as (
 
     -- the base is everyone who answered the question, "Don't know" included (as the Crime Survey
@@ -61,6 +76,20 @@ final as (
 
     from group_totals
 
+),
+
+with_survey_year as (
+
+    select
+        final.*,
+        cast(survey_years.survey_year as integer) as survey_year,
+        -- the weighted share as a count of the effective sample: what a test of change between two
+        -- surveys may treat as successes out of effective_sample_size trials
+        weighted_share_confident * effective_sample_size as effective_confident_count
+    from final
+    left join survey_years
+        on final.survey_id = survey_years.survey_id
+
 )
 
-select * from final
+select * from with_survey_year

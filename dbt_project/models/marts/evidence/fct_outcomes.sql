@@ -76,7 +76,8 @@ with_rates as (
         *,
         case
             when crime_count > 0 then charge_summons_count / crime_count
-        end as charge_summons_rate
+        end as charge_summons_rate,
+        charge_summons_count + out_of_court_count as positive_outcome_count
     from cohort_counts
 
 ),

@@ -9,11 +9,7 @@ source as (
 renamed as (
 
     select
-        -- ids
-        regexp_replace(trim(force), '\s+', ' ', 'g') as force_as_published,
-
-        -- dates
-        strptime(month || '-01', '%Y-%m-%d')::date as month_start,
+        {{ force_return_key_columns() }}
 
         -- 999
         calls_999_received as calls_999_received_count,
@@ -26,10 +22,7 @@ renamed as (
         calls_101_abandoned as calls_101_abandoned_count,
         calls_101_average_answer_seconds,
 
-        -- lineage
-        _edition as edition,
-        _source_file as source_file,
-        _loaded_at as loaded_at
+        {{ template_lineage_columns() }}
 
     from source
 

@@ -31,10 +31,7 @@ renamed as (
         nullif(trim(ethnic_group), '') as ethnic_group,
         nullif(trim(disability), '') as disability,
 
-        -- lineage
-        _edition as edition,
-        _source_file as source_file,
-        _loaded_at as loaded_at
+        {{ template_lineage_columns() }}
 
     from source
 
