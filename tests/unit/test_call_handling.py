@@ -11,10 +11,11 @@ from devtools.sample import call_handling as sample
 from ingest.raw import HeaderError, LoadError, TemplateError
 from ingest.sources import call_handling
 from ingest.sources.call_handling import check_template
-from tests.helpers import one_file_settings
+from tests.helpers import fetch_and_load, one_file_settings, write_template
 from tests.helpers import query as _query
 
 REPO = Path(__file__).resolve().parents[2]
+NAME = "call_handling_lancashire.csv"
 HEADER = ("force,month,calls_999_received,calls_999_answered,calls_999_answered_within_10s,calls_101_received,"
           "calls_101_answered,calls_101_abandoned,calls_101_average_answer_seconds")
 GOOD_ROWS = [
@@ -25,19 +26,11 @@ GOOD_ROWS = [
 
 
 def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "call_handling_lancashire.csv"
-    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
-    return path
+    return write_template(folder, NAME, header, rows, end)
 
 
 def _settings(root: Path):
-    return one_file_settings(root, "call_handling", "monthly", "call_handling_lancashire.csv", edition="lancashire")
-
-
-def _load(settings) -> dict:
-    call_handling.fetch(settings, 2025)
-    return call_handling.load(settings, 2025)
+    return one_file_settings(root, "call_handling", "monthly", NAME, edition="lancashire")
 
 
 def test_the_committed_template_and_example_are_valid():
@@ -49,7 +42,7 @@ def test_a_good_return_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
     settings = _settings(tmp_path)
     path = _csv(tmp_path / "inputs", *GOOD_ROWS)
     rows_in = sum(1 for line in path.read_text().splitlines()[1:] if line.strip())
-    summary = _load(settings)["call_handling_lancashire.csv"]
+    summary = fetch_and_load(call_handling, settings)[NAME]
     assert summary["status"] == "loaded" and summary["rows_loaded"] + summary["rows_rejected"] == rows_in == 3
     assert summary["rows_rejected"] == 0
     # thousands separators are read as numbers
@@ -58,9 +51,9 @@ def test_a_good_return_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
     # next month's return says more 999 calls were answered within 10 s than were answered: refused whole
     _csv(tmp_path / "inputs", *GOOD_ROWS, "lancashire,2025-10,20000,19000,19500,30000,28000,2000,120")
     with pytest.raises(LoadError) as refused:
-        _load(settings)
+        fetch_and_load(call_handling, settings)
     message = str(refused.value)
-    assert "call_handling_lancashire.csv" in message
+    assert NAME in message
     assert "line 5: calls_999_answered_within_10s (19500) is more than calls_999_answered (19000)" in message
     assert _query(settings, "select count(*) from raw.call_handling_monthly") == [(3,)]
 
@@ -68,9 +61,9 @@ def test_a_good_return_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
 def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
     path = _csv(tmp_path, *GOOD_ROWS, header=HEADER.replace("calls_101_abandoned", "calls_101_dropped"))
     with pytest.raises(HeaderError) as refused:
-        check_template(path, "call_handling_lancashire.csv")
+        check_template(path, NAME)
     message = str(refused.value)
-    assert "call_handling_lancashire.csv" in message and "calls_101_dropped" in message
+    assert NAME in message and "calls_101_dropped" in message
 
 
 @pytest.mark.parametrize("row, problem", [
@@ -88,7 +81,7 @@ def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
 def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
     path = _csv(tmp_path, *GOOD_ROWS, row)
     with pytest.raises(TemplateError) as refused:
-        check_template(path, "call_handling_lancashire.csv")
+        check_template(path, NAME)
     message = str(refused.value)
     assert message.startswith("call_handling_lancashire.csv: 1 problem(s)")
     assert f"line 5: {problem}" in message
@@ -97,14 +90,14 @@ def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem)
 def test_a_truncated_file_is_refused_naming_the_last_line(tmp_path):
     path = _csv(tmp_path, *GOOD_ROWS, "lancashire,2025-10,20000,19", end="")
     with pytest.raises(TemplateError) as refused:
-        check_template(path, "call_handling_lancashire.csv")
+        check_template(path, NAME)
     assert "line 5: 4 of 9 columns (a truncated file" in str(refused.value)
 
 
 def test_the_sample_is_deterministic_valid_and_reaches_back_to_the_baseline_year(tmp_path):
     first = sample.generate(tmp_path, ["lancashire"], "2025-09")
-    path = tmp_path / "call_handling_lancashire.csv"
-    assert sample.generate(tmp_path, ["lancashire"], "2025-09") == first == {"call_handling_lancashire.csv": 90}
+    path = tmp_path / NAME
+    assert sample.generate(tmp_path, ["lancashire"], "2025-09") == first == {NAME: 90}
     assert check_template(path, "sample") == 90
     text = path.read_text()
     assert text.startswith("# SYNTHETIC SAMPLE") and ",2018-07," in text and ",2019-06," in text
@@ -131,14 +124,14 @@ def test_a_file_with_every_forces_999_calls_and_no_101_loads_beside_the_forces_r
     overlay.write_text("\n".join([
         "[paths]", 'work_dir = "var"', 'landing_dir = "var/landing"', 'warehouse = "var/warehouse.duckdb"',
         'published = "var/published.duckdb"', 'runs_dir = "var/runs"', "",
-        *(line for name, edition in (("call_handling_lancashire.csv", "lancashire"), ("police_uk_999.csv", "police-uk-999"))
+        *(line for name, edition in ((NAME, "lancashire"), ("police_uk_999.csv", "police-uk-999"))
           for line in ("[[call_handling.files]]", 'dataset = "monthly"', f'name = "{name}"',
                        f'url = "file://{{root}}/inputs/{name}"', f'edition = "{edition}"', "")),
     ]) + "\n")
     settings = load_settings(environ={"OPCC_ROOT": str(tmp_path), "OPCC_CONFIG": str(overlay)})
-    summary = _load(settings)
+    summary = fetch_and_load(call_handling, settings)
     assert summary["police_uk_999.csv"]["rows_loaded"] == 3 and summary["police_uk_999.csv"]["rows_rejected"] == 0
-    assert summary["call_handling_lancashire.csv"]["rows_loaded"] == 3
+    assert summary[NAME]["rows_loaded"] == 3
     assert _query(settings, """
         select _edition, count(*), count(calls_101_received), sum(calls_999_received)
         from raw.call_handling_monthly group by 1 order by 1

@@ -11,10 +11,11 @@ from devtools.sample import victim_satisfaction as sample
 from ingest.raw import HeaderError, LoadError, TemplateError
 from ingest.sources import victim_satisfaction
 from ingest.sources.victim_satisfaction import check_template
-from tests.helpers import one_file_settings
+from tests.helpers import fetch_and_load, one_file_settings, write_template
 from tests.helpers import query as _query
 
 REPO = Path(__file__).resolve().parents[2]
+NAME = "victim_survey_lancashire.csv"
 HEADER = "force,survey_month,respondent_id,crime_group,domestic_abuse,overall_satisfaction,weight"
 GOOD_ROWS = [
     "Lancashire Constabulary,2025-07,A1,Burglary,No,Very satisfied,0.8",
@@ -23,21 +24,12 @@ GOOD_ROWS = [
 ]
 
 
-def _csv(folder: Path, *rows: str, header: str = HEADER, name: str = "victim_survey_lancashire.csv",
-         end: str = "\n") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
-    return path
+def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Path:
+    return write_template(folder, NAME, header, rows, end)
 
 
 def _settings(root: Path):
-    return one_file_settings(root, "victim_satisfaction", "responses", "victim_survey_lancashire.csv", edition="lancashire")
-
-
-def _load(settings) -> dict:
-    victim_satisfaction.fetch(settings, 2025)
-    return victim_satisfaction.load(settings, 2025)
+    return one_file_settings(root, "victim_satisfaction", "responses", NAME, edition="lancashire")
 
 
 def test_the_committed_template_and_example_are_valid():
@@ -49,15 +41,15 @@ def test_the_committed_template_and_example_are_valid():
 def test_a_good_export_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
     settings = _settings(tmp_path)
     _csv(tmp_path / "inputs", *GOOD_ROWS)
-    summary = _load(settings)["victim_survey_lancashire.csv"]
+    summary = fetch_and_load(victim_satisfaction, settings)[NAME]
     assert summary["status"] == "loaded" and summary["rows_loaded"] == 3 and summary["rows_rejected"] == 0
     assert _query(settings, "select count(*), sum(weight) from raw.victim_satisfaction_responses") == [(3, 3.15)]
     # the force's next export has a weight out of range: refused whole, naming the file and line; the rows stay
     _csv(tmp_path / "inputs", *GOOD_ROWS, "lancashire,2025-09,A4,Burglary,No,Very satisfied,500")
     with pytest.raises(LoadError) as refused:
-        _load(settings)
+        fetch_and_load(victim_satisfaction, settings)
     message = str(refused.value)
-    assert "victim_survey_lancashire.csv" in message and "line 5: weight '500' is out of range (0 to 100)" in message
+    assert NAME in message and "line 5: weight '500' is out of range (0 to 100)" in message
     assert _query(settings, "select count(*) from raw.victim_satisfaction_responses") == [(3,)]
     log = _query(settings, "select status, rows_loaded, rows_rejected from raw.load_log "
                            "where dataset = 'victim_satisfaction_responses' order by loaded_at")
@@ -68,16 +60,16 @@ def test_rows_in_equal_rows_loaded_plus_rows_rejected(tmp_path):
     settings = _settings(tmp_path)
     path = _csv(tmp_path / "inputs", *GOOD_ROWS)
     rows_in = sum(1 for line in path.read_text().splitlines()[1:] if line.strip())
-    summary = _load(settings)["victim_survey_lancashire.csv"]
+    summary = fetch_and_load(victim_satisfaction, settings)[NAME]
     assert summary["rows_loaded"] + summary["rows_rejected"] == rows_in == 3
 
 
 def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
     path = _csv(tmp_path, *GOOD_ROWS, header=HEADER.replace("overall_satisfaction", "satisfaction_score"))
     with pytest.raises(HeaderError) as refused:
-        check_template(path, "victim_survey_lancashire.csv")
+        check_template(path, NAME)
     message = str(refused.value)
-    assert "victim_survey_lancashire.csv" in message and "satisfaction_score" in message
+    assert NAME in message and "satisfaction_score" in message
     assert "overall_satisfaction" in message or "overall" in message
 
 
@@ -94,7 +86,7 @@ def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
 def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
     path = _csv(tmp_path, *GOOD_ROWS, row)
     with pytest.raises(TemplateError) as refused:
-        check_template(path, "victim_survey_lancashire.csv")
+        check_template(path, NAME)
     message = str(refused.value)
     assert message.startswith("victim_survey_lancashire.csv: 1 problem(s)")
     assert f"line 5: {problem}" in message and "nothing was loaded" in message
@@ -103,22 +95,22 @@ def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem)
 def test_a_truncated_file_is_refused_naming_the_last_line(tmp_path):
     path = _csv(tmp_path, *GOOD_ROWS, "lancashire,2025-08,A4,Burgl", end="")  # the export stopped mid-row
     with pytest.raises(TemplateError) as refused:
-        check_template(path, "victim_survey_lancashire.csv")
+        check_template(path, NAME)
     assert "line 5: 4 of 7 columns (a truncated file" in str(refused.value)
 
 
 def test_an_empty_export_is_refused(tmp_path):
     with pytest.raises(TemplateError, match="header but no rows"):
-        check_template(_csv(tmp_path), "victim_survey_lancashire.csv")
+        check_template(_csv(tmp_path), NAME)
 
 
 def test_the_sample_is_deterministic_valid_and_reaches_back_to_the_baseline_year(tmp_path):
     first = sample.generate(tmp_path, ["lancashire"], "2025-09")
-    path = tmp_path / "victim_survey_lancashire.csv"
+    path = tmp_path / NAME
     before = path.stat().st_mtime_ns
     assert sample.generate(tmp_path, ["lancashire"], "2025-09") == first
     assert path.stat().st_mtime_ns == before  # unchanged bytes are not rewritten
-    assert check_template(path, "sample") == first["victim_survey_lancashire.csv"]
+    assert check_template(path, "sample") == first[NAME]
     text = path.read_text()
     assert text.startswith("# SYNTHETIC SAMPLE")
     assert ",2018-07," in text and ",2019-06," in text  # the 12 months to June 2019
@@ -150,7 +142,7 @@ def test_the_characteristic_columns_are_optional_and_checked_against_the_census_
 def test_an_export_with_characteristics_loads_them_and_one_without_still_loads(tmp_path):
     settings = _settings(tmp_path)
     _csv(tmp_path / "inputs", *CHARACTERISTIC_ROWS, header=WITH_CHARACTERISTICS)
-    summary = _load(settings)["victim_survey_lancashire.csv"]
+    summary = fetch_and_load(victim_satisfaction, settings)[NAME]
     assert summary["rows_loaded"] == 3 and summary["rows_rejected"] == 0
     assert _query(settings, """
         select respondent_id, age_band, sex, ethnic_group, disability
@@ -160,7 +152,7 @@ def test_an_export_with_characteristics_loads_them_and_one_without_still_loads(t
              ("C3", None, "Male", None, None)]
     # the force's next export comes from the older template, without the columns: it loads, characteristics empty
     _csv(tmp_path / "inputs", *GOOD_ROWS)
-    assert _load(settings)["victim_survey_lancashire.csv"]["rows_loaded"] == 3
+    assert fetch_and_load(victim_satisfaction, settings)[NAME]["rows_loaded"] == 3
     assert _query(settings, "select count(*), count(sex) from raw.victim_satisfaction_responses") == [(3, 0)]
 
 
@@ -174,7 +166,7 @@ def test_a_characteristic_off_its_list_is_refused_naming_the_line(tmp_path, cell
     path = _csv(tmp_path, *CHARACTERISTIC_ROWS, f"lancashire,2025-08,C4,Burglary,No,Very satisfied,1,{cells}",
                 header=WITH_CHARACTERISTICS)
     with pytest.raises(TemplateError) as refused:
-        check_template(path, "victim_survey_lancashire.csv")
+        check_template(path, NAME)
     message = str(refused.value)
     assert message.startswith("victim_survey_lancashire.csv: 1 problem(s)") and f"line 5: {problem}" in message
 

@@ -46,7 +46,7 @@ group_totals as (
 
 ),
 
-final as (
+estimates as (
 
     select
         -- keys
@@ -81,15 +81,23 @@ final as (
 with_survey_year as (
 
     select
-        final.*,
-        cast(survey_years.survey_year as integer) as survey_year,
+        estimates.*,
+        survey_years.survey_year,
         -- the weighted share as a count of the effective sample: what a test of change between two
         -- surveys may treat as successes out of effective_sample_size trials
         weighted_share_confident * effective_sample_size as effective_confident_count
-    from final
+    from estimates
     left join survey_years
-        on final.survey_id = survey_years.survey_id
+        on estimates.survey_id = survey_years.survey_id
+
+),
+
+final as (
+
+    select
+        {{ contract_columns() }}
+    from with_survey_year
 
 )
 
-select * from with_survey_year
+select * from final

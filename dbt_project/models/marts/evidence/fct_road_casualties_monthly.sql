@@ -6,7 +6,7 @@ monthly as (
 
 ),
 
-final as (
+with_totals as (
 
     select
         -- ids
@@ -26,6 +26,14 @@ final as (
         -- lineage
         source_file
     from monthly
+
+),
+
+final as (
+
+    select
+        {{ contract_columns() }}
+    from with_totals
 
 )
 

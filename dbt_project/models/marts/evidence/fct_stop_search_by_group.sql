@@ -123,34 +123,32 @@ with_rates as (
 
 ),
 
+with_intervals as (
+
+    select
+        *,
+        {{ quarter_label('window_end_month') }} as period_label,
+        -- dates: the 12 months
+        window_end_month - interval 11 month as period_start_date,
+        last_day(window_end_month) as period_end_date,
+        search_count / force_search_count as share_of_searches,
+        1000.0 * search_count / nullif(population_count, 0) as searches_per_1000,
+        1000.0 * {{ poisson_lower('search_count') }} / nullif(population_count, 0) as searches_per_1000_lower_95,
+        1000.0 * {{ poisson_upper('search_count') }} / nullif(population_count, 0) as searches_per_1000_upper_95,
+        arrest_count / search_count as arrest_share,
+        {{ wilson_lower('arrest_count', 'search_count') }} as arrest_share_lower_95,
+        {{ wilson_upper('arrest_count', 'search_count') }} as arrest_share_upper_95,
+        -- flag (shown with its warning, never hidden)
+        search_count < {{ var('consultation_min_group_respondents') }} as is_small_group
+    from with_rates
+
+),
+
 final as (
 
     select
-        -- ids
-        cast(force_id as varchar) as force_id,
-        cast(characteristic as varchar) as characteristic,
-        cast(group_value as varchar) as group_value,
-        cast({{ quarter_label('window_end_month') }} as varchar) as period_label,
-        -- dates: the 12 months
-        cast(window_end_month - interval 11 month as date) as period_start_date,
-        cast(last_day(window_end_month) as date) as period_end_date,
-        -- searches
-        cast(search_count as bigint) as search_count,
-        cast(search_count / force_search_count as double) as share_of_searches,
-        -- per 1,000 residents of the group, with Byar's 95% interval on the count
-        cast(population_count as bigint) as population_count,
-        cast(population_year as integer) as population_year,
-        cast(1000.0 * search_count / nullif(population_count, 0) as double) as searches_per_1000,
-        cast(1000.0 * {{ poisson_lower('search_count') }} / nullif(population_count, 0) as double) as searches_per_1000_lower_95,
-        cast(1000.0 * {{ poisson_upper('search_count') }} / nullif(population_count, 0) as double) as searches_per_1000_upper_95,
-        -- ending in arrest, with the Wilson 95% interval
-        cast(arrest_count as bigint) as arrest_count,
-        cast(arrest_count / search_count as double) as arrest_share,
-        cast({{ wilson_lower('arrest_count', 'search_count') }} as double) as arrest_share_lower_95,
-        cast({{ wilson_upper('arrest_count', 'search_count') }} as double) as arrest_share_upper_95,
-        -- flag (shown with its warning, never hidden)
-        cast(search_count < {{ var('consultation_min_group_respondents') }} as boolean) as is_small_group
-    from with_rates
+        {{ contract_columns() }}
+    from with_intervals
 
 )
 

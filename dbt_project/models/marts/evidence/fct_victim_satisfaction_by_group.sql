@@ -81,30 +81,27 @@ with_shares as (
 
 ),
 
+with_intervals as (
+
+    select
+        *,
+        -- dates: the 12 months
+        month_start - interval 11 month as period_start_date,
+        last_day(month_start) as period_end_date,
+        {{ weighted_share_ci_lower('weighted_share_satisfied', 'effective_sample_size') }} as ci_lower_95,
+        {{ weighted_share_ci_upper('weighted_share_satisfied', 'effective_sample_size') }} as ci_upper_95,
+        -- flags (a small group is shown with its warning, never hidden)
+        respondent_count < {{ var('consultation_min_group_respondents') }} as is_small_group,
+        effective_sample_size < {{ var('consultation_min_effective_sample_size') }} as is_low_effective_sample
+    from with_shares
+
+),
+
 final as (
 
     select
-        -- ids
-        cast(force_id as varchar) as force_id,
-        cast(characteristic as varchar) as characteristic,
-        cast(group_value as varchar) as group_value,
-        cast(group_order as integer) as group_order,
-        -- dates: the 12 months
-        cast(month_start - interval 11 month as date) as period_start_date,
-        cast(last_day(month_start) as date) as period_end_date,
-        -- interviews
-        cast(respondent_count as bigint) as respondent_count,
-        cast(satisfied_respondent_count as bigint) as satisfied_respondent_count,
-        -- the weighted share with its 95% Wilson interval on the effective sample size
-        cast(weighted_share_satisfied as double) as weighted_share_satisfied,
-        cast({{ weighted_share_ci_lower('weighted_share_satisfied', 'effective_sample_size') }} as double) as ci_lower_95,
-        cast({{ weighted_share_ci_upper('weighted_share_satisfied', 'effective_sample_size') }} as double) as ci_upper_95,
-        cast(effective_sample_size as double) as effective_sample_size,
-        -- flags (a small group is shown with its warning, never hidden)
-        cast(respondent_count < {{ var('consultation_min_group_respondents') }} as boolean) as is_small_group,
-        cast(effective_sample_size < {{ var('consultation_min_effective_sample_size') }} as boolean)
-            as is_low_effective_sample
-    from with_shares
+        {{ contract_columns() }}
+    from with_intervals
 
 )
 
