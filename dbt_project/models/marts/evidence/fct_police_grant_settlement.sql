@@ -36,7 +36,7 @@ joined as (
 
 ),
 
-with_share as (
+with_national_share as (
 
     select
         *,
@@ -51,7 +51,7 @@ final as (
 
     select
         {{ contract_columns() }}
-    from with_share
+    from with_national_share
 
 )
 

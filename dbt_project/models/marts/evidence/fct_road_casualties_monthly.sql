@@ -9,22 +9,11 @@ monthly as (
 with_totals as (
 
     select
-        -- ids
-        force_id,
-        -- dates
-        month_start,
-        -- casualties as recorded
-        killed_count,
-        seriously_injured_count,
+        *,
         killed_count + seriously_injured_count as killed_or_seriously_injured_count,
         -- the DfT severity-adjusted series, where the return gives it
-        seriously_injured_adjusted_estimate,
         killed_count + seriously_injured_adjusted_estimate as killed_or_seriously_injured_adjusted_estimate,
-        -- provenance
-        stats19_release,
-        coalesce(regexp_matches(lower(stats19_release), 'provisional'), false) as is_provisional,
-        -- lineage
-        source_file
+        coalesce(regexp_matches(lower(stats19_release), 'provisional'), false) as is_provisional
     from monthly
 
 ),

@@ -123,7 +123,7 @@ with_rates as (
 
 ),
 
-with_intervals as (
+with_rates_and_flags as (
 
     select
         *,
@@ -148,7 +148,7 @@ final as (
 
     select
         {{ contract_columns() }}
-    from with_intervals
+    from with_rates_and_flags
 
 )
 

@@ -81,7 +81,7 @@ with_shares as (
 
 ),
 
-with_intervals as (
+with_period_and_flags as (
 
     select
         *,
@@ -101,7 +101,7 @@ final as (
 
     select
         {{ contract_columns() }}
-    from with_intervals
+    from with_period_and_flags
 
 )
 
