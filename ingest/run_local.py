@@ -1,11 +1,13 @@
-"""Run the real DAGs through Airflow on this machine: one ``dag.test`` run per month, then the build.
+"""Run the real DAGs through Airflow on this machine: ``dag.test`` runs for a range of months, then the build.
 
 This is ``airflow dags test`` for a range of months in one process, so Airflow and
 GX are imported once rather than once per month. Each run is a real DAG run in the
-metadata database (data interval = the month), with the same tasks, pools and
+metadata database (data interval = the month: with ``--months-per-run`` the first of the run's months,
+the others through its ``through`` param), with the same tasks, pools and
 templating the scheduler uses.
 
     python -m ingest.run_local --first 2022-10 --last 2025-09
+    python -m ingest.run_local --months-per-run 6   # six months per police_uk run (its `through` param)
     python -m ingest.run_local --verbose      # every Airflow, task and dbt log line on the terminal
 
 The terminal gets one line per DAG run; everything Airflow, the tasks and dbt write (the
@@ -111,10 +113,11 @@ def _judge(dag, logical_date: datetime, state: str, task_states: dict[str, str],
         raise RunLoadedNothing(f"{dag.dag_id} {what}: no task succeeded ({task_states}), so nothing was loaded")
 
 
-def _run_dag(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True):
+def _run_dag(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True,
+             conf: dict | None = None):
     """One ``dag.test`` run, judged; returns the DagRun (its task instances say what ran)."""
     what = what or f"run for {logical_date:%Y-%m-%d}"
-    dag_run = dag.test(logical_date=logical_date)
+    dag_run = dag.test(logical_date=logical_date, run_conf=conf)
     state = str(getattr(dag_run, "state", "unknown"))
     task_states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     failed = [t for t, s in task_states.items() if s in {"failed", "upstream_failed"}]
@@ -263,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", default=settings.police_uk.first_month)
     parser.add_argument("--last", default=settings.police_uk.last_month)
     parser.add_argument("--skip-build", action="store_true", help="load months only, no dbt build/publish")
+    parser.add_argument("--months-per-run", type=int, default=1,
+                        help="police.uk months per DAG run (its `through` param; loaded six months per "
+                             "transaction); default 1: one run per month, as the scheduler makes them")
     parser.add_argument("--no-retries", action="store_true", help="fail at the first error (tests)")
     parser.add_argument("--police-uk-only", action="store_true",
                         help="only police.uk's DAGs (the monthly loads, and police_uk_api when there is an API)")
@@ -295,13 +301,20 @@ def main(argv: list[str] | None = None) -> int:
             _without_retries(monthly)
             _without_retries(build)
         months = month_range(args.first, args.last)
-        runs = len(months)
-        for index, month in enumerate(months, start=1):
-            step = f"police_uk {month}"
+        per_run = max(1, args.months_per_run)
+        runs = 0
+        for start in range(0, len(months), per_run):
+            batch = months[start:start + per_run]
+            month, through = batch[0], batch[-1]
+            span = month if len(batch) == 1 else f"{month} to {through}"
+            step = f"police_uk {span}"
             t0 = time.perf_counter()
-            run = _run_dag(monthly, month_run_date(month),
-                           what=f"{month} (run date {month_run_date(month):%Y-%m-%d})")
-            console.say(f"police.uk month {index} of {len(months)} ({month}) loaded in {_seconds(t0)}{_loaded(run)}")
+            run = _run_dag(monthly, month_run_date(month), what=f"{span} (run date {month_run_date(month):%Y-%m-%d})",
+                           conf={"through": through} if len(batch) > 1 else None)
+            runs += 1
+            which = (f"month {start + 1} of {len(months)} ({month})" if len(batch) == 1 else
+                     f"months {start + 1}–{start + len(batch)} of {len(months)} ({span})")
+            console.say(f"police.uk {which} loaded in {_seconds(t0)}{_loaded(run)}")
         if not args.police_uk_only:
             for dag_id, run_date in SOURCE_RUNS:
                 if dag_id not in bag.dags:
