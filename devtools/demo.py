@@ -65,10 +65,54 @@ def generate_police_uk_sample(settings: Settings) -> Path:
     if stamp.exists() and json.loads(stamp.read_text()) == request:
         print(f"sample archive already generated in {out_dir}", file=sys.stderr)
         return out_dir
+    cached = sample_cache_dir() / _sample_key(request) if sample_cache_dir() else None
+    if cached is not None and (cached / "request.json").exists():
+        _copy_folder(cached, out_dir)
+        print(f"sample archive copied to {out_dir} from the cache {cached}", file=sys.stderr)
+        return out_dir
     summary = generate_archive(out_dir, **request)
     stamp.write_text(json.dumps(request, indent=2))
     print(f"sample archive generated in {out_dir}: {json.dumps(summary.get('rows', summary))[:300]}", file=sys.stderr)
+    if cached is not None:
+        try:
+            _copy_folder(out_dir, cached)
+        except OSError as exc:  # a cache that cannot be written costs the next clone a generation, nothing more
+            print(f"sample archive not cached in {cached}: {exc}", file=sys.stderr)
     return out_dir
+
+
+def sample_cache_dir() -> Path | None:
+    """Where generated police.uk archives are kept for the next clone: ``OPCC_SAMPLE_CACHE``, else
+    ``$XDG_CACHE_HOME/opcc/sample`` (``~/.cache/opcc/sample``); ``OPCC_SAMPLE_CACHE=`` turns it off."""
+    configured = os.environ.get("OPCC_SAMPLE_CACHE")
+    if configured is not None:
+        return Path(configured) if configured else None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opcc" / "sample"
+
+
+def _sample_key(request: dict) -> str:
+    """The generator's inputs: the request and the source of every sample module (a changed
+    generator writes different files, so it never reuses an archive written by an older one)."""
+    import hashlib
+
+    import devtools.sample
+
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode())
+    for module in sorted(Path(devtools.sample.__path__[0]).glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return f"police_uk-{digest.hexdigest()[:16]}"
+
+
+def _copy_folder(source: Path, target: Path) -> None:
+    """Copy ``source`` over ``target`` whole: written beside it, then renamed into place."""
+    import shutil
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(f".{target.name}.{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    shutil.copytree(source, building)
+    shutil.rmtree(target, ignore_errors=True)
+    building.rename(target)
 
 
 HEADLINE_SQL = {

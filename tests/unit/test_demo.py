@@ -3,6 +3,7 @@ step and shows the log's last lines (the steps here are a stand-in interpreter, 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from devtools.demo import TAIL_LINES, DemoRun, Step
@@ -68,3 +69,30 @@ def test_a_failed_step_stops_a_step_still_running(tmp_path, capsys):
     assert "==> slow: " in log and "stopped: another step failed" in log
     assert log.rstrip().endswith("No space left on device")
     assert capsys.readouterr().out == ""
+
+
+def test_the_sample_archive_is_generated_once_per_set_of_inputs_and_copied_from_the_cache(tmp_path, monkeypatch):
+    import devtools.demo as demo
+    import devtools.sample.police_uk as generator
+
+    def settings(seed: str):
+        return load_settings(environ={
+            "OPCC_ROOT": str(tmp_path / "clone"), "OPCC_POLICE_UK__FORCES": "lancashire",
+            "OPCC_POLICE_UK__LOAD_MSG_PEERS": "false", "OPCC_POLICE_UK__FIRST_MONTH": "2024-01",
+            "OPCC_POLICE_UK__LAST_MONTH": "2024-02", "OPCC_SAMPLE__SCALE": "0.01", "OPCC_SAMPLE__SEED": seed})
+
+    monkeypatch.setenv("OPCC_SAMPLE_CACHE", str(tmp_path / "cache"))
+    generated = []
+    real = generator.generate_archive
+    monkeypatch.setattr(generator, "generate_archive", lambda *a, **k: generated.append(k["seed"]) or real(*a, **k))
+
+    out = demo.generate_police_uk_sample(settings("5"))
+    files = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert generated == [5] and any(p.suffix == ".zip" for p in files)
+    shutil.rmtree(tmp_path / "clone")  # a fresh clone: the same archive, from the cache, byte for byte
+    out = demo.generate_police_uk_sample(settings("5"))
+    assert generated == [5]
+    assert {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == files
+    demo.generate_police_uk_sample(settings("6"))  # other inputs: generated again
+    assert generated == [5, 6]
+    assert len(list((tmp_path / "cache").iterdir())) == 2
