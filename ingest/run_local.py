@@ -26,7 +26,9 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
+import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
@@ -247,6 +249,41 @@ class Console:
         if also_log and self.log_path is not None:  # the log says where each step ended too
             print(f"==> {line}", file=sys.stderr, flush=True)
 
+    @contextlib.contextmanager
+    def ticking(self, label: str, *, every: float = 1.0) -> Iterator[None]:
+        """While the step inside runs: ``label``, the time so far and, once dbt is building, its nodes
+        done of the total (read from the log), on one terminal line rewritten every second and cleared
+        at the end. Only on a terminal, and only when the logs go to the file."""
+        if self.log_path is None or not self._terminal.isatty():
+            yield
+            return
+        stop = threading.Event()
+        started = time.perf_counter()
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+
+        def tick() -> None:
+            done, total, pending = 0, 0, ""
+            with self.log_path.open(encoding="utf-8", errors="replace") as log_file:
+                log_file.seek(offset)
+                while not stop.wait(every):
+                    text = pending + log_file.read()
+                    text, _, pending = text.rpartition("\n")
+                    counted = dbt_nodes_done(text)
+                    done, total = done + counted[0], counted[1] or total
+                    nodes = f", dbt {done} of {total} nodes" if total else ""
+                    self._terminal.write(f"\r\033[K{label}: {time.perf_counter() - started:.0f} s{nodes}")
+                    self._terminal.flush()
+
+        ticker = threading.Thread(target=tick, name="run_local-status", daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()
+            self._terminal.write("\r\033[K")
+            self._terminal.flush()
+
     def tail(self, lines: int = TAIL_LINES) -> list[str]:
         if self.log_path is None or not self.log_path.exists():
             return []
@@ -254,6 +291,16 @@ class Console:
         sys.stderr.flush()
         with self.log_path.open(encoding="utf-8", errors="replace") as handle:
             return [line.rstrip("\n") for line in deque(handle, maxlen=lines)]
+
+
+DBT_NODE_ENDED = re.compile(r"\b\d+ of (\d+) (?:OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
+
+
+def dbt_nodes_done(text: str) -> tuple[int, int]:
+    """(nodes ended, total) in dbt's console lines (``12 of 752 OK created sql view model …``);
+    total 0 when there is none."""
+    ended = DBT_NODE_ENDED.findall(text)
+    return len(ended), int(ended[-1]) if ended else 0
 
 
 def default_log_path(settings) -> Path:
@@ -309,11 +356,12 @@ def main(argv: list[str] | None = None) -> int:
             span = month if len(batch) == 1 else f"{month} to {through}"
             step = f"police_uk {span}"
             t0 = time.perf_counter()
-            run = _run_dag(monthly, month_run_date(month), what=f"{span} (run date {month_run_date(month):%Y-%m-%d})",
-                           conf={"through": through} if len(batch) > 1 else None)
-            runs += 1
             which = (f"month {start + 1} of {len(months)} ({month})" if len(batch) == 1 else
                      f"months {start + 1}–{start + len(batch)} of {len(months)} ({span})")
+            with console.ticking(f"police.uk {which}"):
+                run = _run_dag(monthly, month_run_date(month), what=f"{span} (run date {month_run_date(month):%Y-%m-%d})",
+                               conf={"through": through} if len(batch) > 1 else None)
+            runs += 1
             console.say(f"police.uk {which} loaded in {_seconds(t0)}{_loaded(run)}")
         if not args.police_uk_only:
             for dag_id, run_date in SOURCE_RUNS:
@@ -323,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 if args.no_retries:
                     _without_retries(bag.dags[dag_id])
-                run = _run_dag(bag.dags[dag_id], run_date)
+                with console.ticking(dag_id):
+                    run = _run_dag(bag.dags[dag_id], run_date)
                 runs += 1
                 console.say(f"{dag_id} loaded in {_seconds(t0)}{_loaded(run)}")
         dag_id, run_date = API_REFERENCE_RUN
@@ -334,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.no_retries:
                 _without_retries(bag.dags[dag_id])
             # Only this run asks the API: the monthly loads above keep their own [police_uk] api_url.
-            with _environment(OPCC_POLICE_UK__API_URL=args.api_url):
+            with _environment(OPCC_POLICE_UK__API_URL=args.api_url), console.ticking(dag_id):
                 run = _run_dag(bag.dags[dag_id], run_date)
             runs += 1
             console.say(f"{dag_id} from {api_url}{_api_summary(_task_result(run, 'load'))} in {_seconds(t0)}")
@@ -344,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_build:
             step = "evidence_build (dbt build, publish)"
             t0 = time.perf_counter()
-            run = _run_dag(build, datetime.now(timezone.utc).replace(microsecond=0))
+            with console.ticking("evidence_build (dbt build, publish)"):
+                run = _run_dag(build, datetime.now(timezone.utc).replace(microsecond=0))
             built = _task_result(run, "dbt_build") or {}
             published = _task_result(run, "publish") or settings.paths.published
             nodes = f"{built['nodes']} nodes in {built['seconds']:.1f} s" if "nodes" in built else "done"
