@@ -4,7 +4,10 @@
 which forces have stop and search that month; a month not listed is skipped, not failed.
 
 The month is the run's data interval (``@monthly`` intervals), so a backfill over any
-range loads exactly those months. Loads are serialised by the ``duckdb_writer`` pool.
+range loads exactly those months. A manual run can load several months at once: the ``through``
+param (``YYYY-MM``, in the run's conf) extends it from its data interval's month through that one,
+loaded six months per transaction (``police_uk.load_months``), as ``run_local --months-per-run``
+does. Loads are serialised by the ``duckdb_writer`` pool.
 
 **Loads** ``raw.police_uk_street``, ``raw.police_uk_outcomes``, ``raw.police_uk_stop_search`` from
 ``https://data.police.uk/data/archive/<month>.zip`` (``[police_uk] archive_url``), for the configured
@@ -21,13 +24,17 @@ hostile archive) leaves the previous extraction; clear the task to retry.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import CronDataIntervalTimetable, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from ingest.assets import RAW_POLICE_UK
 
 MONTH = "{{ data_interval_start.strftime('%Y-%m') }}"
+THROUGH = "{{ params.through or data_interval_start.strftime('%Y-%m') }}"
+
+log = logging.getLogger(__name__)
 
 
 @dag(
@@ -40,41 +47,52 @@ MONTH = "{{ data_interval_start.strftime('%Y-%m') }}"
     max_active_runs=3,
     default_args={"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=2)},
     tags=["police_uk", "monthly", "ingest"],
+    params={"through": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
+                             description="load from the run's month through this one (YYYY-MM); empty: that month")},
     doc_md=__doc__,
 )
 def police_uk():
     # Asks /crimes-street-dates (offline: does the archive exist?); a month not published yet is
     # skipped, an API that cannot be reached fails and is retried. The pool paces API callers.
     @task(pool="police_uk_api")
-    def check_published(month: str) -> str:
+    def check_published(month: str, through: str) -> list[str]:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from ingest.config import load_settings
+        from ingest.months import month_range
         from ingest.sources import police_uk
 
-        if not police_uk.is_month_published(load_settings(), month):
-            raise AirflowSkipException(f"data.police.uk has not published {month} yet")
-        return month
+        settings = load_settings()
+        months = month_range(month, max(month, through))
+        published = [m for m in months if police_uk.is_month_published(settings, m)]
+        if not published:
+            span = f"{months[0]} to {months[-1]}" if len(months) > 1 else month
+            raise AirflowSkipException(f"data.police.uk has not published {span} yet")
+        if len(published) < len(months):
+            log.warning("data.police.uk has not published %s yet: loading %s",
+                        ", ".join(sorted(set(months) - set(published))), ", ".join(published))
+        return published
 
     @task(retries=4, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True,
           max_retry_delay=timedelta(minutes=30))
-    def fetch(month: str) -> dict:
+    def fetch(months: list[str]) -> list[dict]:
         from dataclasses import asdict
 
         from ingest.config import load_settings
         from ingest.sources import police_uk
 
-        return asdict(police_uk.fetch(load_settings(), month))
+        settings = load_settings()
+        return [asdict(police_uk.fetch(settings, month)) for month in months]
 
     @task(pool="duckdb_writer", outlets=[RAW_POLICE_UK])
-    def load_and_validate(month: str, fetched: dict) -> dict:
+    def load_and_validate(months: list[str], fetched: list[dict]) -> dict:
         from ingest.config import load_settings
         from ingest.sources import police_uk
 
-        return police_uk.load(load_settings(), month)
+        return police_uk.load_months(load_settings(), months)
 
-    month = check_published(MONTH)
-    load_and_validate(month, fetch(month))
+    months = check_published(MONTH, THROUGH)
+    load_and_validate(months, fetch(months))
 
 
 police_uk()

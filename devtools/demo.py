@@ -23,9 +23,10 @@ import sys
 import time
 from collections import deque
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ingest.config import Settings, load_settings
 
@@ -64,10 +65,54 @@ def generate_police_uk_sample(settings: Settings) -> Path:
     if stamp.exists() and json.loads(stamp.read_text()) == request:
         print(f"sample archive already generated in {out_dir}", file=sys.stderr)
         return out_dir
+    cached = sample_cache_dir() / _sample_key(request) if sample_cache_dir() else None
+    if cached is not None and (cached / "request.json").exists():
+        _copy_folder(cached, out_dir)
+        print(f"sample archive copied to {out_dir} from the cache {cached}", file=sys.stderr)
+        return out_dir
     summary = generate_archive(out_dir, **request)
     stamp.write_text(json.dumps(request, indent=2))
     print(f"sample archive generated in {out_dir}: {json.dumps(summary.get('rows', summary))[:300]}", file=sys.stderr)
+    if cached is not None:
+        try:
+            _copy_folder(out_dir, cached)
+        except OSError as exc:  # a cache that cannot be written costs the next clone a generation, nothing more
+            print(f"sample archive not cached in {cached}: {exc}", file=sys.stderr)
     return out_dir
+
+
+def sample_cache_dir() -> Path | None:
+    """Where generated police.uk archives are kept for the next clone: ``OPCC_SAMPLE_CACHE``, else
+    ``$XDG_CACHE_HOME/opcc/sample`` (``~/.cache/opcc/sample``); ``OPCC_SAMPLE_CACHE=`` turns it off."""
+    configured = os.environ.get("OPCC_SAMPLE_CACHE")
+    if configured is not None:
+        return Path(configured) if configured else None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opcc" / "sample"
+
+
+def _sample_key(request: dict) -> str:
+    """The generator's inputs: the request and the source of every sample module (a changed
+    generator writes different files, so it never reuses an archive written by an older one)."""
+    import hashlib
+
+    import devtools.sample
+
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode())
+    for module in sorted(Path(devtools.sample.__path__[0]).glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return f"police_uk-{digest.hexdigest()[:16]}"
+
+
+def _copy_folder(source: Path, target: Path) -> None:
+    """Copy ``source`` over ``target`` whole: written beside it, then renamed into place."""
+    import shutil
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(f".{target.name}.{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    shutil.copytree(source, building)
+    shutil.rmtree(target, ignore_errors=True)
+    building.rename(target)
 
 
 HEADLINE_SQL = {
@@ -198,6 +243,17 @@ def headlines(settings: Settings) -> list[str]:
 # --------------------------------------------------------------------------- make demo
 
 TAIL_LINES = 40  # of the log, shown under a failed step
+MONTHS_PER_RUN = 6  # police.uk months per DAG run
+
+
+@dataclass(frozen=True)
+class Step:
+    """``python -m module args``; ``lines(stdout, took)``: what the terminal shows when it ends."""
+
+    name: str
+    module: str
+    args: tuple[str, ...]
+    lines: Callable[[str, str], list[str]]
 
 
 class StepFailed(Exception):
@@ -218,7 +274,6 @@ class DemoRun:
                          / f"demo-{datetime.now():%Y%m%d-%H%M%S}.log").resolve()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.python = sys.executable
-        self.output = ""  # the last step's stdout (not in verbose mode)
 
     # -- output -------------------------------------------------------------------------------
 
@@ -258,11 +313,75 @@ class DemoRun:
             with self.log_path.open("a", encoding="utf-8") as log_file:
                 done = subprocess.run(command, stdout=subprocess.PIPE, stderr=log_file, text=True, check=False)
             self.note(done.stdout)
-            self.output = done.stdout
-            last = next((line for line in reversed(done.stdout.splitlines()) if line.strip()), "")
+            last = _last_line(done.stdout)
         if done.returncode != 0:
             raise StepFailed(step, done.returncode, shown=shows_progress and not self.verbose)
-        return last.strip()
+        return last
+
+    def at_once(self, steps: list[Step]) -> None:
+        """Run independent ``python -m`` steps side by side, a line on the terminal as each ends.
+
+        Each step's output is kept apart and appended to the log when it ends. The first to fail
+        stops the others; its output goes last in the log (so the tail shown is its own) and it is
+        raised as :class:`StepFailed`. Verbose: one after the other, every line on the terminal.
+        """
+        import tempfile
+
+        if self.verbose:
+            for step in steps:
+                t0 = time.perf_counter()
+                self.module(step.name, step.module, *step.args)
+                for line in step.lines("", _took(t0)):
+                    self.say(line)
+            return
+        with tempfile.TemporaryDirectory(prefix="demo-steps-") as tmp:
+            running: dict[int, tuple[Step, subprocess.Popen, Path, Path, float]] = {}
+            try:
+                for index, step in enumerate(steps):
+                    out, err = Path(tmp) / f"{index}.out", Path(tmp) / f"{index}.err"
+                    with out.open("w", encoding="utf-8") as stdout, err.open("w", encoding="utf-8") as stderr:
+                        process = subprocess.Popen([self.python, "-m", step.module, *step.args],
+                                                   stdout=stdout, stderr=stderr, text=True)
+                    running[index] = (step, process, out, err, time.perf_counter())
+                while running:
+                    ended = [index for index, (_, process, *_) in running.items() if process.poll() is not None]
+                    if not ended:
+                        time.sleep(0.1)
+                        continue
+                    for index in ended:
+                        step, process, out, err, t0 = running.pop(index)
+                        if process.returncode != 0:
+                            for other, other_process, *files in running.values():  # stopped: their output first
+                                other_process.terminate()
+                                other_process.wait()
+                                self._note_step(other, other_process, *files[:2], "stopped: another step failed")
+                            running.clear()
+                            self._note_step(step, process, out, err)
+                            raise StepFailed(step.name, process.returncode)
+                        self._note_step(step, process, out, err)
+                        for line in step.lines(out.read_text(encoding="utf-8", errors="replace"), _took(t0)):
+                            self.say(line)
+            finally:
+                for _, process, *_ in running.values():  # interrupted: leave no step running
+                    process.terminate()
+                    process.wait()
+
+    def _note_step(self, step: Step, process: subprocess.Popen, out: Path, err: Path, why: str = "") -> None:
+        command = " ".join([self.python, "-m", step.module, *step.args])
+        self.note(f"\n==> {step.name}: {command} (exit {process.returncode}{'; ' + why if why else ''})")
+        for output in (err, out):
+            if text := output.read_text(encoding="utf-8", errors="replace").strip("\n"):
+                self.note(text)
+
+    def _report_lines(self, stdout: str, took: str) -> list[str]:
+        """What the statement lacks (e.g. commentary not written), then where the report is."""
+        lines = [line for line in stdout.splitlines() if line.startswith("warning: ")]
+        report = _last_line(stdout)
+        return [*lines, f"report: {self.shown_path(report) if report else 'rendered'} in {took}"]
+
+    def _docs_lines(self, stdout: str, took: str) -> list[str]:
+        docs = _last_line(stdout).removeprefix("documentation: ")
+        return [f"docs: {self.shown_path(docs) if docs else 'built'} in {took}"]
 
     @contextmanager
     def fake_police_api(self) -> Iterator[str]:
@@ -286,39 +405,35 @@ class DemoRun:
             self.say(f"Full log: {self.shown_path(self.log_path)}")
         step = "sample data"
         try:
-            t0 = time.perf_counter()
-            self.module(step, "devtools.demo", "sample")
             police = settings.police_uk
             peers = (f" and {len(police.msg_peer_forces)} most similar group peers (last "
                      f"{int(settings.sample.get('msg_peer_months', 12))} months)" if police.msg_peer_forces else "")
-            self.say(f"sample data: {len(police.forces)} forces{peers}, {police.first_month} to {police.last_month}, "
-                     f"every source ({self.shown_path(settings.root / 'var' / 'sample')}) in {_took(t0)}")
-            step = "Airflow metadata database"
-            t0 = time.perf_counter()
-            self.module(step, "ingest.airflow_home")
-            self.say(f"Airflow home ready ({self.shown_path(os.environ.get('AIRFLOW_HOME', '?'))}, pools created) "
-                     f"in {_took(t0)}")
+            airflow_home = self.shown_path(os.environ.get("AIRFLOW_HOME", "?"))
+            # Independent: the sample files, and Airflow's metadata database.
+            self.at_once([
+                Step("sample data", "devtools.demo", ("sample",),
+                     lambda out, took: [f"sample data: {len(police.forces)} forces{peers}, {police.first_month} to "
+                                        f"{police.last_month}, every source "
+                                        f"({self.shown_path(settings.root / 'var' / 'sample')}) in {took}"]),
+                Step("Airflow metadata database", "ingest.airflow_home", (),
+                     lambda out, took: [f"Airflow home ready ({airflow_home}, pools created) in {took}"]),
+            ])
             step = "the DAGs through Airflow (ingest.run_local)"
             with self.fake_police_api() as api_url:
                 logs = ["--verbose"] if self.verbose else ["--log-file", str(self.log_path), "--no-log-path"]
-                self.module(step, "ingest.run_local", "--api-url", api_url, *logs, shows_progress=True)
-            step = "quarterly performance report"
-            t0 = time.perf_counter()
-            report = self.module(step, "ingest.report")
-            for line in self.output.splitlines():  # what the statement lacks, e.g. commentary not written
-                if line.startswith("warning: "):
-                    self.say(line)
-            self.say(f"report: {self.shown_path(report) if report else 'rendered'} in {_took(t0)}")
-            # The other configured forces' reports (each force's peer charts), in reports/<force>/.
-            for force_id in settings.police_uk.forces[1:]:
-                t0 = time.perf_counter()
-                out = self.shown_path(settings.root / "reports" / force_id)
-                report = self.module(f"{step} ({force_id})", "ingest.report", "--force", force_id, "--out", out)
-                self.say(f"report: {self.shown_path(report) if report else 'rendered'} in {_took(t0)}")
-            step = "documentation site"
-            t0 = time.perf_counter()
-            docs = self.module(step, "ingest.docs_site").removeprefix("documentation: ")
-            self.say(f"docs: {self.shown_path(docs) if docs else 'built'} in {_took(t0)}")
+                # Six police.uk months per DAG run (the DAG's `through` param): a demo needs no scheduler-sized
+                # runs, and a six-month batch is one load transaction (police_uk.load_months).
+                self.module(step, "ingest.run_local", "--api-url", api_url, "--months-per-run", str(MONTHS_PER_RUN),
+                            *logs, shows_progress=True)
+            step = "reports and documentation"
+            # Each configured force's report (the first in reports/, the others in reports/<force>/) and the
+            # documentation site only read the published file: they render side by side.
+            reports = [Step("quarterly performance report", "ingest.report", (), self._report_lines)]
+            reports += [Step(f"quarterly performance report ({force_id})", "ingest.report",
+                             ("--force", force_id, "--out", self.shown_path(settings.root / "reports" / force_id)),
+                             self._report_lines)
+                        for force_id in settings.police_uk.forces[1:]]
+            self.at_once([*reports, Step("documentation site", "ingest.docs_site", (), self._docs_lines)])
             step = "headlines"
             lines = headlines(settings)
         except StepFailed as failed:
@@ -347,6 +462,10 @@ class DemoRun:
             for line in self.tail():
                 print(f"    {line}")
         self.say(f"make demo stopped at: {step}. Full log: {self.shown_path(self.log_path)}")
+
+
+def _last_line(text: str) -> str:
+    return next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
 
 
 def _took(t0: float) -> str:

@@ -5,11 +5,13 @@ Idempotent; run before ``run_local`` or the real-services tests.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 POOLS = {
@@ -35,8 +37,13 @@ def main() -> int:
         raise SystemExit("set AIRFLOW_HOME to the folder the local Airflow should use")
     Path(home).mkdir(parents=True, exist_ok=True)
     airflow("db", "migrate")
-    for name, (slots, description) in POOLS.items():
-        airflow("pools", "set", name, str(slots), description)
+    # Every pool in one call (`pools import` creates or updates each, as `pools set` does): each
+    # Airflow CLI call costs seconds of start-up.
+    with tempfile.TemporaryDirectory(prefix="airflow-pools-") as tmp:
+        pools_file = Path(tmp) / "pools.json"
+        pools_file.write_text(json.dumps({name: {"slots": slots, "description": description}
+                                          for name, (slots, description) in POOLS.items()}))
+        airflow("pools", "import", str(pools_file))
     print(f"Airflow home ready at {home} (pools: {', '.join(POOLS)})", file=sys.stderr)
     return 0
 

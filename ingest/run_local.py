@@ -1,11 +1,13 @@
-"""Run the real DAGs through Airflow on this machine: one ``dag.test`` run per month, then the build.
+"""Run the real DAGs through Airflow on this machine: ``dag.test`` runs for a range of months, then the build.
 
 This is ``airflow dags test`` for a range of months in one process, so Airflow and
 GX are imported once rather than once per month. Each run is a real DAG run in the
-metadata database (data interval = the month), with the same tasks, pools and
+metadata database (data interval = the month: with ``--months-per-run`` the first of the run's months,
+the others through its ``through`` param), with the same tasks, pools and
 templating the scheduler uses.
 
     python -m ingest.run_local --first 2022-10 --last 2025-09
+    python -m ingest.run_local --months-per-run 6   # six months per police_uk run (its `through` param)
     python -m ingest.run_local --verbose      # every Airflow, task and dbt log line on the terminal
 
 The terminal gets one line per DAG run; everything Airflow, the tasks and dbt write (the
@@ -24,7 +26,9 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
+import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
@@ -113,10 +117,11 @@ def _judge(dag, logical_date: datetime, state: str, task_states: dict[str, str],
         raise RunLoadedNothing(f"{dag.dag_id} {what}: no task succeeded ({task_states}), so nothing was loaded")
 
 
-def _run_dag(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True):
+def _run_dag(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True,
+             conf: dict | None = None):
     """One ``dag.test`` run, judged; returns the DagRun (its task instances say what ran)."""
     what = what or f"run for {logical_date:%Y-%m-%d}"
-    dag_run = dag.test(logical_date=logical_date)
+    dag_run = dag.test(logical_date=logical_date, run_conf=conf)
     state = str(getattr(dag_run, "state", "unknown"))
     task_states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     failed = [t for t, s in task_states.items() if s in {"failed", "upstream_failed"}]
@@ -246,6 +251,41 @@ class Console:
         if also_log and self.log_path is not None:  # the log says where each step ended too
             print(f"==> {line}", file=sys.stderr, flush=True)
 
+    @contextlib.contextmanager
+    def ticking(self, label: str, *, every: float = 1.0) -> Iterator[None]:
+        """While the step inside runs: ``label``, the time so far and, once dbt is building, its nodes
+        done of the total (read from the log), on one terminal line rewritten every second and cleared
+        at the end. Only on a terminal, and only when the logs go to the file."""
+        if self.log_path is None or not self._terminal.isatty():
+            yield
+            return
+        stop = threading.Event()
+        started = time.perf_counter()
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+
+        def tick() -> None:
+            done, total, pending = 0, 0, ""
+            with self.log_path.open(encoding="utf-8", errors="replace") as log_file:
+                log_file.seek(offset)
+                while not stop.wait(every):
+                    text = pending + log_file.read()
+                    text, _, pending = text.rpartition("\n")
+                    counted = dbt_nodes_done(text)
+                    done, total = done + counted[0], counted[1] or total
+                    nodes = f", dbt {done} of {total} nodes" if total else ""
+                    self._terminal.write(f"\r\033[K{label}: {time.perf_counter() - started:.0f} s{nodes}")
+                    self._terminal.flush()
+
+        ticker = threading.Thread(target=tick, name="run_local-status", daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()
+            self._terminal.write("\r\033[K")
+            self._terminal.flush()
+
     def tail(self, lines: int = TAIL_LINES) -> list[str]:
         if self.log_path is None or not self.log_path.exists():
             return []
@@ -253,6 +293,16 @@ class Console:
         sys.stderr.flush()
         with self.log_path.open(encoding="utf-8", errors="replace") as handle:
             return [line.rstrip("\n") for line in deque(handle, maxlen=lines)]
+
+
+DBT_NODE_ENDED = re.compile(r"\b\d+ of (\d+) (?:OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
+
+
+def dbt_nodes_done(text: str) -> tuple[int, int]:
+    """(nodes ended, total) in dbt's console lines (``12 of 752 OK created sql view model …``);
+    total 0 when there is none."""
+    ended = DBT_NODE_ENDED.findall(text)
+    return len(ended), int(ended[-1]) if ended else 0
 
 
 def default_log_path(settings) -> Path:
@@ -265,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", default=settings.police_uk.first_month)
     parser.add_argument("--last", default=settings.police_uk.last_month)
     parser.add_argument("--skip-build", action="store_true", help="load months only, no dbt build/publish")
+    parser.add_argument("--months-per-run", type=int, default=1,
+                        help="police.uk months per DAG run (its `through` param; loaded six months per "
+                             "transaction); default 1: one run per month, as the scheduler makes them")
     parser.add_argument("--no-retries", action="store_true", help="fail at the first error (tests)")
     parser.add_argument("--police-uk-only", action="store_true",
                         help="only police.uk's DAGs (the monthly loads, and police_uk_api when there is an API)")
@@ -297,13 +350,21 @@ def main(argv: list[str] | None = None) -> int:
             _without_retries(monthly)
             _without_retries(build)
         months = month_range(args.first, args.last)
-        runs = len(months)
-        for index, month in enumerate(months, start=1):
-            step = f"police_uk {month}"
+        per_run = max(1, args.months_per_run)
+        runs = 0
+        for start in range(0, len(months), per_run):
+            batch = months[start:start + per_run]
+            month, through = batch[0], batch[-1]
+            span = month if len(batch) == 1 else f"{month} to {through}"
+            step = f"police_uk {span}"
             t0 = time.perf_counter()
-            run = _run_dag(monthly, month_run_date(month),
-                           what=f"{month} (run date {month_run_date(month):%Y-%m-%d})")
-            console.say(f"police.uk month {index} of {len(months)} ({month}) loaded in {_seconds(t0)}{_loaded(run)}")
+            which = (f"month {start + 1} of {len(months)} ({month})" if len(batch) == 1 else
+                     f"months {start + 1}–{start + len(batch)} of {len(months)} ({span})")
+            with console.ticking(f"police.uk {which}"):
+                run = _run_dag(monthly, month_run_date(month), what=f"{span} (run date {month_run_date(month):%Y-%m-%d})",
+                               conf={"through": through} if len(batch) > 1 else None)
+            runs += 1
+            console.say(f"police.uk {which} loaded in {_seconds(t0)}{_loaded(run)}")
         if not args.police_uk_only:
             for dag_id, run_date in SOURCE_RUNS:
                 if dag_id not in bag.dags:
@@ -312,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 if args.no_retries:
                     _without_retries(bag.dags[dag_id])
-                run = _run_dag(bag.dags[dag_id], run_date)
+                with console.ticking(dag_id):
+                    run = _run_dag(bag.dags[dag_id], run_date)
                 runs += 1
                 console.say(f"{dag_id} loaded in {_seconds(t0)}{_loaded(run)}")
         dag_id, run_date = API_REFERENCE_RUN
@@ -323,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.no_retries:
                 _without_retries(bag.dags[dag_id])
             # Only this run asks the API: the monthly loads above keep their own [police_uk] api_url.
-            with _environment(OPCC_POLICE_UK__API_URL=args.api_url):
+            with _environment(OPCC_POLICE_UK__API_URL=args.api_url), console.ticking(dag_id):
                 run = _run_dag(bag.dags[dag_id], run_date)
             runs += 1
             console.say(f"{dag_id} from {api_url}{_api_summary(_task_result(run, 'load'))} in {_seconds(t0)}")
@@ -333,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_build:
             step = "evidence_build (dbt build, publish)"
             t0 = time.perf_counter()
-            run = _run_dag(build, datetime.now(timezone.utc).replace(microsecond=0))
+            with console.ticking("evidence_build (dbt build, publish)"):
+                run = _run_dag(build, datetime.now(timezone.utc).replace(microsecond=0))
             built = _task_result(run, "dbt_build") or {}
             published = _task_result(run, "publish") or settings.paths.published
             nodes = f"{built['nodes']} nodes in {built['seconds']:.1f} s" if "nodes" in built else "done"

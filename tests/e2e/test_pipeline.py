@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -274,3 +275,22 @@ def test_neighbourhoods_and_priorities_from_the_api_are_published(platform, firs
             "select force_id, count(*) from evidence.fct_neighbourhood_priorities group by all").fetchall())
     assert set(per_force) == set(FORCES) and sum(per_force.values()) == expected_neighbourhoods
     assert set(priorities) == set(FORCES) and all(count > 0 for count in priorities.values())
+
+
+def test_a_run_can_load_several_months_with_the_same_rows(platform, first_run):
+    """run_local --months-per-run: one police_uk run per batch (its `through` param), the months
+    loaded together; the raw rows are those the month-by-month runs loaded."""
+    root, env = platform
+    settings, _ = first_run
+    months = ["2024-03", "2024-04", "2024-05"]
+    before = {month: _raw_rows(settings, month) for month in months}
+    result = run_dags(env, "--first", months[0], "--last", months[-1], "--months-per-run", "2", "--skip-build")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert lines[1].startswith("police.uk months 1–2 of 3 (2024-03 to 2024-04) loaded in ")
+    assert lines[2].startswith("police.uk month 3 of 3 (2024-05) loaded in ")
+    assert lines[-2].startswith("2 DAG runs through Airflow (3 police.uk months) in ")
+    assert {month: _raw_rows(settings, month) for month in months} == before
+    logged = (REPO / lines[0].removeprefix("Full log: ")).read_text()
+    for month in months:  # loaded again (both configured forces), not skipped
+        assert re.search(rf"police_uk {month}: 2 of \d+ force-months loaded", logged), month
