@@ -91,7 +91,7 @@ class RunLoadedNothing(SystemExit):
     """A DAG run that ended "success" without running a task: nothing was loaded."""
 
 
-def _judge(dag, logical_date: datetime, state: str, task_states: dict[str, str], *, what: str,
+def judge_run(dag, logical_date: datetime, state: str, task_states: dict[str, str], *, what: str,
            require_load: bool = True) -> None:
     """Fail a run that did nothing: Airflow marks a run with no task instances (a date before the
     DAG's start_date) or with every task skipped as ``success``, and "loaded" must mean loaded."""
@@ -127,11 +127,11 @@ def _run_dag(dag, logical_date: datetime, *, what: str | None = None, require_lo
     failed = [t for t, s in task_states.items() if s in {"failed", "upstream_failed"}]
     if failed or state != "success":
         raise SystemExit(f"{dag.dag_id} {what} ended {state}; failed tasks: {failed}")
-    _judge(dag, logical_date, state, task_states, what=what, require_load=require_load)
+    judge_run(dag, logical_date, state, task_states, what=what, require_load=require_load)
     return dag_run
 
 
-def _run(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True) -> str:
+def run_dag(dag, logical_date: datetime, *, what: str | None = None, require_load: bool = True) -> str:
     return str(_run_dag(dag, logical_date, what=what, require_load=require_load).state)
 
 

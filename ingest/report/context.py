@@ -77,7 +77,7 @@ def _peer_charts(data: ReportData, measure: dict[str, Any], charts: dict[str, st
     return out
 
 
-def _objectives(data: ReportData, charts: dict[str, str]) -> list[dict[str, Any]]:
+def objective_sections(data: ReportData, charts: dict[str, str]) -> list[dict[str, Any]]:
     """The plan's objectives in order, each with its measures' rows, sentences, badges and charts
     (the charts also added to ``charts``). A measure the marts did not assess is a data gap."""
     shift_points = int(_dbt_var("spc_shift_points", 7))
@@ -115,7 +115,7 @@ def _tiles(data: ReportData, count: int = 4) -> list[dict[str, Any]]:
     return tiles
 
 
-def _summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, Any]:
+def panel_summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, Any]:
     """The one-page summary for the panel: what changed for the better and for the worse by more
     than chance, what the monthly charts flag, the position among the most similar group of forces
     (or plainly why there is none), the targets, and the measures with no data yet."""
@@ -170,8 +170,8 @@ def build_context(data: ReportData, commentary: Any = None) -> tuple[dict[str, A
     """The template's context, and the charts (file stem -> SVG). ``commentary``: the office's words
     for the statement (ingest.report.commentary.Commentary), if any."""
     charts: dict[str, str] = {}
-    objectives = _objectives(data, charts)
-    summary = _summary(data, objectives)
+    objectives = objective_sections(data, charts)
+    summary = panel_summary(data, objectives)
     csp_measures = [m for m in data.measures if any(r["measure_id"] == m["measure_id"] for r in data.csp_rows)]
     csp_table: dict[str, dict[str, dict[str, Any]]] = {}
     for r in data.csp_rows:

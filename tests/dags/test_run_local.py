@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ingest.run_local import RunLoadedNothing, _judge
+from ingest.run_local import RunLoadedNothing, judge_run
 
 REPO = Path(__file__).resolve().parents[2]
 WHEN = datetime(2019, 1, 1, tzinfo=timezone.utc)
@@ -28,13 +28,13 @@ def fake_dag(start: datetime, upstream: dict[str, set[str]] | None = None):
 
 def test_a_run_with_no_task_instance_fails_naming_the_dag_the_date_and_the_start_date():
     with pytest.raises(RunLoadedNothing) as nothing:
-        _judge(fake_dag(datetime(2022, 10, 1, tzinfo=timezone.utc)), WHEN, "success", {}, what="2018-12")
+        judge_run(fake_dag(datetime(2022, 10, 1, tzinfo=timezone.utc)), WHEN, "success", {}, what="2018-12")
     assert str(nothing.value) == (
         "police_uk 2018-12: the run ended success but ran no task, so nothing was loaded: its start_date "
         "2022-10-01 (x.py) is after the run date 2019-01-01, and Airflow creates no task for a run before a DAG's "
         "start_date")
     with pytest.raises(RunLoadedNothing, match="ran no task, so nothing was loaded: Airflow created no task"):
-        _judge(fake_dag(datetime(2010, 12, 1, tzinfo=timezone.utc)), WHEN, "success", {}, what="2018-12")
+        judge_run(fake_dag(datetime(2010, 12, 1, tzinfo=timezone.utc)), WHEN, "success", {}, what="2018-12")
 
 
 def test_a_run_whose_every_task_skipped_fails_naming_the_task_that_skipped():
@@ -42,16 +42,16 @@ def test_a_run_whose_every_task_skipped_fails_naming_the_task_that_skipped():
                    {"fetch": {"check_published"}, "load_and_validate": {"check_published", "fetch"}})
     skipped = {"check_published": "skipped", "fetch": "skipped", "load_and_validate": "skipped"}
     with pytest.raises(RunLoadedNothing) as nothing:
-        _judge(dag, WHEN, "success", skipped, what="2018-12")
+        judge_run(dag, WHEN, "success", skipped, what="2018-12")
     assert str(nothing.value).startswith(
         "police_uk 2018-12: every task was skipped (check_published, fetch, load_and_validate), so nothing "
         "was loaded; check_published skipped the run")
-    _judge(dag, WHEN, "success", skipped, what="2018-12", require_load=False)  # a caller that accepts a skip
+    judge_run(dag, WHEN, "success", skipped, what="2018-12", require_load=False)  # a caller that accepts a skip
 
 
 def test_a_run_with_a_task_that_succeeded_passes():
     dag = fake_dag(datetime(2010, 12, 1, tzinfo=timezone.utc))
-    _judge(dag, WHEN, "success", {"check_published": "success", "fetch": "success", "load_and_validate": "success"},
+    judge_run(dag, WHEN, "success", {"check_published": "success", "fetch": "success", "load_and_validate": "success"},
            what="2018-12")
 
 
@@ -106,13 +106,13 @@ from datetime import datetime, timezone
 from airflow.utils import db
 db.resetdb(skip_init=False)
 from airflow.dag_processing.dagbag import DagBag
-from ingest.run_local import _run
+from ingest.run_local import run_dag
 bag = DagBag(dag_folder=sys.argv[1])
 assert not bag.import_errors, bag.import_errors
 out = {}
 for dag_id in ("starts_later", "skips_everything", "loads"):
     try:
-        out[dag_id] = {"returned": _run(bag.dags[dag_id], datetime(2019, 1, 1, tzinfo=timezone.utc), what="2018-12")}
+        out[dag_id] = {"returned": run_dag(bag.dags[dag_id], datetime(2019, 1, 1, tzinfo=timezone.utc), what="2018-12")}
     except SystemExit as exc:
         out[dag_id] = {"exit": str(exc.code), "type": type(exc).__name__}
 print("@@" + json.dumps(out))

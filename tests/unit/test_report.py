@@ -261,7 +261,7 @@ def test_targets_ranks_and_codes_read_as_words():
 
 
 def test_the_summary_says_plainly_when_no_similar_force_has_data():
-    from ingest.report.context import _objectives, _summary
+    from ingest.report.context import objective_sections, panel_summary
 
     measure = {**BURGLARY, "measure_id": "charge_rate", "measure_name": "Charge rate", "unit": "percent",
                "objective_id": "o", "objective": "Objective", "measure_order": 1, "objective_order": 1,
@@ -274,7 +274,7 @@ def test_the_summary_says_plainly_when_no_similar_force_has_data():
         measures=[measure], scorecard={"charge_rate": row}, csp_rows=[], spc={}, history={}, disproportionality=[],
         peel=([], None), finance={}, csp_matrix=([], None), reconciliation=([], None), sources=([], None),
         loads=([], None), rejects=([], None))
-    summary = _summary(data, _objectives(data, {}))
+    summary = panel_summary(data, objective_sections(data, {}))
     assert [e["measure"]["measure_id"] for e in summary["worsened"]] == ["charge_rate"] and not summary["improved"]
     assert not summary["has_peer_ranks"] and "no other force in the group has figures" in summary["peer_note"]
 
