@@ -260,7 +260,9 @@ def measure(name: str, profile: bool) -> dict:
         raise SystemExit(f"bench step {name} failed (exit {process.returncode})")
     result = json.loads(out.read_text())
     cpu = usage.ru_utime + usage.ru_stime
-    result.update(seconds=round(seconds, 2), cpu_seconds=round(cpu, 2), peak_bytes=usage.ru_maxrss * 1024)
+    # the machine's 1-minute load average as the step ended: how much else was running (2 cores)
+    result.update(seconds=round(seconds, 2), cpu_seconds=round(cpu, 2), peak_bytes=usage.ru_maxrss * 1024,
+                  load_average=round(os.getloadavg()[0], 1))
     print(f"[bench] {name}: {seconds:.1f}s wall, {cpu:.1f}s CPU, peak {usage.ru_maxrss / 1024 / 1024:.2f} GiB",
           file=sys.stderr, flush=True)
     return result

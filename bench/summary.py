@@ -120,8 +120,8 @@ def _run_lines(run: dict, level: str) -> list[str]:
         f"{steps['land']['files']:,} CSV files, {steps['land']['csv_bytes'] / GIB:.2f} GiB. "
         f"DuckDB memory_limit {run['duckdb']['memory_limit']}, threads {run['duckdb']['threads']}.",
         "",
-        "| step | wall s | CPU s | peak memory | peak / bare | notes |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| step | wall s | CPU s | peak memory | peak / bare | load | notes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name in STEP_ORDER:
         step = steps.get(name)
@@ -129,9 +129,12 @@ def _run_lines(run: dict, level: str) -> list[str]:
             continue
         note = NOTES.get(name, "").format(**{k: step.get(k, "?") for k in ("load_seconds", "gate_seconds", "nodes")})
         lines.append(f"| {name} | {step['seconds']:.1f} | {step['cpu_seconds']:.1f} | {_gib(step['peak_bytes'])} "
-                     f"| {summary['peak_vs_bare'].get(name, 0):.2f} | {note} |")
+                     f"| {summary['peak_vs_bare'].get(name, 0):.2f} | {step.get('load_average', '')} | {note} |")
     s, t = summary, list(summary["targets"].values())
     lines += [
+        "",
+        "*load*: the machine's 1-minute load average as the step ended (2 cores; above 2, the step "
+        "shared them).",
         "",
         "| target | measured | |",
         "| --- | --- | --- |",
