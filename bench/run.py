@@ -160,6 +160,9 @@ def step_bare(months: list[str], name: str = "bare") -> dict:
         con.execute("checkpoint")
     finally:
         con.close()
+    # only the floor's time and memory matter: free the disk for the rest of the run
+    path.unlink()
+    Path(str(path) + ".wal").unlink(missing_ok=True)
     return {"rows": rows, "files": sum(len(v) for v in files.values())}
 
 

@@ -203,12 +203,35 @@ def markdown(day: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def add_run(day: dict | None, run: dict, date: str) -> dict:
-    """The day's results with ``run`` added (a day's file keeps every run of the day)."""
-    runs = list((day or {}).get("runs", []))
-    day = {**(day or {}), "date": date, "runs": runs + [run]}
+def with_scaling(day: dict) -> dict:
+    """The day's results with the scaling between its newest runs of the shortest and longest history."""
     newest = newest_by_history(day["runs"])
     if len(newest) > 1:
         histories = list(newest)
-        day["scaling"] = scaling(newest[histories[0]], newest[histories[-1]])
+        day = {**day, "scaling": scaling(newest[histories[0]], newest[histories[-1]])}
     return day
+
+
+def add_run(day: dict | None, run: dict, date: str) -> dict:
+    """The day's results with ``run`` added (a day's file keeps every run of the day)."""
+    return with_scaling({**(day or {}), "date": date, "runs": list((day or {}).get("runs", [])) + [run]})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.summary bench/results/<date>.json``: write its markdown again (after adding
+    narrower measurements to ``supplementary`` or a day's ``note``)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("results", type=Path)
+    args = parser.parse_args(argv)
+    day = with_scaling(json.loads(args.results.read_text()))
+    args.results.write_text(json.dumps(day, indent=2, default=str) + "\n")
+    args.results.with_suffix(".md").write_text(markdown(day))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
