@@ -90,12 +90,14 @@ def scaling(short: dict, long: dict) -> dict:
     # the same, each run's new month divided by its own bare month first: what is left when the
     # machine was busier during one run than the other
     normalised = long["summary"]["new_month_vs_bare_month"] / short["summary"]["new_month_vs_bare_month"]
+    cpu = [sum(run["steps"][k]["cpu_seconds"] for k in NEW_MONTH_STEPS) for run in (short, long)]
     return {
         "histories": [short["history_months"], long["history_months"]],
         "runs": [short["started_at"], long["started_at"]],
         "steps": steps,
         "new_month_growth": round(growth, 3),
         "new_month_growth_normalised": round(normalised, 3),
+        "new_month_growth_cpu": round(cpu[1] / cpu[0], 3),
         "target": growth <= TARGET_HISTORY_GROWTH,
     }
 
@@ -176,7 +178,8 @@ def _scaling_lines(scale: dict) -> list[str]:
         "| target | measured | |",
         "| --- | --- | --- |",
         f"| new month at {b} months of history <= {TARGET_HISTORY_GROWTH} x at {a} | {scale['new_month_growth']:.2f} x "
-        f"wall ({scale['new_month_growth_normalised']:.2f} x with each run's new month divided by its own bare month) "
+        f"wall, {scale['new_month_growth_cpu']:.2f} x CPU ({scale['new_month_growth_normalised']:.2f} x with each run's "
+        "new month divided by its own bare month) "
         f"| {_mark(scale['target'])} |",
     ]
     return lines
