@@ -69,10 +69,15 @@ def summarise(steps: dict[str, dict]) -> dict:
         "worst_peak_step": worst,
         "peak_bytes": max(v["peak_bytes"] for k, v in steps.items() if k in STEP_ORDER),
     }
+    # On a shared machine the load can differ between the two sides of a ratio and flatter either
+    # the wall or the CPU one: a target counts as met only when both meet it.
     summary["targets"] = {
-        f"ingest / bare <= {TARGET_INGEST_RATIO}": summary["ingest_vs_bare"] <= TARGET_INGEST_RATIO,
-        f"full refresh / bare <= {TARGET_FULL_REFRESH_RATIO}": summary["full_refresh_vs_bare"] <= TARGET_FULL_REFRESH_RATIO,
-        f"new month / bare month <= {TARGET_NEW_MONTH_RATIO}": summary["new_month_vs_bare_month"] <= TARGET_NEW_MONTH_RATIO,
+        f"ingest / bare <= {TARGET_INGEST_RATIO}":
+            max(summary["ingest_vs_bare"], summary["ingest_vs_bare_cpu"]) <= TARGET_INGEST_RATIO,
+        f"full refresh / bare <= {TARGET_FULL_REFRESH_RATIO}":
+            max(summary["full_refresh_vs_bare"], summary["full_refresh_vs_bare_cpu"]) <= TARGET_FULL_REFRESH_RATIO,
+        f"new month / bare month <= {TARGET_NEW_MONTH_RATIO}":
+            max(summary["new_month_vs_bare_month"], summary["new_month_vs_bare_month_cpu"]) <= TARGET_NEW_MONTH_RATIO,
         f"peak / bare peak <= {TARGET_PEAK_RATIO}, every step": peaks[worst] <= TARGET_PEAK_RATIO,
     }
     return summary
@@ -85,6 +90,8 @@ def scaling(short: dict, long: dict) -> dict:
         a, b = short["steps"].get(name), long["steps"].get(name)
         if a and b:
             steps[name] = {"seconds": [a["seconds"], b["seconds"]], "ratio": round(b["seconds"] / a["seconds"], 3),
+                           "cpu_seconds": [a["cpu_seconds"], b["cpu_seconds"]],
+                           "cpu_ratio": round(b["cpu_seconds"] / a["cpu_seconds"], 3),
                            "peak_bytes": [a["peak_bytes"], b["peak_bytes"]]}
     growth = long["summary"]["new_month_seconds"] / short["summary"]["new_month_seconds"]
     # the same, each run's new month divided by its own bare month first: what is left when the
@@ -98,7 +105,7 @@ def scaling(short: dict, long: dict) -> dict:
         "new_month_growth": round(growth, 3),
         "new_month_growth_normalised": round(normalised, 3),
         "new_month_growth_cpu": round(cpu[1] / cpu[0], 3),
-        "target": growth <= TARGET_HISTORY_GROWTH,
+        "target": max(growth, cpu[1] / cpu[0]) <= TARGET_HISTORY_GROWTH,  # both, as in a run's targets
     }
 
 
@@ -167,11 +174,13 @@ def _scaling_lines(scale: dict) -> list[str]:
     lines = [
         f"## Scaling: {a} -> {b} months of history",
         "",
-        f"| step | {a} months s | {b} months s | x | peak {a} | peak {b} |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| step | {a} months s | {b} months s | x wall | {a} months CPU s | {b} months CPU s | x CPU "
+        f"| peak {a} | peak {b} |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, step in scale["steps"].items():
         lines.append(f"| {name} | {step['seconds'][0]:.1f} | {step['seconds'][1]:.1f} | {step['ratio']:.2f} "
+                     f"| {step['cpu_seconds'][0]:.1f} | {step['cpu_seconds'][1]:.1f} | {step['cpu_ratio']:.2f} "
                      f"| {_gib(step['peak_bytes'][0])} | {_gib(step['peak_bytes'][1])} |")
     lines += [
         "",
