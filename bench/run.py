@@ -1,6 +1,7 @@
-"""National-scale benchmark: 43 territorial forces + BTP, 36 months, then one new month.
+"""National-scale benchmark: 43 territorial forces + BTP, 36 (or 120) months, then one new month.
 
     python -m bench.run                  # generate once (bench/data/, ignored), then measure every step
+    python -m bench.run --history 120    # ten years of history (bench/data/history-120/)
     python -m bench.run --profile        # also cProfile each step (top functions in the results)
 
 Each step runs in its own Python process, one at a time, so its wall time and its peak memory
@@ -26,23 +27,31 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.summary import GIB, STEP_ORDER, add_run, markdown, summarise
+
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "bench" / "data"
-PUBLISHER = DATA / "publisher"
-WORK = DATA / "work"
 RESULTS = REPO / "bench" / "results"
 
-FIRST, LAST, NEW_MONTH = "2022-10", "2025-09", "2025-10"
+LAST, NEW_MONTH = "2025-09", "2025-10"
 SEED, SCALE = 2011, 1.0
+HISTORIES = (36, 120)  # months of history before the new one: the standard run, and ten years
+
+
+def _layout(history: int) -> tuple[str, Path]:
+    """The first month of ``history`` months ending at LAST, and the run's data folder."""
+    year, month = divmod(int(LAST[:4]) * 12 + int(LAST[5:]) - 1 - (history - 1), 12)
+    data = REPO / "bench" / "data" if history == 36 else REPO / "bench" / "data" / f"history-{history}"
+    return f"{year:04d}-{month + 1:02d}", data
+
+
+# The run's history comes from BENCH_HISTORY, so each step's process measures the same data.
+HISTORY = int(os.environ.get("BENCH_HISTORY", "36"))
+FIRST, DATA = _layout(HISTORY)
+PUBLISHER = DATA / "publisher"
+WORK = DATA / "work"
 # the backfill's batch size (police_uk.load_months); BENCH_MONTHS_PER_TRANSACTION compares others
 MONTHS_PER_TRANSACTION = int(os.environ.get("BENCH_MONTHS_PER_TRANSACTION", "6"))
-GIB = 1024 ** 3
 
-# Targets from the issue: ingest vs bare DuckDB, new month vs full refresh, full refresh, memory.
-TARGET_INGEST_RATIO = 1.25
-TARGET_INCREMENTAL_SHARE = 0.15
-TARGET_FULL_REFRESH_SECONDS = 300
-TARGET_PEAK_BYTES = 4 * GIB
 
 log = logging.getLogger("bench")
 
@@ -71,6 +80,7 @@ def bench_environ() -> dict[str, str]:
         "OPCC_POLICE_UK__LAST_MONTH": NEW_MONTH,
         "OPCC_POLICE_UK__ARCHIVE_URL": f"file://{PUBLISHER}/archive/{{month}}.zip",
         "PYTHONPATH": str(REPO),
+        "BENCH_HISTORY": str(HISTORY),
     }
 
 
@@ -127,13 +137,13 @@ def _extracted_files(months: list[str]) -> dict[str, list[str]]:
     return files
 
 
-def step_bare(months: list[str]) -> dict:
+def step_bare(months: list[str], name: str = "bare") -> dict:
     """The floor: DuckDB alone, `create table as select * from read_csv([...])`, same files, same limits."""
     from ingest.sources.police_uk_contract import DATASETS
     from ingest.warehouse import connection_settings, open_connection
 
     settings = _settings()
-    path = WORK / "bare.duckdb"
+    path = WORK / f"{name}.duckdb"
     path.unlink(missing_ok=True)
     con = open_connection(path, **connection_settings(settings))
     rows = {}
@@ -150,6 +160,9 @@ def step_bare(months: list[str]) -> dict:
         con.execute("checkpoint")
     finally:
         con.close()
+    # only the floor's time and memory matter: free the disk for the rest of the run
+    path.unlink()
+    Path(str(path) + ".wal").unlink(missing_ok=True)
     return {"rows": rows, "files": sum(len(v) for v in files.values())}
 
 
@@ -211,6 +224,7 @@ STEPS = {
     "build": lambda: step_build(full_refresh=True),
     "publish": lambda: step_publish(),
     "new_month_fetch": lambda: step_land([NEW_MONTH]),
+    "new_month_bare": lambda: step_bare([NEW_MONTH], name="bare-new-month"),
     "new_month_ingest": lambda: step_ingest([NEW_MONTH], fresh=False),
     "new_month_build": lambda: step_build(full_refresh=False),
     "new_month_publish": lambda: step_publish(),
@@ -249,151 +263,45 @@ def measure(name: str, profile: bool) -> dict:
         raise SystemExit(f"bench step {name} failed (exit {process.returncode})")
     result = json.loads(out.read_text())
     cpu = usage.ru_utime + usage.ru_stime
-    result.update(seconds=round(seconds, 2), cpu_seconds=round(cpu, 2), peak_bytes=usage.ru_maxrss * 1024)
+    # the machine's 1-minute load average as the step ended: how much else was running (2 cores)
+    result.update(seconds=round(seconds, 2), cpu_seconds=round(cpu, 2), peak_bytes=usage.ru_maxrss * 1024,
+                  load_average=round(os.getloadavg()[0], 1))
     print(f"[bench] {name}: {seconds:.1f}s wall, {cpu:.1f}s CPU, peak {usage.ru_maxrss / 1024 / 1024:.2f} GiB",
           file=sys.stderr, flush=True)
     return result
-
-
-def _gib(n: int) -> str:
-    return f"{n / GIB:.2f} GiB"
-
-
-def summarise(steps: dict[str, dict]) -> dict:
-    s = {k: v["seconds"] for k, v in steps.items()}
-    full = s["ingest"] + s["build"] + s["publish"]
-    full_with_landing = full + s["land"]
-    incremental = s["new_month_ingest"] + s["new_month_build"] + s["new_month_publish"]
-    incremental_with_fetch = incremental + s["new_month_fetch"]
-    peak = max(v["peak_bytes"] for k, v in steps.items() if k != "generate")
-    cpu = {k: v["cpu_seconds"] for k, v in steps.items()}
-    return {
-        "ingest_vs_bare": round(s["ingest"] / s["bare"], 3),
-        # CPU seconds are what a step costs whoever else shares the machine: the steadier ratio
-        "ingest_vs_bare_cpu": round(cpu["ingest"] / cpu["bare"], 3),
-        "ingest_with_landing_vs_bare": round((s["ingest"] + s["land"]) / s["bare"], 3),
-        "full_refresh_seconds": round(full, 1),
-        "full_refresh_with_landing_seconds": round(full_with_landing, 1),
-        "new_month_seconds": round(incremental, 1),
-        "new_month_with_fetch_seconds": round(incremental_with_fetch, 1),
-        "new_month_share_of_full": round(incremental / full, 3),
-        "new_month_with_fetch_share_of_full_with_landing": round(incremental_with_fetch / full_with_landing, 3),
-        "peak_bytes": peak,
-        "targets": {
-            "ingest_vs_bare <= 1.25": s["ingest"] / s["bare"] <= TARGET_INGEST_RATIO,
-            "new_month <= 15% of full": incremental_with_fetch / full_with_landing <= TARGET_INCREMENTAL_SHARE,
-            "full refresh < 300 s": full < TARGET_FULL_REFRESH_SECONDS,
-            "peak memory < 4 GiB": peak < TARGET_PEAK_BYTES,
-        },
-    }
-
-
-def markdown(result: dict) -> str:
-    steps, summary = result["steps"], result["summary"]
-    rows = steps["bare"]["rows"]
-    lines = [
-        f"# Benchmark {result['date']}",
-        "",
-        *([result["note"], ""] if result.get("note") else []),
-        f"{result['machine']}. Data: {len(result['forces'])} forces, {FIRST}..{LAST} (36 months) + {NEW_MONTH}; "
-        f"{rows['police_uk_street']:,} street, {rows['police_uk_outcomes']:,} outcomes, "
-        f"{rows['police_uk_stop_search']:,} stop-and-search rows; "
-        f"{steps['land']['files']:,} CSV files, {steps['land']['csv_bytes'] / GIB:.2f} GiB. "
-        f"DuckDB memory_limit {result['duckdb']['memory_limit']}, threads {result['duckdb']['threads']}.",
-        "",
-        "| step | wall s | CPU s | peak memory | notes |",
-        "| --- | ---: | ---: | ---: | --- |",
-    ]
-    notes = {
-        "land": "fetch 36 archives: copy, verify, manifest, extract members",
-        "bare": "floor: `create table as select * from read_csv([...])`, 3 statements",
-        "ingest": f"load {steps['ingest']['load_seconds']} s + gates {steps['ingest']['gate_seconds']} s "
-                  f"+ header checks, load log, commits",
-        "build": f"dbt build --full-refresh, {steps['build']['nodes']} nodes",
-        "publish": "evidence.* and meta.* to a new file, atomic rename",
-        "new_month_fetch": "fetch + extract one archive",
-        "new_month_ingest": f"load {steps['new_month_ingest']['load_seconds']} s + gates "
-                            f"{steps['new_month_ingest']['gate_seconds']} s",
-        "new_month_build": f"dbt build (incremental), {steps['new_month_build']['nodes']} nodes",
-        "new_month_publish": "as publish",
-    }
-    for name, step in steps.items():
-        if name == "generate":
-            continue
-        lines.append(f"| {name} | {step['seconds']:.1f} | {step['cpu_seconds']:.1f} | {_gib(step['peak_bytes'])} "
-                     f"| {notes.get(name, '')} |")
-    t = summary["targets"]
-    mark = lambda ok: "met" if ok else "**missed**"  # noqa: E731
-    lines += [
-        "",
-        "| target | measured | |",
-        "| --- | --- | --- |",
-        f"| ingest <= 1.25 x bare DuckDB | {summary['ingest_vs_bare']:.2f} x wall, "
-        f"{summary['ingest_vs_bare_cpu']:.2f} x CPU ({summary['ingest_with_landing_vs_bare']:.2f} x wall with "
-        f"landing) | {mark(t['ingest_vs_bare <= 1.25'])} |",
-        f"| new month end to end <= 15% of full refresh | {summary['new_month_with_fetch_seconds']:.1f} s of "
-        f"{summary['full_refresh_with_landing_seconds']:.1f} s = "
-        f"{100 * summary['new_month_with_fetch_share_of_full_with_landing']:.1f}% (without fetch/landing: "
-        f"{100 * summary['new_month_share_of_full']:.1f}%) | {mark(t['new_month <= 15% of full'])} |",
-        f"| full refresh (ingest + gates + build + publish) < 300 s | {summary['full_refresh_seconds']:.1f} s "
-        f"({summary['full_refresh_with_landing_seconds']:.1f} s with landing) | {mark(t['full refresh < 300 s'])} |",
-        f"| peak memory < 4 GiB, every step | {_gib(summary['peak_bytes'])} | {mark(t['peak memory < 4 GiB'])} |",
-        "",
-        "Slowest models, full refresh: " + ", ".join(f"{k} {v} s" for k, v in steps["build"]["slowest_models"].items()),
-        "",
-        "Slowest models, new month: " + ", ".join(f"{k} {v} s" for k, v in steps["new_month_build"]["slowest_models"].items()),
-    ]
-    if result.get("supplementary"):
-        # narrower measurements made with the same code and data after the run (bench.new_month,
-        # bench.profile_ingest, single steps), kept beside the run they explain
-        lines += ["", "## Narrower measurements", ""] + [f"- {line}" for line in result["supplementary"]]
-    previous = result.get("previous_runs") or []
-    if previous:
-        lines += ["", "## Previous runs", "",
-                  "Earlier runs of the same day, newest first, each with the code of its time."]
-        for run in reversed(previous):
-            body = markdown({**run, "previous_runs": []}).splitlines()
-            title = run.get("started_at") or run["date"]
-            body = [line for line in body[1:] if not line.startswith("# ")]
-            while body and not body[0].strip():
-                body.pop(0)
-            lines += ["", f"### Run of {title}", ""] + body
-    return "\n".join(lines) + "\n"
-
-
-def _with_previous_runs(result: dict, path: Path) -> dict:
-    """Keep the numbers of earlier runs written to the same day's file (under ``previous_runs``)."""
-    if not path.exists():
-        return result
-    earlier = json.loads(path.read_text())
-    previous = list(earlier.pop("previous_runs", []) or []) + [earlier]
-    return {**result, "previous_runs": previous}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--history", type=int, choices=HISTORIES, default=HISTORY,
+                        help="months of history before the new one (default 36)")
     parser.add_argument("--profile", action="store_true", help="cProfile every step")
-    parser.add_argument("--keep", action="store_true", help="keep bench/data/work from the last run")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder of the last run")
     parser.add_argument("--note", help="a line for the results (e.g. who else was using the machine)")
     args = parser.parse_args(argv)
     if args.step:
         run_step(args.step, args.out, args.profile)
         return 0
+    if args.history != HISTORY:  # every path and month of this module follows BENCH_HISTORY
+        os.environ["BENCH_HISTORY"] = str(args.history)
+        os.execv(sys.executable, [sys.executable, "-m", "bench.run", *(argv if argv is not None else sys.argv[1:])])
 
     started_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     steps = {"generate": measure("generate", False)}
     if WORK.exists() and not args.keep:
         shutil.rmtree(WORK)
-    for name in ("land", "bare", "ingest", "build", "publish",
-                 "new_month_fetch", "new_month_ingest", "new_month_build", "new_month_publish"):
+    for name in STEP_ORDER:
         steps[name] = measure(name, args.profile)
     settings = _settings()
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    result = {
+    run = {
         "date": date,
         "started_at": started_at,
+        "history_months": HISTORY,
+        "months": [FIRST, LAST],
+        "new_month": NEW_MONTH,
         "note": args.note,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                    f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / GIB:.0f} GiB RAM, "
@@ -402,12 +310,13 @@ def main(argv: list[str] | None = None) -> int:
         "forces": list(settings.police_uk.forces),
         "steps": steps,
     }
-    result["summary"] = summarise(steps)
+    run["summary"] = summarise(steps)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = _with_previous_runs(result, RESULTS / f"{date}.json")
-    (RESULTS / f"{date}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    (RESULTS / f"{date}.md").write_text(markdown(result))
-    print(markdown(result))
+    path = RESULTS / f"{date}.json"
+    day = add_run(json.loads(path.read_text()) if path.exists() else None, run, date)
+    path.write_text(json.dumps(day, indent=2, default=str) + "\n")
+    (RESULTS / f"{date}.md").write_text(markdown(day))
+    print(markdown(day))
     return 0
 
 

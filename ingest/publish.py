@@ -146,8 +146,17 @@ def gate_reports_table(con, settings: Settings) -> str | None:
     links = gate_report_links(settings.paths.runs_dir / "gates")
     if not links:
         return None
-    con.execute("create or replace temp table gate_reports (dataset varchar, force_id varchar, month varchar, gate_report varchar)")
-    con.executemany("insert into gate_reports values (?, ?, ?, ?)", [(*key, link) for key, link in sorted(links.items())])
+    # One statement over four lists: executemany costs a round trip a row (4.6 s for ten years'
+    # 31,000 national partition keys, a third of publishing).
+    rows = sorted(links.items())
+    con.execute(
+        """
+        create or replace temp table gate_reports as
+        select unnest(?::varchar[]) as dataset, unnest(?::varchar[]) as force_id, unnest(?::varchar[]) as month,
+               unnest(?::varchar[]) as gate_report
+        """,
+        [[k[0] for k, _ in rows], [k[1] for k, _ in rows], [k[2] for k, _ in rows], [link for _, link in rows]],
+    )
     return "gate_reports"
 
 

@@ -40,3 +40,23 @@ def test_the_count_matches_reading_line_by_line(tmp_path: Path, seed: int):
         assert (scan.records, scan.unterminated_quote_at) == expected
     else:
         assert scan.records == expected[0]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_few_quotes_are_counted_one_by_one_as_the_vectorised_count_does(tmp_path: Path, seed: int, monkeypatch):
+    """No blank line (the publisher's files): quoted fields found one by one, or every byte looked at."""
+    from ingest.raw import scan as scan_module
+
+    rng = random.Random(seed)
+    pieces = [b"a", b"b,c", b'"x,y"', b'"open', b'close"', b'""', b'"two\nlines"', b'"say ""hi"""', b"z"]
+    lines = [b'Crime ID,"Month",Location'] + [
+        b",".join(rng.choice(pieces) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(0, 60))]
+    text = b"\n".join(lines) + b"\n"
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    expected = _by_lines(text)
+    one_by_one = scan_file(path)
+    monkeypatch.setattr(scan_module, "_FEW_QUOTES", -1)
+    every_byte = scan_file(path)
+    assert (one_by_one.records, one_by_one.unterminated_quote_at) == expected
+    assert one_by_one == every_byte

@@ -336,31 +336,31 @@ def _value_tallies(
             tallies.append("sum(copies) filter (where copies > 1)")
         else:  # a check on the same single column, tallied per value: its SQL names the column
             tallies.append(f"sum(copies) filter (where {check.unexpected})")
-    # A single column keeps its own name too, so the tallied checks' SQL applies to it as written.
-    own_name = f", {first.key}" if first.type == "expect_column_values_to_be_unique" else ""
-    con.execute(
+    # A single column keeps its own name, so the tallied checks' SQL applies to it as written; a
+    # compound key is a struct. One grouped pass gives the tallies and the repeated values (most
+    # copies first) together: no copy of the values in a temporary table, no second scan of them.
+    value = first.key if first.type == "expect_column_values_to_be_unique" else "_gate_value"
+    alias = "" if value == first.key else " as _gate_value"
+    repeated_list = (f"list_slice(list({{'v': {value}, 'n': copies}} order by copies desc, {value}::varchar) "
+                     f"filter (where copies > 1), 1, {SAMPLE_VALUES})")
+    counts: dict[tuple, dict[int, int]] = {}
+    repeated: list[tuple] = []
+    for row in con.execute(
         f"""
-        create or replace temp table gate_value_copies as
-        select {keys}, {first.key} as _gate_value{own_name}, count(*) as copies
-        from {source}
-        where {where} and {first.condition or 'true'} and {first.present}
+        select {keys}, {', '.join(tallies)}, {repeated_list}
+        from (
+            select {keys}, {first.key}{alias}, count(*) as copies
+            from {source}
+            where {where} and {first.condition or 'true'} and {first.present}
+            group by all
+        )
         group by all
         """,
         params,
-    )
-    try:
-        counts: dict[tuple, dict[int, int]] = {}
-        for row in con.execute(f"select {keys}, {', '.join(tallies)} from gate_value_copies group by all").fetchall():
-            counts[tuple(row[:n])] = {check.position: int(v or 0) for check, v in zip(checks, row[n:])}
-        repeated = con.execute(
-            f"""
-            select {keys}, _gate_value, copies as n from gate_value_copies where copies > 1
-            qualify row_number() over (partition by {keys} order by copies desc, _gate_value::varchar) <= {SAMPLE_VALUES}
-            order by all
-            """
-        ).fetchall()
-    finally:
-        con.execute("drop table if exists gate_value_copies")
+    ).fetchall():
+        key = tuple(row[:n])
+        counts[key] = {check.position: int(v or 0) for check, v in zip(checks, row[n:-1])}
+        repeated += [(*key, item["v"], item["n"]) for item in row[-1] or []]
     return counts, sorted(repeated, key=lambda r: (r[:n], -r[n + 1]))
 
 
