@@ -97,18 +97,20 @@ def dbt_build(
 
 
 def outdated_incremental_models(settings: Settings, manifest) -> list[str]:
-    """Incremental models and seeds whose table exists but lacks a column their yml documents.
+    """Incremental models whose table exists but lacks a column their yml documents, and seeds whose
+    table's columns are not the CSV's.
 
     A seed is loaded into its existing table (truncate, then copy), so a seed that gained a column
-    (``most_similar_groups``' ``vintage`` and ``source``) fails until it is rebuilt in full.
+    (``most_similar_groups``' ``vintage`` and ``source``) or lost one (``plan_measures``' objective
+    names, now in ``plan_objectives``) fails until it is rebuilt in full.
     """
     import duckdb
 
     from ingest.warehouse import open_connection
 
     models = [n for n in manifest.nodes.values()
-              if n.columns and (n.resource_type == "seed"
-                                or (n.resource_type == "model" and n.config.materialized == "incremental"))]
+              if n.resource_type == "seed"
+              or (n.columns and n.resource_type == "model" and n.config.materialized == "incremental")]
     if not models or not settings.paths.warehouse.exists():
         return []
     try:
@@ -123,11 +125,20 @@ def outdated_incremental_models(settings: Settings, manifest) -> list[str]:
             found = {name for (name,) in con.execute(
                 "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
                 [node.schema, node.alias or node.name]).fetchall()}
-            if found and not set(node.columns) <= found:
+            expected = _seed_header(node) if node.resource_type == "seed" else set(node.columns)
+            if found and (found != expected if node.resource_type == "seed" else not expected <= found):
                 outdated.append(node.name)
         return sorted(outdated)
     finally:
         con.close()
+
+
+def _seed_header(node) -> set[str]:
+    """The column names in a seed's CSV header, as dbt loads them."""
+    import csv
+
+    with (Path(node.root_path) / node.original_file_path).open(newline="", encoding="utf-8") as handle:
+        return {name.strip() for name in next(csv.reader(handle), [])}
 
 
 def _invoke(runner, args: list[str], settings: Settings, run_dir: Path, started: float) -> dict:

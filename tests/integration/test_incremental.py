@@ -169,17 +169,22 @@ def test_incremental_marts_equal_a_full_refresh(incremental):
 
 
 def test_a_table_built_by_an_earlier_release_is_rebuilt_in_full_once(incremental):
-    """A warehouse built before a model gained a column: the next build rebuilds that model and what
-    is built from it, instead of failing on the missing column, and the marts come out unchanged."""
+    """A warehouse built before a model gained a column, and before a seed lost one: the next build
+    rebuilds them and what is built from them, instead of failing on the columns, and the marts come
+    out unchanged."""
     root, settings, _, _ = incremental
     older = _settings(root, "older-release.duckdb")
     shutil.copy(settings.paths.warehouse, older.paths.warehouse)
     with duckdb.connect(str(older.paths.warehouse)) as con:
         con.execute("alter table intermediate.int_outcomes__crime_cohort drop column street_copy_rank")
+        # a column the seed's CSV no longer has (dbt would load the CSV into it and fail on the count)
+        con.execute("alter table reference.crime_types add column retired_label varchar")
     summary = dbt_build(older, select=POLICE_UK_SELECTION)
-    assert summary["rebuilt_in_full"] == ["int_outcomes__crime_cohort"]
+    assert summary["rebuilt_in_full"] == ["crime_types", "int_outcomes__crime_cohort"]
     assert _rows(older.paths.warehouse, "select count(*) from information_schema.columns "
                  "where table_name = 'int_outcomes__crime_cohort' and column_name = 'street_copy_rank'") == [(1,)]
+    assert _rows(older.paths.warehouse, "select count(*) from information_schema.columns "
+                 "where table_name = 'crime_types' and column_name = 'retired_label'") == [(0,)]
     for table in MARTS:
         assert _mart(older.paths.warehouse, table) == _mart(settings.paths.warehouse, table), table
     # once rebuilt, the next build is incremental again
