@@ -39,8 +39,9 @@ needs_chromium = pytest.mark.skipif(
 A4_WINDOW = "--window-size=794,1123"
 A4_POINTS = (595, 842)
 # Printed pages the reports may take: the hand-made quarter's size is known; the demo's depends on the
-# sample (28 measures, 24 charts, 12 CSPs, a consultation: 31 pages when this was written).
-PAGES = {"hand-made": (14, 24), "demo": (22, 42)}
+# plan and the sample (47 measures, most with a page of detail: the monthly chart and the peer and CSP
+# funnels; 12 CSPs, a consultation, the equality section: 69 pages when this was written).
+PAGES = {"hand-made": (14, 24), "demo": (50, 85)}
 STATEMENT_PAGES = (1, 4)
 
 # Runs before anything loads: records every resource fetched or failed, then, on load, what a reader
