@@ -115,6 +115,9 @@ def _tiles(data: ReportData, count: int = 4) -> list[dict[str, Any]]:
     return tiles
 
 
+SUMMARY_LIST_MAX = 5  # lines of "worth watching" and of "compared with similar forces" on the one-page summary
+
+
 def panel_summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[str, Any]:
     """The one-page summary for the panel: what changed for the better and for the worse by more
     than chance, what the monthly charts flag, the position among the most similar group of forces
@@ -158,9 +161,12 @@ def panel_summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[st
     targets = [{"measure": i["measure"], "words": target_words(i["row"], i["measure"])} for i in items
                if not is_missing(i["row"].get("target_value", i["measure"].get("target_value")))]
     counts = {status: sum(1 for i in items if i["row"].get("status") == status) for status in STATUSES}
+    # The summary is one page: the lists that grow with the plan show their first few, in the plan's
+    # order, and say how many more the scorecard holds. What improved and what worsened are never cut.
     return {
-        "total": len(items), "counts": counts, "improved": improved, "worsened": worsened, "watch": watch,
-        "peers": peers, "peer_note": peer_note, "has_peer_ranks": bool(peers) or ranked_anywhere, "targets": targets,
+        "total": len(items), "counts": counts, "improved": improved, "worsened": worsened,
+        "watch": watch[:SUMMARY_LIST_MAX], "watch_more": max(0, len(watch) - SUMMARY_LIST_MAX),
+        "peers": peers[:SUMMARY_LIST_MAX], "peers_more": max(0, len(peers) - SUMMARY_LIST_MAX), "peer_note": peer_note, "has_peer_ranks": bool(peers) or ranked_anywhere, "targets": targets,
         "gaps": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "data gap"],
         "steady": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "no significant change"],
     }

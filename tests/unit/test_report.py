@@ -446,3 +446,30 @@ def test_the_equality_section_says_what_is_missing_when_the_file_has_no_breakdow
     assert "No victim satisfaction by group for the quarter: the survey needs 12 months of interviews" in section
     assert "No consultation is loaded for this force" in section
     assert not any(name.startswith("chart-equality") for name in charts)
+
+
+def test_the_summary_stays_one_page_however_long_the_plan():
+    """Worth watching and the peer positions list their first few and say how many more there are;
+    what improved and what worsened are never cut."""
+    from ingest.report.context import SUMMARY_LIST_MAX, objective_sections, panel_summary
+
+    measures, scorecard = [], {}
+    for n in range(SUMMARY_LIST_MAX + 3):
+        measure_id = f"m{n}"
+        measures.append({**BURGLARY, "measure_id": measure_id, "measure_name": f"Measure {n}", "unit": "count",
+                         "objective_id": "o", "objective": "Objective", "measure_order": n, "objective_order": 1,
+                         "is_national": False, "period_grain": "quarter", "target_value": None, "comparator": "msg"})
+        scorecard[measure_id] = {
+            "status": "deteriorating" if n < SUMMARY_LIST_MAX + 1 else "no significant change", "value": 100 + n,
+            "baseline_value": 90, "change_ratio": 0.1, "direction": "higher", "assessed_period_label": "2025Q3",
+            "assessed_period_type": "quarter", "spc_variation": "special_cause_concern", "p_value": 0.001,
+            "msg_rank": 2, "msg_forces_with_data": 8, "target_value": None}
+    data = ReportData(
+        quarter=Quarter(2025, 3), force_id="lancashire", force_name="Lancashire", published_at=None,
+        measures=measures, scorecard=scorecard, csp_rows=[], spc={}, history={}, disproportionality=[],
+        peel=([], None), finance={}, csp_matrix=([], None), reconciliation=([], None), sources=([], None),
+        loads=([], None), rejects=([], None))
+    summary = panel_summary(data, objective_sections(data, {}))
+    assert len(summary["worsened"]) == SUMMARY_LIST_MAX + 1  # never cut
+    assert len(summary["watch"]) == 2 and summary["watch_more"] == 0
+    assert len(summary["peers"]) == SUMMARY_LIST_MAX and summary["peers_more"] == 3
