@@ -57,18 +57,7 @@ measure_months as (
 windows as (
 
     -- Twelve months to the end of each quarter, when all twelve are covered.
-    select
-        quarter_ends.measure_id,
-        quarter_ends.force_id,
-        quarter_ends.month_start as window_end_month,
-        count(*) as month_count
-    from measure_months as quarter_ends
-    inner join measure_months
-        on {{ keys_match('quarter_ends', 'measure_months', ['measure_id', 'force_id']) }}
-        and measure_months.month_start between quarter_ends.month_start - interval 11 month and quarter_ends.month_start
-    where month(quarter_ends.month_start) in (3, 6, 9, 12)
-    group by all
-    having count(*) = 12
+    {{ quarter_end_windows('measure_months', ['measure_id', 'force_id']) }}
 
 ),
 

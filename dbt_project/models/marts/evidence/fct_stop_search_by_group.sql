@@ -38,16 +38,7 @@ force_months as (
 
 windows as (
 
-    select
-        quarter_ends.force_id,
-        quarter_ends.month_start as window_end_month
-    from force_months as quarter_ends
-    inner join force_months
-        on force_months.force_id = quarter_ends.force_id
-        and force_months.month_start between quarter_ends.month_start - interval 11 month and quarter_ends.month_start
-    where month(quarter_ends.month_start) in (3, 6, 9, 12)
-    group by all
-    having count(*) = 12
+    {{ quarter_end_windows('force_months', ['force_id']) }}
 
 ),
 
