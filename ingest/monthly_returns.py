@@ -20,8 +20,6 @@ from pathlib import Path
 from ingest import raw
 from ingest.force_names import resolve_force
 
-FIRST_YEAR = 2000
-
 
 def count_column(name: str, description: str) -> raw.Column:
     """A whole-number column whose header is its name, with spaces or underscores between words."""
@@ -31,7 +29,7 @@ def count_column(name: str, description: str) -> raw.Column:
 
 def force_and_month_problems(row: raw.TemplateRow, month_column: str = "month") -> list[str]:
     """A template row's force (a force the platform knows) and month (``YYYY-MM``), or what is wrong."""
-    return [p for p in (raw.force_problem(row), raw.month_problem(row, month_column, FIRST_YEAR)) if p]
+    return [p for p in (raw.force_problem(row), raw.month_problem(row, month_column)) if p]
 
 
 @dataclass(frozen=True)
