@@ -5,8 +5,9 @@ row a force, a ``YYYY-MM`` month and whole-number counts, some of which are part
 victims are among all victims; positive outcomes among all outcomes). ``MonthlyReturn`` holds one
 return's rules and checks a file against them before it loads, naming every line at fault: a
 known force, a month, counts that are whole numbers within range, no part larger than its whole, a
-force-month once, no row cut short (``raw.check_rows``). A source module declares its contract and
-its ``MonthlyReturn``; anything else it checks (a text column, an estimate) it passes as ``extra``.
+force-month once, no row cut short (``raw.check_rows``). A source module declares its contract
+(``monthly_contract``: the force and month columns, then its measures) and its ``MonthlyReturn``;
+anything else it checks (a text column, an estimate) it passes as ``extra``.
 
 Only the standard library and ``ingest.raw`` are imported (DAG files import the source modules).
 """
@@ -25,6 +26,25 @@ def count_column(name: str, description: str) -> raw.Column:
     """A whole-number column whose header is its name, with spaces or underscores between words."""
     return raw.Column(name, r"[\s_]+".join(name.split("_")), "BIGINT", clean=raw.Clean.INTEGER_TEXT,
                       description=description)
+
+
+def monthly_contract(source: str, description: str, *measures: raw.Column,
+                     month_description: str = "Calendar month, YYYY-MM") -> raw.Contract:
+    """The contract of ``source``'s monthly return: raw table ``<source>_monthly``, each row a force
+    and a month (the columns ``row_problems`` and the force-month key read) and then ``measures``;
+    one return per force, each file its own edition replacing that force's rows."""
+    return raw.Contract(
+        dataset="monthly",
+        table=f"{source}_monthly",
+        description=description,
+        columns=(
+            raw.Column("force", r"force", description="Force name or data.police.uk id"),
+            raw.Column("month", r"month", description=month_description),
+            *measures,
+        ),
+        partition=("_edition",),
+        header_starts_with=("force",),
+    )
 
 
 def force_and_month_problems(row: raw.TemplateRow, month_column: str = "month") -> list[str]:

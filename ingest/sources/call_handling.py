@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.monthly_returns import MonthlyReturn
+from ingest.monthly_returns import MonthlyReturn, count_column, monthly_contract
 from ingest.raw import Column, Contract
 
 if TYPE_CHECKING:
@@ -53,30 +53,19 @@ COLUMNS_101 = (*COUNTS_101, "calls_101_average_answer_seconds")
 WITHIN = (("calls_999_answered", "calls_999_received"), ("calls_999_answered_within_10s", "calls_999_answered"),
           ("calls_101_answered", "calls_101_received"), ("calls_101_abandoned", "calls_101_received"))
 
-MONTHLY = Contract(
-    dataset="monthly",
-    table="call_handling_monthly",
-    description="Monthly 999 and 101 call handling by force: the force's return, or police.uk's 999 data for every force.",
-    columns=(
-        Column("force", r"force", description="Force name or data.police.uk id"),
-        Column("month", r"month", description="Calendar month, YYYY-MM"),
-        Column("calls_999_received", r"calls[\s_]+999[\s_]+received", "BIGINT", clean=raw.Clean.INTEGER_TEXT,
-               description="999 calls presented to the force"),
-        Column("calls_999_answered", r"calls[\s_]+999[\s_]+answered", "BIGINT", clean=raw.Clean.INTEGER_TEXT,
-               description="999 calls answered"),
-        Column("calls_999_answered_within_10s", r"calls[\s_]+999[\s_]+answered[\s_]+within[\s_]+10[\s_]*s",
-               "BIGINT", clean=raw.Clean.INTEGER_TEXT, description="999 calls answered within 10 seconds"),
-        Column("calls_101_received", r"calls[\s_]+101[\s_]+received", "BIGINT", clean=raw.Clean.INTEGER_TEXT,
-               description="101 calls presented"),
-        Column("calls_101_answered", r"calls[\s_]+101[\s_]+answered", "BIGINT", clean=raw.Clean.INTEGER_TEXT,
-               description="101 calls answered"),
-        Column("calls_101_abandoned", r"calls[\s_]+101[\s_]+abandoned", "BIGINT", clean=raw.Clean.INTEGER_TEXT,
-               description="101 calls the caller abandoned before an answer"),
-        Column("calls_101_average_answer_seconds", r"calls[\s_]+101[\s_]+average[\s_]+answer[\s_]+seconds", "DOUBLE",
-               description="Mean time to answer a 101 call, seconds"),
-    ),
-    partition=("_edition",),
-    header_starts_with=("force",),
+MONTHLY = monthly_contract(
+    SOURCE,
+    "Monthly 999 and 101 call handling by force: the force's return, or police.uk's 999 data for every force.",
+    count_column("calls_999_received", "999 calls presented to the force"),
+    count_column("calls_999_answered", "999 calls answered"),
+    # not a count_column: its header may write "10s" or "10 s"
+    Column("calls_999_answered_within_10s", r"calls[\s_]+999[\s_]+answered[\s_]+within[\s_]+10[\s_]*s",
+           "BIGINT", clean=raw.Clean.INTEGER_TEXT, description="999 calls answered within 10 seconds"),
+    count_column("calls_101_received", "101 calls presented"),
+    count_column("calls_101_answered", "101 calls answered"),
+    count_column("calls_101_abandoned", "101 calls the caller abandoned before an answer"),
+    Column("calls_101_average_answer_seconds", r"calls[\s_]+101[\s_]+average[\s_]+answer[\s_]+seconds", "DOUBLE",
+           description="Mean time to answer a 101 call, seconds"),
 )
 
 CONTRACTS: dict[str, Contract] = {MONTHLY.dataset: MONTHLY}

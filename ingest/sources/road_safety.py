@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from ingest import raw
 from ingest.config import PROJECT_ROOT
-from ingest.monthly_returns import MonthlyReturn, count_column
+from ingest.monthly_returns import MonthlyReturn, count_column, monthly_contract
 from ingest.raw import Column, Contract
 
 if TYPE_CHECKING:
@@ -43,22 +43,16 @@ TEMPLATE = PROJECT_ROOT / "templates" / "road_safety" / "road_safety_template.cs
 MAX_CASUALTIES = 5_000  # a month's killed or seriously injured in one force area; Great Britain has about 2,500
 MAX_RELEASE_CHARS = 200
 
-MONTHLY = Contract(
-    dataset="monthly",
-    table="road_safety_monthly",
-    description="The force's monthly STATS19 road casualty totals (killed, seriously injured), with their DfT release.",
-    columns=(
-        Column("force", r"force", description="Force name or data.police.uk id"),
-        Column("month", r"month", description="Calendar month of the collisions, YYYY-MM"),
-        count_column("killed", "People killed in reported road collisions (died within 30 days)"),
-        count_column("seriously_injured", "People seriously injured in reported road collisions, as recorded"),
-        Column("seriously_injured_adjusted", r"seriously[\s_]+injured[\s_]+adjusted", "DOUBLE",
-               description="The DfT severity-adjusted estimate of the seriously injured (empty when not given)"),
-        Column("stats19_release", r"stats19[\s_]+release",
-               description="The STATS19 release the figures come from, e.g. 'DfT STATS19 2024 final'"),
-    ),
-    partition=("_edition",),
-    header_starts_with=("force",),
+MONTHLY = monthly_contract(
+    SOURCE,
+    "The force's monthly STATS19 road casualty totals (killed, seriously injured), with their DfT release.",
+    count_column("killed", "People killed in reported road collisions (died within 30 days)"),
+    count_column("seriously_injured", "People seriously injured in reported road collisions, as recorded"),
+    Column("seriously_injured_adjusted", r"seriously[\s_]+injured[\s_]+adjusted", "DOUBLE",
+           description="The DfT severity-adjusted estimate of the seriously injured (empty when not given)"),
+    Column("stats19_release", r"stats19[\s_]+release",
+           description="The STATS19 release the figures come from, e.g. 'DfT STATS19 2024 final'"),
+    month_description="Calendar month of the collisions, YYYY-MM",
 )
 
 CONTRACTS: dict[str, Contract] = {MONTHLY.dataset: MONTHLY}
