@@ -67,36 +67,25 @@ MID_YEAR_ESTIMATES = Contract(
     header_starts_with=("Code", "Name", "Geography"),
 )
 
-CENSUS_ETHNIC_GROUP = Contract(
-    dataset="census_ethnic_group",
-    table="ons_census_ethnic_group",
-    description="Census usual residents by ethnic group and local authority (Nomis), one row per area and group.",
-    columns=(
-        Column("census_date", r"date"),
-        Column("area_name", r"geography", clean=Clean.REPAIR_TEXT),
-        Column("area_code", r"geography\s*code"),
-        Column("rural_urban", r"Rural\s*Urban", required=False),
-    ),
-    measures=Measures(
-        pattern=r"Ethnic\s*group:\s*.+", label_column="ethnic_group_label", value_column="population",
-        duckdb_type="BIGINT", clean=Clean.INTEGER_TEXT, min_columns=2,
-    ),
-    partition=("_census_year",),
-)
-
-
 
 def _census_contract(dataset: str, table: str, variable: str, label_column: str, description: str) -> Contract:
-    """A Nomis census table by local authority: one column per category of ``variable``.
+    """A Nomis census table by local authority: its date and area, then one column per category of
+    ``variable``.
 
-    Nomis writes the 2011 style ``Sex: Female; measures: Value`` (with a ``Rural Urban`` column)
-    and the 2021 bulk style ``Sex: Female``; both are taken, and staging drops the suffix.
+    Nomis writes the 2011 style ``Ethnic Group: White; measures: Value`` (with a ``Rural Urban``
+    column) and the 2021 bulk style ``Ethnic group: White``; both are taken, and staging drops the
+    suffix.
     """
     return Contract(
         dataset=dataset,
         table=table,
         description=description,
-        columns=CENSUS_ETHNIC_GROUP.columns,
+        columns=(
+            Column("census_date", r"date"),
+            Column("area_name", r"geography", clean=Clean.REPAIR_TEXT),
+            Column("area_code", r"geography\s*code"),
+            Column("rural_urban", r"Rural\s*Urban", required=False),
+        ),
         measures=Measures(
             pattern=rf"{variable}:\s*.+", label_column=label_column, value_column="population",
             duckdb_type="BIGINT", clean=Clean.INTEGER_TEXT, min_columns=2,
@@ -105,6 +94,10 @@ def _census_contract(dataset: str, table: str, variable: str, label_column: str,
     )
 
 
+CENSUS_ETHNIC_GROUP = _census_contract(
+    "census_ethnic_group", "ons_census_ethnic_group", r"Ethnic\s*group", "ethnic_group_label",
+    "Census usual residents by ethnic group and local authority (Nomis), one row per area and group.",
+)
 # Census 2021 sex (TS008) and disability (TS038): with ethnic group, the margins the public
 # consultation is weighted to (models/intermediate/int_consultation__census_margins.sql).
 CENSUS_SEX = _census_contract(
