@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,18 @@ def one_file_settings(root: Path, source: str, dataset: str, name: str, **option
         f'url = "file://{{root}}/inputs/{name}"', *(f'{k} = "{v}"' for k, v in options.items()), "",
     ]) + "\n")
     return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
+
+
+def use_suites(folder: Path, monkeypatch: Any, *suites: dict) -> Path:
+    """Write each GX suite as ``folder/<its name>.json`` and point the gates at ``folder`` for this
+    test (``$OPCC_EXPECTATIONS_DIR``), as a suite beside the others in ``expectations/`` would be."""
+    from ingest.raw.gate import EXPECTATIONS_ENV
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for suite in suites:
+        (folder / f"{suite['name']}.json").write_text(json.dumps(suite))
+    monkeypatch.setenv(EXPECTATIONS_ENV, str(folder))
+    return folder
 
 
 def write_template(folder: Path, name: str, header: str, rows: list[str] | tuple[str, ...], end: str = "\n") -> Path:

@@ -10,15 +10,14 @@ wiring checked elsewhere for the real sources.
 from __future__ import annotations
 
 import importlib.util
-import json
 import textwrap
 
 import pytest
 
 from ingest.config import load_settings
 from ingest.raw import LoadError
-from ingest.raw.gate import EXPECTATIONS_ENV
 from tests.helpers import query as _rows
+from tests.helpers import use_suites
 
 # Step 1: the module, as the section shows it.
 MODULE = '''
@@ -84,10 +83,7 @@ def newcomer(tmp_path, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     # Step 2: the suite beside the others (here a folder of its own).
-    suites = tmp_path / "expectations"
-    suites.mkdir()
-    (suites / "raw_road_safety_ksi.json").write_text(json.dumps(SUITE))
-    monkeypatch.setenv(EXPECTATIONS_ENV, str(suites))
+    use_suites(tmp_path / "expectations", monkeypatch, SUITE)
     # Step 3: the configuration section, pointing at a file the office keeps.
     inputs = tmp_path / "inputs"
     inputs.mkdir()

@@ -26,6 +26,7 @@ from ingest.raw import gate as gates
 from ingest.raw.gate import GateFailed, GateReport, check
 from tests import gx_reference
 from tests.gx_reference import validate_partition  # GX itself: the reference the engine must match
+from tests.helpers import use_suites
 from ingest.sources.police_uk_contract import (
     AGE_RANGES,
     CRIME_TYPES,
@@ -402,8 +403,7 @@ def test_unknown_table_and_bad_partition_are_refused(con):
 def test_suite_without_severity_is_refused(con, tmp_path, monkeypatch):
     data = json.loads((REPO / "expectations" / "raw_police_uk_street.json").read_text())
     data["expectations"][0]["meta"].pop("severity")
-    (tmp_path / "raw_police_uk_street.json").write_text(json.dumps(data))
-    monkeypatch.setenv(gates.EXPECTATIONS_ENV, str(tmp_path))
+    use_suites(tmp_path, monkeypatch, data)
     insert(con, STREET, clean_street())
     with pytest.raises(ValueError, match="severity"):
         validate_partition(con, STREET.table, PART)
@@ -552,10 +552,7 @@ REFERENCE_SUITE = {
 
 @pytest.fixture
 def reference_con(tmp_path, monkeypatch):
-    suites = tmp_path / "expectations"
-    suites.mkdir()
-    (suites / "raw_gate_parity.json").write_text(json.dumps(REFERENCE_SUITE))
-    monkeypatch.setenv(gates.EXPECTATIONS_ENV, str(suites))
+    use_suites(tmp_path / "expectations", monkeypatch, REFERENCE_SUITE)
     con = duckdb.connect()
     con.execute("create schema raw; create table raw.gate_parity (lad_code varchar, lad_name varchar, "
                 "csp_code varchar, _vintage varchar, _source_file varchar)")
