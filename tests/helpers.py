@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 
 def query(target: Any, sql: str, params: list | None = None) -> list[tuple]:
@@ -62,31 +64,68 @@ def fetch_and_load(module: Any, settings: Any, year: int = 2025) -> dict:
     return module.load(settings, year)
 
 
-def load_good_return(module: Any, root: Path, name: str, header: str, rows: list[str]) -> Any:
-    """Write ``rows`` as Lancashire's return ``name`` of the template source ``module``, fetch and load
-    it, and check every row is accounted for (rows in = loaded + rejected, none rejected). The settings."""
-    settings = one_file_settings(root, module.SOURCE, "monthly", name, edition="lancashire")
-    write_template(root / "inputs", name, header, rows)
-    summary = fetch_and_load(module, settings)[name]
-    assert summary["status"] == "loaded" and summary["rows_loaded"] + summary["rows_rejected"] == len(rows)
-    assert summary["rows_rejected"] == 0
-    return settings
+@dataclass(frozen=True)
+class TemplateFile:
+    """Lancashire's file ``name`` of the template source ``module`` (its raw table ``dataset``), as the
+    tests write it: the template's ``header`` and good ``rows`` that load."""
 
+    module: Any
+    name: str
+    header: str
+    rows: tuple[str, ...]
+    dataset: str = "monthly"
 
-def committed_example_rows(source: str, header: str, check: Any) -> int:
-    """The rows of ``templates/<source>/<source>_example.csv`` that ``check`` passes, once the committed
-    template is found to be exactly ``header``."""
-    folder = Path(__file__).resolve().parents[1] / "templates" / source
-    assert (folder / f"{source}_template.csv").read_text().strip() == header
-    return check(folder / f"{source}_example.csv", "example")
+    def write(self, folder: Path, *rows: str, header: str | None = None, end: str = "\n") -> Path:
+        """The file in ``folder``: ``header`` (the template's unless given), then ``rows``."""
+        return write_template(folder, self.name, self.header if header is None else header, rows, end)
 
+    def settings(self, root: Path) -> Any:
+        """Settings under ``root`` whose source has this one file, ``root/inputs/<name>``."""
+        return one_file_settings(root, self.module.SOURCE, self.dataset, self.name, edition="lancashire")
 
-def template_refusal(check: Any, path: Path, label: str) -> str:
-    """What the template ``check`` says when it refuses ``path`` (a TemplateError: it must refuse it)."""
-    import pytest
+    def load_good(self, root: Path) -> Any:
+        """Write the good rows to ``root/inputs``, fetch and load them, and check every row is accounted
+        for (rows in = loaded + rejected, none rejected). The settings."""
+        settings = self.settings(root)
+        self.write(root / "inputs", *self.rows)
+        summary = fetch_and_load(self.module, settings)[self.name]
+        assert summary["status"] == "loaded" and summary["rows_loaded"] + summary["rows_rejected"] == len(self.rows)
+        assert summary["rows_rejected"] == 0
+        return settings
 
-    from ingest.raw import TemplateError
+    def refused_load(self, root: Path, settings: Any, *rows: str) -> str:
+        """Once the good rows are loaded: write ``rows`` as the next file, fetch and load it, and check it is
+        refused whole naming the file, the good rows kept. What the refusal says."""
+        from ingest.raw import LoadError
 
-    with pytest.raises(TemplateError) as refused:
-        check(path, label)
-    return str(refused.value)
+        self.write(root / "inputs", *rows)
+        with pytest.raises(LoadError) as refused:
+            fetch_and_load(self.module, settings)
+        message = str(refused.value)
+        assert self.name in message
+        table = self.module.CONTRACTS[self.dataset].table
+        assert query(settings, f"select count(*) from raw.{table}") == [(len(self.rows),)]
+        return message
+
+    def refusal(self, path: Path, error: type[Exception] | None = None) -> str:
+        """What the source's ``check_template`` says when it refuses ``path`` (with ``error``, by default a
+        TemplateError: it must refuse it)."""
+        from ingest.raw import TemplateError
+
+        with pytest.raises(error or TemplateError) as refused:
+            self.module.check_template(path, self.name)
+        return str(refused.value)
+
+    def one_row_refusal(self, folder: Path, row: str) -> str:
+        """What the check says of the good rows and then ``row`` (line 5), found to be one problem."""
+        message = self.refusal(self.write(folder, *self.rows, row))
+        assert message.startswith(f"{self.name}: 1 problem(s)")
+        return message
+
+    def committed_example_rows(self) -> int:
+        """The rows of ``templates/<source>/<source>_example.csv`` that the check passes, once the
+        committed template is found to be exactly the header."""
+        source = self.module.SOURCE
+        folder = Path(__file__).resolve().parents[1] / "templates" / source
+        assert (folder / f"{source}_template.csv").read_text().strip() == self.header
+        return self.module.check_template(folder / f"{source}_example.csv", "example")

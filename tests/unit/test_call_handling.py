@@ -3,66 +3,45 @@ that no row is lost (rows in = loaded + rejected)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from devtools.sample import call_handling as sample
-from ingest.raw import HeaderError, LoadError, TemplateError
+from ingest.raw import HeaderError
 from ingest.sources import call_handling
 from ingest.sources.call_handling import check_template
-from tests.helpers import fetch_and_load, one_file_settings, write_template
+from tests.helpers import TemplateFile, fetch_and_load
 from tests.helpers import query as _query
 
-REPO = Path(__file__).resolve().parents[2]
 NAME = "call_handling_lancashire.csv"
 HEADER = ("force,month,calls_999_received,calls_999_answered,calls_999_answered_within_10s,calls_101_received,"
           "calls_101_answered,calls_101_abandoned,calls_101_average_answer_seconds")
-GOOD_ROWS = [
+GOOD_ROWS = (
     'Lancashire Constabulary,2025-07,"24,310","24,221","21,630",38950,33120,5830,215.5',
     "lancashire,2025-08,23890,23800,21905,37010,32400,4610,180",
     "lancashire,2025-09,22000,21950,20010,35000,31000,4000,150",
-]
+)
 
-
-def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Path:
-    return write_template(folder, NAME, header, rows, end)
-
-
-def _settings(root: Path):
-    return one_file_settings(root, "call_handling", "monthly", NAME, edition="lancashire")
+FILE = TemplateFile(call_handling, NAME, HEADER, GOOD_ROWS)
 
 
 def test_the_committed_template_and_example_are_valid():
-    assert (REPO / "templates/call_handling/call_handling_template.csv").read_text().strip() == HEADER
-    assert check_template(REPO / "templates/call_handling/call_handling_example.csv", "example") == 2
+    assert FILE.committed_example_rows() == 2
 
 
 def test_a_good_return_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
-    settings = _settings(tmp_path)
-    path = _csv(tmp_path / "inputs", *GOOD_ROWS)
-    rows_in = sum(1 for line in path.read_text().splitlines()[1:] if line.strip())
-    summary = fetch_and_load(call_handling, settings)[NAME]
-    assert summary["status"] == "loaded" and summary["rows_loaded"] + summary["rows_rejected"] == rows_in == 3
-    assert summary["rows_rejected"] == 0
+    settings = FILE.load_good(tmp_path)
     # thousands separators are read as numbers
     assert _query(settings, "select sum(calls_999_received), sum(calls_999_answered_within_10s) "
                             "from raw.call_handling_monthly") == [(70200, 63545)]
     # next month's return says more 999 calls were answered within 10 s than were answered: refused whole
-    _csv(tmp_path / "inputs", *GOOD_ROWS, "lancashire,2025-10,20000,19000,19500,30000,28000,2000,120")
-    with pytest.raises(LoadError) as refused:
-        fetch_and_load(call_handling, settings)
-    message = str(refused.value)
-    assert NAME in message
+    message = FILE.refused_load(tmp_path, settings, *GOOD_ROWS,
+                                "lancashire,2025-10,20000,19000,19500,30000,28000,2000,120")
     assert "line 5: calls_999_answered_within_10s (19500) is more than calls_999_answered (19000)" in message
-    assert _query(settings, "select count(*) from raw.call_handling_monthly") == [(3,)]
 
 
 def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
-    path = _csv(tmp_path, *GOOD_ROWS, header=HEADER.replace("calls_101_abandoned", "calls_101_dropped"))
-    with pytest.raises(HeaderError) as refused:
-        check_template(path, NAME)
-    message = str(refused.value)
+    path = FILE.write(tmp_path, *GOOD_ROWS, header=HEADER.replace("calls_101_abandoned", "calls_101_dropped"))
+    message = FILE.refusal(path, HeaderError)
     assert NAME in message and "calls_101_dropped" in message
 
 
@@ -79,19 +58,12 @@ def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
     ("lancashire,2025-10,,90,80,,,,", "calls_999_received is empty"),
 ])
 def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
-    path = _csv(tmp_path, *GOOD_ROWS, row)
-    with pytest.raises(TemplateError) as refused:
-        check_template(path, NAME)
-    message = str(refused.value)
-    assert message.startswith("call_handling_lancashire.csv: 1 problem(s)")
-    assert f"line 5: {problem}" in message
+    assert f"line 5: {problem}" in FILE.one_row_refusal(tmp_path, row)
 
 
 def test_a_truncated_file_is_refused_naming_the_last_line(tmp_path):
-    path = _csv(tmp_path, *GOOD_ROWS, "lancashire,2025-10,20000,19", end="")
-    with pytest.raises(TemplateError) as refused:
-        check_template(path, NAME)
-    assert "line 5: 4 of 9 columns (a truncated file" in str(refused.value)
+    path = FILE.write(tmp_path, *GOOD_ROWS, "lancashire,2025-10,20000,19", end="")
+    assert "line 5: 4 of 9 columns (a truncated file" in FILE.refusal(path)
 
 
 def test_the_sample_is_deterministic_valid_and_reaches_back_to_the_baseline_year(tmp_path):
@@ -118,7 +90,7 @@ def test_a_file_with_every_forces_999_calls_and_no_101_loads_beside_the_forces_r
     from ingest.config import load_settings
 
     inputs = tmp_path / "inputs"
-    _csv(inputs, *GOOD_ROWS)
+    FILE.write(inputs, *GOOD_ROWS)
     (inputs / "police_uk_999.csv").write_text("\n".join([NATIONAL_HEADER, *NATIONAL_ROWS]) + "\n", encoding="utf-8")
     overlay = tmp_path / "overlay.toml"
     overlay.write_text("\n".join([

@@ -3,53 +3,43 @@ that no row is lost (rows in = loaded + rejected)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from devtools.sample import road_safety as sample
-from ingest.raw import HeaderError, LoadError
+from ingest.raw import HeaderError
 from ingest.sources import road_safety
 from ingest.sources.road_safety import check_template
-from tests.helpers import committed_example_rows, fetch_and_load, load_good_return, template_refusal, write_template
+from tests.helpers import TemplateFile
 from tests.helpers import query as _query
 
 NAME = "road_safety_lancashire.csv"
 HEADER = "force,month,killed,seriously_injured,seriously_injured_adjusted,stats19_release"
-GOOD_ROWS = [
+GOOD_ROWS = (
     "Lancashire Constabulary,2025-07,4,61,66.4,DfT STATS19 2025 provisional (force validated)",
     "lancashire,2025-08,3,58,,DfT STATS19 2025 provisional (force validated)",
     'lancashire,2025-09,5,"1,002",,"DfT STATS19 2025 provisional, force validated"',
-]
+)
 
-
-def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Path:
-    return write_template(folder, NAME, header, rows, end)
+FILE = TemplateFile(road_safety, NAME, HEADER, GOOD_ROWS)
 
 
 def test_the_committed_template_and_example_are_valid():
-    assert committed_example_rows("road_safety", HEADER, check_template) == 2
+    assert FILE.committed_example_rows() == 2
 
 
 def test_a_good_return_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
-    settings = load_good_return(road_safety, tmp_path, NAME, HEADER, GOOD_ROWS)
+    settings = FILE.load_good(tmp_path)
     # 4 + 3 + 5 killed, 61 + 58 + 1,002 seriously injured; the adjusted estimate only where given
     assert _query(settings, "select sum(killed), sum(seriously_injured), count(seriously_injured_adjusted), "
                             "sum(seriously_injured_adjusted) from raw.road_safety_monthly") == [(12, 1121, 1, 66.4)]
     # the next return names no release: refused whole, the rows kept
-    _csv(tmp_path / "inputs", *GOOD_ROWS, "lancashire,2025-10,2,40,,")
-    with pytest.raises(LoadError) as refused:
-        fetch_and_load(road_safety, settings)
-    message = str(refused.value)
-    assert NAME in message and "line 5: stats19_release is empty" in message
-    assert _query(settings, "select count(*) from raw.road_safety_monthly") == [(3,)]
+    message = FILE.refused_load(tmp_path, settings, *GOOD_ROWS, "lancashire,2025-10,2,40,,")
+    assert "line 5: stats19_release is empty" in message
 
 
 def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
-    path = _csv(tmp_path, *GOOD_ROWS, header=HEADER.replace("seriously_injured,", "serious,"))
-    with pytest.raises(HeaderError) as refused:
-        check_template(path, NAME)
-    message = str(refused.value)
+    path = FILE.write(tmp_path, *GOOD_ROWS, header=HEADER.replace("seriously_injured,", "serious,"))
+    message = FILE.refusal(path, HeaderError)
     assert NAME in message and "serious" in message
 
 
@@ -64,14 +54,12 @@ def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
     ("Lancs,2025-10,2,40,,DfT STATS19 2025 provisional", "force 'Lancs' is not a force the platform knows"),
 ])
 def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
-    message = template_refusal(check_template, _csv(tmp_path, *GOOD_ROWS, row), NAME)
-    assert message.startswith(f"{NAME}: 1 problem(s)")
-    assert f"line 5: {problem}" in message
+    assert f"line 5: {problem}" in FILE.one_row_refusal(tmp_path, row)
 
 
 def test_a_truncated_file_is_refused_naming_the_last_line(tmp_path):
-    path = _csv(tmp_path, *GOOD_ROWS, "lancashire,2025-10,2", end="")
-    assert "line 5: 3 of 6 columns (a truncated file" in template_refusal(check_template, path, NAME)
+    path = FILE.write(tmp_path, *GOOD_ROWS, "lancashire,2025-10,2", end="")
+    assert "line 5: 3 of 6 columns (a truncated file" in FILE.refusal(path)
 
 
 def test_the_sample_is_deterministic_valid_and_marks_the_last_year_provisional(tmp_path):

@@ -8,28 +8,22 @@ from pathlib import Path
 import pytest
 
 from devtools.sample import victim_satisfaction as sample
-from ingest.raw import HeaderError, LoadError, TemplateError
+from ingest.raw import HeaderError, TemplateError
 from ingest.sources import victim_satisfaction
 from ingest.sources.victim_satisfaction import check_template
-from tests.helpers import fetch_and_load, one_file_settings, write_template
+from tests.helpers import TemplateFile, fetch_and_load
 from tests.helpers import query as _query
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "victim_survey_lancashire.csv"
 HEADER = "force,survey_month,respondent_id,crime_group,domestic_abuse,overall_satisfaction,weight"
-GOOD_ROWS = [
+GOOD_ROWS = (
     "Lancashire Constabulary,2025-07,A1,Burglary,No,Very satisfied,0.8",
     "lancashire,2025-07,A2,Domestic abuse,Yes,Fairly dissatisfied,1.25",
     "lancashire,2025-08,A3,Violent crime,Yes,Completely satisfied,1.1",
-]
+)
 
-
-def _csv(folder: Path, *rows: str, header: str = HEADER, end: str = "\n") -> Path:
-    return write_template(folder, NAME, header, rows, end)
-
-
-def _settings(root: Path):
-    return one_file_settings(root, "victim_satisfaction", "responses", NAME, edition="lancashire")
+FILE = TemplateFile(victim_satisfaction, NAME, HEADER, GOOD_ROWS, dataset="responses")
 
 
 def test_the_committed_template_and_example_are_valid():
@@ -39,36 +33,27 @@ def test_the_committed_template_and_example_are_valid():
 
 
 def test_a_good_export_loads_every_row_and_a_bad_one_keeps_them(tmp_path):
-    settings = _settings(tmp_path)
-    _csv(tmp_path / "inputs", *GOOD_ROWS)
-    summary = fetch_and_load(victim_satisfaction, settings)[NAME]
-    assert summary["status"] == "loaded" and summary["rows_loaded"] == 3 and summary["rows_rejected"] == 0
+    settings = FILE.load_good(tmp_path)
     assert _query(settings, "select count(*), sum(weight) from raw.victim_satisfaction_responses") == [(3, 3.15)]
     # the force's next export has a weight out of range: refused whole, naming the file and line; the rows stay
-    _csv(tmp_path / "inputs", *GOOD_ROWS, "lancashire,2025-09,A4,Burglary,No,Very satisfied,500")
-    with pytest.raises(LoadError) as refused:
-        fetch_and_load(victim_satisfaction, settings)
-    message = str(refused.value)
-    assert NAME in message and "line 5: weight '500' is out of range (0 to 100)" in message
-    assert _query(settings, "select count(*) from raw.victim_satisfaction_responses") == [(3,)]
+    message = FILE.refused_load(tmp_path, settings, *GOOD_ROWS, "lancashire,2025-09,A4,Burglary,No,Very satisfied,500")
+    assert "line 5: weight '500' is out of range (0 to 100)" in message
     log = _query(settings, "select status, rows_loaded, rows_rejected from raw.load_log "
                            "where dataset = 'victim_satisfaction_responses' order by loaded_at")
     assert log[0] == ("loaded", 3, 0)
 
 
 def test_rows_in_equal_rows_loaded_plus_rows_rejected(tmp_path):
-    settings = _settings(tmp_path)
-    path = _csv(tmp_path / "inputs", *GOOD_ROWS)
+    settings = FILE.settings(tmp_path)
+    path = FILE.write(tmp_path / "inputs", *GOOD_ROWS)
     rows_in = sum(1 for line in path.read_text().splitlines()[1:] if line.strip())
     summary = fetch_and_load(victim_satisfaction, settings)[NAME]
     assert summary["rows_loaded"] + summary["rows_rejected"] == rows_in == 3
 
 
 def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
-    path = _csv(tmp_path, *GOOD_ROWS, header=HEADER.replace("overall_satisfaction", "satisfaction_score"))
-    with pytest.raises(HeaderError) as refused:
-        check_template(path, NAME)
-    message = str(refused.value)
+    path = FILE.write(tmp_path, *GOOD_ROWS, header=HEADER.replace("overall_satisfaction", "satisfaction_score"))
+    message = FILE.refusal(path, HeaderError)
     assert NAME in message and "satisfaction_score" in message
     assert "overall_satisfaction" in message or "overall" in message
 
@@ -84,24 +69,18 @@ def test_a_renamed_column_is_refused_by_file_and_name(tmp_path):
     ("lancashire,2025-07,A1,Burglary,No,Very satisfied,1", "respondent_id 'A1' is already on line 2"),
 ])
 def test_a_value_out_of_range_is_refused_naming_the_line(tmp_path, row, problem):
-    path = _csv(tmp_path, *GOOD_ROWS, row)
-    with pytest.raises(TemplateError) as refused:
-        check_template(path, NAME)
-    message = str(refused.value)
-    assert message.startswith("victim_survey_lancashire.csv: 1 problem(s)")
+    message = FILE.one_row_refusal(tmp_path, row)
     assert f"line 5: {problem}" in message and "nothing was loaded" in message
 
 
 def test_a_truncated_file_is_refused_naming_the_last_line(tmp_path):
-    path = _csv(tmp_path, *GOOD_ROWS, "lancashire,2025-08,A4,Burgl", end="")  # the export stopped mid-row
-    with pytest.raises(TemplateError) as refused:
-        check_template(path, NAME)
-    assert "line 5: 4 of 7 columns (a truncated file" in str(refused.value)
+    path = FILE.write(tmp_path, *GOOD_ROWS, "lancashire,2025-08,A4,Burgl", end="")  # the export stopped mid-row
+    assert "line 5: 4 of 7 columns (a truncated file" in FILE.refusal(path)
 
 
 def test_an_empty_export_is_refused(tmp_path):
     with pytest.raises(TemplateError, match="header but no rows"):
-        check_template(_csv(tmp_path), NAME)
+        check_template(FILE.write(tmp_path), NAME)
 
 
 def test_the_sample_is_deterministic_valid_and_reaches_back_to_the_baseline_year(tmp_path):
@@ -140,8 +119,8 @@ def test_the_characteristic_columns_are_optional_and_checked_against_the_census_
 
 
 def test_an_export_with_characteristics_loads_them_and_one_without_still_loads(tmp_path):
-    settings = _settings(tmp_path)
-    _csv(tmp_path / "inputs", *CHARACTERISTIC_ROWS, header=WITH_CHARACTERISTICS)
+    settings = FILE.settings(tmp_path)
+    FILE.write(tmp_path / "inputs", *CHARACTERISTIC_ROWS, header=WITH_CHARACTERISTICS)
     summary = fetch_and_load(victim_satisfaction, settings)[NAME]
     assert summary["rows_loaded"] == 3 and summary["rows_rejected"] == 0
     assert _query(settings, """
@@ -151,7 +130,7 @@ def test_an_export_with_characteristics_loads_them_and_one_without_still_loads(t
              ("C2", "16-24", "Female", "Black, Black British, Black Welsh, Caribbean or African", "Yes, limited a little"),
              ("C3", None, "Male", None, None)]
     # the force's next export comes from the older template, without the columns: it loads, characteristics empty
-    _csv(tmp_path / "inputs", *GOOD_ROWS)
+    FILE.write(tmp_path / "inputs", *GOOD_ROWS)
     assert fetch_and_load(victim_satisfaction, settings)[NAME]["rows_loaded"] == 3
     assert _query(settings, "select count(*), count(sex) from raw.victim_satisfaction_responses") == [(3, 0)]
 
@@ -163,11 +142,9 @@ def test_an_export_with_characteristics_loads_them_and_one_without_still_loads(t
     ("35-44,Female,White,Yes", "disability 'Yes' is not one of: Yes, limited a lot; Yes, limited a little; No"),
 ])
 def test_a_characteristic_off_its_list_is_refused_naming_the_line(tmp_path, cells, problem):
-    path = _csv(tmp_path, *CHARACTERISTIC_ROWS, f"lancashire,2025-08,C4,Burglary,No,Very satisfied,1,{cells}",
-                header=WITH_CHARACTERISTICS)
-    with pytest.raises(TemplateError) as refused:
-        check_template(path, NAME)
-    message = str(refused.value)
+    path = FILE.write(tmp_path, *CHARACTERISTIC_ROWS, f"lancashire,2025-08,C4,Burglary,No,Very satisfied,1,{cells}",
+                      header=WITH_CHARACTERISTICS)
+    message = FILE.refusal(path)
     assert message.startswith("victim_survey_lancashire.csv: 1 problem(s)") and f"line 5: {problem}" in message
 
 
