@@ -89,10 +89,9 @@ census_choice as (
         population.ethnic_group,
         population.population_year,
         population.population_count,
-        row_number() over (
-            partition by window_years.force_id, window_years.window_year, population.ethnic_group
-            order by abs(population.population_year - window_years.window_year), population.population_year desc
-        ) as preference
+        {{ nearest_year_rank('population.population_year', 'window_years.window_year', [
+            'window_years.force_id', 'window_years.window_year', 'population.ethnic_group'
+        ]) }} as preference
     from (select distinct force_id, year(window_end_month) as window_year from windows) as window_years
     inner join population
         on population.population_kind = 'ethnic_group'

@@ -101,10 +101,7 @@ native_periods as (
         end as denominator
     from measure_area_periods
     left join area_sums
-        on measure_area_periods.measure_id = area_sums.measure_id
-        and measure_area_periods.area_type = area_sums.area_type
-        and measure_area_periods.area_code = area_sums.area_code
-        and measure_area_periods.period_start = area_sums.period_start
+        on {{ keys_match('measure_area_periods', 'area_sums', ['measure_id', 'area_type', 'area_code', 'period_start']) }}
 
 ),
 
@@ -182,10 +179,9 @@ population_choice as (
         periods.period_year,
         total_population.population_year,
         total_population.population_count,
-        row_number() over (
-            partition by periods.area_type, periods.area_code, periods.period_year
-            order by abs(total_population.population_year - periods.period_year), total_population.population_year desc
-        ) as preference
+        {{ nearest_year_rank('total_population.population_year', 'periods.period_year', [
+            'periods.area_type', 'periods.area_code', 'periods.period_year'
+        ]) }} as preference
     from (select distinct area_type, area_code, year(period_start) as period_year from all_periods) as periods
     inner join total_population
         on periods.area_type = total_population.area_type

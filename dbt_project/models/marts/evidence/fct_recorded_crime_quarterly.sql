@@ -36,11 +36,9 @@ population_choice as (
         csp_population.csp_code,
         csp_population.population_year,
         csp_population.population_count,
-        row_number() over (
-            partition by recorded_crime.financial_year_start, csp_population.csp_code
-            order by abs(csp_population.population_year - recorded_crime.financial_year_start),
-                csp_population.population_year desc
-        ) as preference
+        {{ nearest_year_rank('csp_population.population_year', 'recorded_crime.financial_year_start', [
+            'recorded_crime.financial_year_start', 'csp_population.csp_code'
+        ]) }} as preference
     from (select distinct financial_year_start, csp_code from recorded_crime) as recorded_crime
     inner join csp_population
         on recorded_crime.csp_code = csp_population.csp_code

@@ -70,12 +70,10 @@ group_population as (
         window_counts.group_value,
         population.population_count,
         population.population_year,
-        row_number() over (
-            partition by window_counts.force_id, window_counts.window_end_month,
-                window_counts.characteristic, window_counts.group_value
-            order by abs(population.population_year - year(window_counts.window_end_month)),
-                population.population_year desc
-        ) as preference
+        {{ nearest_year_rank('population.population_year', 'year(window_counts.window_end_month)', [
+            'window_counts.force_id', 'window_counts.window_end_month', 'window_counts.characteristic',
+            'window_counts.group_value'
+        ]) }} as preference
     from window_counts
     inner join population
         on population.area_type = 'police_force_area'
