@@ -90,6 +90,26 @@ member_history as (
 
 ),
 
+member_periods as (
+
+    -- Each member's values for the period its force is assessed on (none where it has no row for it).
+    select
+        members.*,
+        measure_values.area_name as period_area_name,
+        measure_values.numerator,
+        measure_values.denominator,
+        measure_values.population as period_population,
+        year(measure_values.period_start) as period_year,
+        measure_values.measure_id is not null as has_period
+    from members
+    left join measure_values
+        on members.measure_id = measure_values.measure_id
+        and members.member_area_type = measure_values.area_type
+        and members.member_area_code = measure_values.area_code
+        and members.assessed_period_label = measure_values.period_label
+
+),
+
 population_choice as (
 
     -- Residents for counts (int_measure__values carries a population for rates only): the mid-year
@@ -99,18 +119,13 @@ population_choice as (
         period_members.member_area_code,
         period_members.period_year,
         population.population_count,
-        row_number() over (
-            partition by period_members.member_area_type, period_members.member_area_code, period_members.period_year
-            order by abs(population.population_year - period_members.period_year), population.population_year desc
-        ) as preference
+        {{ nearest_year_rank('population.population_year', 'period_members.period_year', [
+            'period_members.member_area_type', 'period_members.member_area_code', 'period_members.period_year'
+        ]) }} as preference
     from (
-        select distinct members.member_area_type, members.member_area_code, year(measure_values.period_start) as period_year
-        from members
-        inner join measure_values
-            on members.measure_id = measure_values.measure_id
-            and members.member_area_type = measure_values.area_type
-            and members.member_area_code = measure_values.area_code
-            and members.assessed_period_label = measure_values.period_label
+        select distinct member_area_type, member_area_code, period_year
+        from member_periods
+        where has_period
     ) as period_members
     inner join population
         on period_members.member_area_type = population.area_type
@@ -121,35 +136,29 @@ population_choice as (
 member_values as (
 
     select
-        members.*,
-        coalesce(measure_values.area_name, areas.area_name, members.member_area_code) as member_area_name,
-        measure_values.numerator,
+        member_periods.* exclude (period_area_name, denominator, period_population, period_year),
+        coalesce(member_periods.period_area_name, areas.area_name, member_periods.member_area_code)
+            as member_area_name,
         -- exposure: residents for counts and rates, the denominator for proportions
         case
-            when members.statistic = 'proportion' then measure_values.denominator
-            when members.statistic = 'rate_per_1000_population' then measure_values.population
+            when member_periods.statistic = 'proportion' then member_periods.denominator
+            when member_periods.statistic = 'rate_per_1000_population' then member_periods.period_population
             else population_choice.population_count
         end as exposure,
-        member_history.area_code is not null as has_history,
-        measure_values.measure_id is not null as has_period
-    from members
-    left join measure_values
-        on members.measure_id = measure_values.measure_id
-        and members.member_area_type = measure_values.area_type
-        and members.member_area_code = measure_values.area_code
-        and members.assessed_period_label = measure_values.period_label
+        member_history.area_code is not null as has_history
+    from member_periods
     left join areas
-        on members.member_area_type = areas.area_type
-        and members.member_area_code = areas.area_code
+        on member_periods.member_area_type = areas.area_type
+        and member_periods.member_area_code = areas.area_code
     left join population_choice
-        on members.member_area_type = population_choice.member_area_type
-        and members.member_area_code = population_choice.member_area_code
-        and year(measure_values.period_start) = population_choice.period_year
+        on member_periods.member_area_type = population_choice.member_area_type
+        and member_periods.member_area_code = population_choice.member_area_code
+        and member_periods.period_year = population_choice.period_year
         and population_choice.preference = 1
     left join member_history
-        on members.measure_id = member_history.measure_id
-        and members.member_area_type = member_history.area_type
-        and members.member_area_code = member_history.area_code
+        on member_periods.measure_id = member_history.measure_id
+        and member_periods.member_area_type = member_history.area_type
+        and member_periods.member_area_code = member_history.area_code
 
 ),
 
@@ -203,10 +212,9 @@ with_limits as (
         end as standard_error
     from with_comparison_value
     left join group_means
-        on with_comparison_value.measure_id = group_means.measure_id
-        and with_comparison_value.force_id = group_means.force_id
-        and with_comparison_value.reporting_period_start = group_means.reporting_period_start
-        and with_comparison_value.comparison = group_means.comparison
+        on {{ keys_match('with_comparison_value', 'group_means', [
+            'measure_id', 'force_id', 'reporting_period_start', 'comparison'
+        ]) }}
 
 ),
 
