@@ -40,10 +40,8 @@ spine as (
     from force_months
     inner join force_groups using (force_id)
     left join group_monthly
-        on group_monthly.force_id = force_months.force_id
-        and group_monthly.month_start = force_months.month_start
-        and group_monthly.characteristic = force_groups.characteristic
-        and group_monthly.group_value = force_groups.group_value
+        on {{ keys_match('group_monthly', 'force_months', ['force_id', 'month_start']) }}
+        and {{ keys_match('group_monthly', 'force_groups', ['characteristic', 'group_value']) }}
 
 ),
 
