@@ -19,22 +19,19 @@ call_handling as (
 
 ),
 
+-- each source's rows with the columns it has, the others empty: a count has no interval, the
+-- survey no numerator and denominator to pool on, nor a source file
 unioned as (
 
-    select
-        measure_id,
-        force_id,
-        period_end_date,
-        value,
-        null::double as value_lower_95,
-        null::double as value_upper_95,
-        null::double as respondent_count,
-        null::double as numerator,
-        null::double as denominator,
-        source_file
-    from recorded_crime
+    select * exclude (edition) from recorded_crime
+    union all by name
+    select * from victim_satisfaction
+    union all by name
+    select * from call_handling
 
-    union all
+),
+
+final as (
 
     select
         measure_id,
@@ -44,26 +41,11 @@ unioned as (
         value_lower_95,
         value_upper_95,
         respondent_count,
-        null::double,
-        null::double,
-        null::varchar as source_file
-    from victim_satisfaction
-
-    union all
-
-    select
-        measure_id,
-        force_id,
-        period_end_date,
-        value,
-        null::double,
-        null::double,
-        respondent_count,
         numerator,
         denominator,
         source_file
-    from call_handling
+    from unioned
 
 )
 
-select * from unioned
+select * from final
