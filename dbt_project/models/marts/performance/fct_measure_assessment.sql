@@ -122,75 +122,25 @@ with_status as (
 
 ),
 
-final as (
+with_area_and_period as (
 
     select
-        cast({{ quarter_label('with_status.reporting_period_start') }} as varchar) as reporting_period,
-        cast(with_status.reporting_period_start as date) as reporting_period_start,
-        cast(with_status.reporting_period_start = max(with_status.reporting_period_start)
-            over (partition by with_status.force_id) as boolean) as is_latest_reporting_period,
-        cast(with_status.force_id as varchar) as force_id,
-        cast(with_status.area_type as varchar) as area_type,
-        cast(with_status.area_code as varchar) as area_code,
-        cast(coalesce(areas.area_name, with_status.area_code) as varchar) as area_name,
-        cast(with_status.objective_id as varchar) as objective_id,
-        cast(with_status.objective as varchar) as objective,
-        cast(with_status.objective_order as integer) as objective_order,
-        cast(with_status.objective_statement as varchar) as objective_statement,
-        cast(with_status.plan_version as varchar) as plan_version,
-        cast(with_status.measure_id as varchar) as measure_id,
-        cast(with_status.measure_name as varchar) as measure_name,
-        cast(with_status.measure_order as integer) as measure_order,
-        cast(with_status.statistic as varchar) as statistic,
-        cast(with_status.unit as varchar) as unit,
-        cast(with_status.polarity as varchar) as polarity,
-        cast(with_status.is_national as boolean) as is_national,
-        cast(with_status.national_priority as varchar) as national_priority,
-        cast(with_status.assessed_period_type as varchar) as assessed_period_type,
-        cast(with_status.assessed_period_start as date) as assessed_period_start,
-        cast(with_status.assessed_period_label as varchar) as assessed_period_label,
-        cast(with_status.value as double) as value,
-        cast(with_status.value_lower_95 as double) as value_lower_95,
-        cast(with_status.value_upper_95 as double) as value_upper_95,
-        cast(with_status.numerator as double) as numerator,
-        cast(with_status.denominator as double) as denominator,
-        cast(with_status.baseline_periods as varchar) as baseline_periods,
-        cast(with_status.baseline_value as double) as baseline_value,
-        cast(with_status.compared_value as double) as compared_value,
-        cast(with_status.comparison_basis as varchar) as comparison_basis,
-        cast(with_status.change_value as double) as change_value,
-        cast(with_status.change_ratio as double) as change_ratio,
-        cast(with_status.rate_ratio as double) as rate_ratio,
-        cast(with_status.rate_ratio_lower_95 as double) as rate_ratio_lower_95,
-        cast(with_status.rate_ratio_upper_95 as double) as rate_ratio_upper_95,
-        cast(with_status.test_name as varchar) as test_name,
-        cast(with_status.p_value as double) as p_value,
-        cast(with_status.q_value as double) as q_value,
-        cast(with_status.fdr_family_size as integer) as fdr_family_size,
-        cast(with_status.is_significant as boolean) as is_significant,
-        cast(with_status.is_significant_adjusted as boolean) as is_significant_adjusted,
-        cast(with_status.direction as varchar) as direction,
-        cast(with_status.spc_variation as varchar) as spc_variation,
-        cast(nullif(with_status.spc_rules, '') as varchar) as spc_rules,
-        cast(with_status.spc_special_cause_months as varchar) as spc_special_cause_months,
-        cast(with_status.spc_side_of_centre_line as varchar) as spc_side_of_centre_line,
-        cast(with_status.spc_side_run_length as integer) as spc_side_run_length,
-        cast(with_status.spc_centre_line as double) as spc_centre_line,
-        cast(with_status.spc_assurance as varchar) as spc_assurance,
-        cast(with_status.target_value as double) as target_value,
-        cast(with_status.meets_target as boolean) as meets_target,
-        cast(with_status.msg_rank as integer) as msg_rank,
-        cast(with_status.msg_forces_with_data as integer) as msg_forces_with_data,
-        cast(with_status.msg_group_size as integer) as msg_group_size,
-        cast(with_status.msg_funnel_position as varchar) as msg_funnel_position,
-        cast(with_status.msg_group_value as double) as msg_group_value,
-        cast(with_status.msg_comparison_statistic as varchar) as msg_comparison_statistic,
-        cast(with_status.msg_missing_peers as varchar) as msg_missing_peers,
-        cast(with_status.status as varchar) as status,
-        cast(with_status.data_gap_reason as varchar) as data_gap_reason
+        with_status.* replace (nullif(with_status.spc_rules, '') as spc_rules),
+        {{ quarter_label('with_status.reporting_period_start') }} as reporting_period,
+        with_status.reporting_period_start = max(with_status.reporting_period_start)
+            over (partition by with_status.force_id) as is_latest_reporting_period,
+        coalesce(areas.area_name, with_status.area_code) as area_name
     from with_status
     left join areas
         on {{ keys_match('with_status', 'areas', ['area_type', 'area_code']) }}
+
+),
+
+final as (
+
+    select
+        {{ contract_columns() }}
+    from with_area_and_period
 
 )
 
