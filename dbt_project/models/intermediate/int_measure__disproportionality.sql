@@ -3,9 +3,9 @@
 {{ config(materialized='table') }}
 with
 
-plan as (
+covered_periods as (
 
-    select * from {{ ref('int_measure__plan') }}
+    select * from {{ ref('int_measure__covered_periods') }}
 
 ),
 
@@ -15,22 +15,9 @@ mart_values as (
 
 ),
 
-coverage as (
-
-    select * from {{ ref('int_measure__mart_coverage') }}
-
-),
-
 population as (
 
     select * from {{ ref('int_measure__population') }}
-
-),
-
-disproportionality_measures as (
-
-    select * from plan
-    where statistic = 'disproportionality' and mart is not null
 
 ),
 
@@ -43,14 +30,9 @@ ethnic_groups as (
 
 measure_months as (
 
-    select
-        disproportionality_measures.measure_id,
-        coverage.force_id,
-        coverage.period_start as month_start
-    from disproportionality_measures
-    inner join coverage
-        on disproportionality_measures.mart = coverage.mart
-        and coverage.area_type = 'force'
+    select measure_id, force_id, period_start as month_start
+    from covered_periods
+    where statistic = 'disproportionality' and area_type = 'force'
 
 ),
 

@@ -3,21 +3,15 @@
 {{ config(materialized='table') }}
 with
 
-plan as (
+covered_periods as (
 
-    select * from {{ ref('int_measure__plan') }}
+    select * from {{ ref('int_measure__covered_periods') }}
 
 ),
 
 mart_values as (
 
     select * from {{ ref('int_measure__mart_values') }}
-
-),
-
-coverage as (
-
-    select * from {{ ref('int_measure__mart_coverage') }}
 
 ),
 
@@ -33,31 +27,14 @@ areas as (
 
 ),
 
-measures_with_values as (
-
-    -- Disproportionality compares ethnic groups: fct_stop_search_disproportionality. A measure
-    -- whose filter matches no row of its mart anywhere has no values (a data gap, not zeros).
-    select * from plan
-    where mart is not null and statistic <> 'disproportionality'
-        and measure_id in (select measure_id from mart_values)
-
-),
-
 measure_area_periods as (
 
-    -- Every area and period the measure's mart covers: a measure counts zero where nothing passed its filter.
-    select
-        measures_with_values.measure_id,
-        measures_with_values.statistic,
-        measures_with_values.period_grain,
-        coverage.area_type,
-        coverage.area_code,
-        coverage.force_id,
-        coverage.period_start
-    from measures_with_values
-    inner join coverage
-        on measures_with_values.mart = coverage.mart
-    where coverage.area_type = 'force' or measures_with_values.includes_csp
+    -- Every area and period the measure's mart covers: a measure counts zero where nothing passed its
+    -- filter. Disproportionality compares ethnic groups: fct_stop_search_disproportionality. A measure
+    -- whose filter matches no row of its mart anywhere has no values (a data gap, not zeros).
+    select * from covered_periods
+    where statistic <> 'disproportionality'
+        and measure_id in (select measure_id from mart_values)
 
 ),
 
