@@ -15,6 +15,13 @@
 {%- endmacro %}
 
 
+{#- z for an interval stated at 95% whatever the configured significance level (the consultation's
+    shares): the standard normal's 97.5th percentile. -#}
+{% macro z_95() -%}
+    1.959963984540054
+{%- endmacro %}
+
+
 {#- Two-sided p-value of a standard normal statistic: 2 * (1 - Phi(|z|)). -#}
 {% macro normal_two_sided_p(z) -%}
     (case when ({{ z }}) is null then null else

@@ -1,5 +1,3 @@
-{%- set z = 1.959963984540054 -%}  {#- two-sided 95%: the standard normal's 97.5th percentile #}
-
 with
 
 respondent_areas as (
@@ -61,10 +59,10 @@ estimates as (
         case when answered_count > 0 then coalesce(weighted_share_confident, 0) end as weighted_share_confident,
         -- Wilson score interval with the effective sample size in place of n
         case when answered_count > 0 then
-            {{ weighted_share_ci_lower('coalesce(weighted_share_confident, 0)', 'effective_sample_size', z) }}
+            {{ weighted_share_ci_lower('coalesce(weighted_share_confident, 0)', 'effective_sample_size', z_95()) }}
         end as ci_lower_95,
         case when answered_count > 0 then
-            {{ weighted_share_ci_upper('coalesce(weighted_share_confident, 0)', 'effective_sample_size', z) }}
+            {{ weighted_share_ci_upper('coalesce(weighted_share_confident, 0)', 'effective_sample_size', z_95()) }}
         end as ci_upper_95,
         case when answered_count > 0 then coalesce(weighted_share_not_confident, 0) end
             as weighted_share_not_confident,

@@ -1,5 +1,3 @@
-{%- set z = 1.959963984540054 -%}  {#- two-sided 95%: the standard normal's 97.5th percentile #}
-
 with
 
 priority_choices as (
@@ -90,8 +88,8 @@ with_intervals as (
     select
         *,
         -- Wilson score interval with the effective sample size in place of n
-        {{ weighted_share_ci_lower('weighted_share', 'effective_sample_size', z) }} as ci_lower_95,
-        {{ weighted_share_ci_upper('weighted_share', 'effective_sample_size', z) }} as ci_upper_95,
+        {{ weighted_share_ci_lower('weighted_share', 'effective_sample_size', z_95()) }} as ci_lower_95,
+        {{ weighted_share_ci_upper('weighted_share', 'effective_sample_size', z_95()) }} as ci_upper_95,
         respondent_count / effective_sample_size as design_effect,
         rank() over (
             partition by survey_id, area_type, area_code, group_variable, group_value
