@@ -81,29 +81,6 @@ lsoas_with_csp as (
     left join csps
         on district_choice.csp_code = csps.csp_code
 
-),
-
-final as (
-
-    select
-        cast(lsoa_code as varchar) as lsoa_code,
-        cast(lsoa_name as varchar) as lsoa_name,
-        cast(lsoa_vintage as integer) as lsoa_vintage,
-        cast(ward_code as varchar) as ward_code,
-        cast(ward_name as varchar) as ward_name,
-        cast(lad_code as varchar) as lad_code,
-        cast(lad_name as varchar) as lad_name,
-        cast(lad_vintage as integer) as lad_vintage,
-        cast(csp_code as varchar) as csp_code,
-        cast(csp_name as varchar) as csp_name,
-        cast(csp_candidate_count as bigint) as csp_candidate_count,
-        cast(csp_lookup_vintage as integer) as csp_lookup_vintage,
-        cast(pfa_code as varchar) as pfa_code,
-        cast(pfa_name as varchar) as pfa_name,
-        cast(force_id as varchar) as force_id,
-        cast(source_file as varchar) as source_file
-    from lsoas_with_csp
-
 )
 
-select * from final
+select * from lsoas_with_csp

@@ -5,6 +5,14 @@ lsoas as (
 
     select * from {{ ref('int_geography__lsoa') }}
 
+),
+
+final as (
+
+    select
+        {{ contract_columns() }}
+    from lsoas
+
 )
 
-select * from lsoas
+select * from final
