@@ -97,7 +97,18 @@ most_similar_group as (
 
 ),
 
--- each point with the 12 months before it and the national baseline year
+-- each point with the period ends it is compared at: the 12 months before it, and the national
+-- baseline year
+points as (
+
+    select
+        *,
+        last_day((period_end_date - interval 12 month)::date) as previous_period_end_date,
+        {{ baseline_end }} as baseline_period_end_date
+    from measure_values
+
+),
+
 compared as (
 
     select
@@ -120,39 +131,31 @@ compared as (
         msg.msg_force_count,
         coverage.source_force_count,
         latest.source_file
-    from measure_values as latest
+    from points as latest
     left join measure_values as previous
-        on previous.force_id = latest.force_id
-        and previous.measure_id = latest.measure_id
-        and previous.period_end_date = last_day((latest.period_end_date - interval 12 month)::date)
+        on {{ keys_match('previous', 'latest', ['force_id', 'measure_id']) }}
+        and previous.period_end_date = latest.previous_period_end_date
     left join measure_values as baseline
-        on baseline.force_id = latest.force_id
-        and baseline.measure_id = latest.measure_id
-        and baseline.period_end_date = {{ baseline_end }}
+        on {{ keys_match('baseline', 'latest', ['force_id', 'measure_id']) }}
+        and baseline.period_end_date = latest.baseline_period_end_date
     left join england_and_wales as national
-        on national.measure_id = latest.measure_id
-        and national.period_end_date = latest.period_end_date
+        on {{ keys_match('national', 'latest', ['measure_id', 'period_end_date']) }}
     left join england_and_wales as national_previous
         on national_previous.measure_id = latest.measure_id
-        and national_previous.period_end_date = last_day((latest.period_end_date - interval 12 month)::date)
+        and national_previous.period_end_date = latest.previous_period_end_date
     left join england_and_wales as national_baseline
         on national_baseline.measure_id = latest.measure_id
-        and national_baseline.period_end_date = {{ baseline_end }}
+        and national_baseline.period_end_date = latest.baseline_period_end_date
     left join most_similar_group as msg
-        on msg.force_id = latest.force_id
-        and msg.measure_id = latest.measure_id
-        and msg.period_end_date = latest.period_end_date
+        on {{ keys_match('msg', 'latest', ['force_id', 'measure_id', 'period_end_date']) }}
     left join most_similar_group as msg_previous
-        on msg_previous.force_id = latest.force_id
-        and msg_previous.measure_id = latest.measure_id
-        and msg_previous.period_end_date = last_day((latest.period_end_date - interval 12 month)::date)
+        on {{ keys_match('msg_previous', 'latest', ['force_id', 'measure_id']) }}
+        and msg_previous.period_end_date = latest.previous_period_end_date
     left join most_similar_group as msg_baseline
-        on msg_baseline.force_id = latest.force_id
-        and msg_baseline.measure_id = latest.measure_id
-        and msg_baseline.period_end_date = {{ baseline_end }}
+        on {{ keys_match('msg_baseline', 'latest', ['force_id', 'measure_id']) }}
+        and msg_baseline.period_end_date = latest.baseline_period_end_date
     inner join source_coverage as coverage
-        on coverage.measure_id = latest.measure_id
-        and coverage.period_end_date = latest.period_end_date
+        on {{ keys_match('coverage', 'latest', ['measure_id', 'period_end_date']) }}
 
 ),
 
@@ -162,15 +165,15 @@ with_changes as (
     select
         compared.*,
         value - previous_value as change_from_previous,
-        round(100 * (value / nullif(previous_value, 0) - 1), 1) as change_from_previous_percent,
+        {{ ncpm_percent_change('value', 'previous_value') }} as change_from_previous_percent,
         value - baseline_value as change_from_baseline,
-        round(100 * (value / nullif(baseline_value, 0) - 1), 1) as change_from_baseline_percent,
-        round(100 * (england_wales_value / nullif(england_wales_previous_value, 0) - 1), 1)
+        {{ ncpm_percent_change('value', 'baseline_value') }} as change_from_baseline_percent,
+        {{ ncpm_percent_change('england_wales_value', 'england_wales_previous_value') }}
             as england_wales_change_from_previous_percent,
-        round(100 * (england_wales_value / nullif(england_wales_baseline_value, 0) - 1), 1)
+        {{ ncpm_percent_change('england_wales_value', 'england_wales_baseline_value') }}
             as england_wales_change_from_baseline_percent,
-        round(100 * (msg_value / nullif(msg_previous_value, 0) - 1), 1) as msg_change_from_previous_percent,
-        round(100 * (msg_value / nullif(msg_baseline_value, 0) - 1), 1) as msg_change_from_baseline_percent
+        {{ ncpm_percent_change('msg_value', 'msg_previous_value') }} as msg_change_from_previous_percent,
+        {{ ncpm_percent_change('msg_value', 'msg_baseline_value') }} as msg_change_from_baseline_percent
     from compared
 
 )
