@@ -50,8 +50,7 @@ with_shares as (
         force_id,
         period_end_date,
         respondent_count,
-        satisfied_weight_sum / weight_sum as weighted_share,
-        weight_sum * weight_sum / weight_squared_sum as effective_sample_size
+        {{ victim_survey_shares() }}
     from rolling_totals
     where months_surveyed = 12
 
@@ -63,9 +62,9 @@ in_percent as (
         measure_id,
         force_id,
         period_end_date,
-        round(100 * weighted_share, 1) as value,
-        round(100 * {{ weighted_share_ci_lower('weighted_share', 'effective_sample_size') }}, 1) as value_lower_95,
-        round(100 * {{ weighted_share_ci_upper('weighted_share', 'effective_sample_size') }}, 1) as value_upper_95,
+        round(100 * weighted_share_satisfied, 1) as value,
+        round(100 * {{ weighted_share_ci_lower('weighted_share_satisfied', 'effective_sample_size') }}, 1) as value_lower_95,
+        round(100 * {{ weighted_share_ci_upper('weighted_share_satisfied', 'effective_sample_size') }}, 1) as value_upper_95,
         respondent_count::double as respondent_count
     from with_shares
 

@@ -10,8 +10,7 @@ with_shares as (
 
     select
         *,
-        satisfied_weight_sum / weight_sum as weighted_share_satisfied,
-        weight_sum * weight_sum / weight_squared_sum as effective_sample_size
+        {{ victim_survey_shares() }}
     from monthly
 
 )
