@@ -15,8 +15,13 @@
     from {{ months }} as quarter_ends
     inner join {{ months }}
         on {{ keys_match('quarter_ends', months, keys) }}
-        and {{ months }}.month_start between quarter_ends.month_start - interval 11 month and quarter_ends.month_start
+        and {{ in_twelve_months_to(months ~ '.month_start', 'quarter_ends.month_start') }}
     where month(quarter_ends.month_start) in (3, 6, 9, 12)
     group by all
     having count(*) = 12
 {% endmacro %}
+
+{#- A month of the 12 months to `window_end` (a month start): the end month and the eleven before it. -#}
+{% macro in_twelve_months_to(month, window_end) -%}
+    {{ month }} between {{ window_end }} - interval 11 month and {{ window_end }}
+{%- endmacro %}

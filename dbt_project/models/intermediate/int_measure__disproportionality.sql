@@ -57,7 +57,7 @@ window_events as (
     left join mart_values
         on {{ keys_match('windows', 'mart_values', ['measure_id', 'force_id']) }}
         and ethnic_groups.ethnic_group = mart_values.ethnic_group
-        and mart_values.period_start between windows.window_end_month - interval 11 month and windows.window_end_month
+        and {{ in_twelve_months_to('mart_values.period_start', 'windows.window_end_month') }}
     group by all
 
 ),

@@ -34,7 +34,7 @@ rolling_totals as (
     from monthly as month_end
     inner join monthly
         on monthly.force_id = month_end.force_id
-        and monthly.month_start between month_end.month_start - interval 11 month and month_end.month_start
+        and {{ in_twelve_months_to('monthly.month_start', 'month_end.month_start') }}
     group by all
 
 ),

@@ -38,7 +38,7 @@ rolling_totals as (
     inner join monthly
         on monthly.force_id = month_ends.force_id
         and monthly.victim_group = month_ends.victim_group
-        and monthly.month_start between month_ends.month_start - interval 11 month and month_ends.month_start
+        and {{ in_twelve_months_to('monthly.month_start', 'month_ends.month_start') }}
     group by all
 
 ),

@@ -54,7 +54,7 @@ window_counts as (
     from windows
     inner join in_groups
         on in_groups.force_id = windows.force_id
-        and in_groups.month_start between windows.window_end_month - interval 11 month and windows.window_end_month
+        and {{ in_twelve_months_to('in_groups.month_start', 'windows.window_end_month') }}
     group by all
 
 ),
