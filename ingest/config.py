@@ -55,6 +55,20 @@ class DuckDBSettings:
 
 
 @dataclass(frozen=True)
+class DbtSettings:
+    """``[dbt]``: how ``dbt build`` runs (``ingest/transform.py``); every key is optional."""
+
+    # dbt's node threads. Most of the ~800 nodes are small queries whose cost is dbt's own Python
+    # (compiling, caching, logging): four threads overlap that with DuckDB's work, which stays at
+    # ``[duckdb] threads`` (one DuckDB instance, one memory limit, whatever dbt's threads).
+    threads: int = 4
+    # dbt unit tests have static, hand-made inputs, so a refresh cannot change their result: dbt
+    # advises running them in development and CI, not in production builds. ``make test`` runs
+    # every one (tests/integration/test_dbt_unit_tests.py); set true to run them on each build too.
+    run_unit_tests: bool = False
+
+
+@dataclass(frozen=True)
 class PoliceUkSettings:
     forces: tuple[str, ...]
     first_month: str
@@ -151,6 +165,7 @@ class Settings:
     # settings are plain tables rather than a dataclass here: see ``source()``.
     sections: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     http: HttpSettings = field(default_factory=HttpSettings)
+    dbt: DbtSettings = field(default_factory=DbtSettings)
 
     def source(self, name: str) -> dict[str, Any]:
         """A source's own section (e.g. ``[home_office_prc]``), with ``{root}`` expanded in its strings.
@@ -388,6 +403,21 @@ def _positive(value: Any, where: str) -> float:
     return number
 
 
+def _dbt_settings(section: dict[str, Any], where: str) -> DbtSettings:
+    """``[dbt]``; every key is optional."""
+    known = set(DbtSettings.__dataclass_fields__)
+    unknown = set(section) - known
+    if unknown:
+        raise ConfigError(f"{where} [dbt]: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+    threads = section.get("threads", DbtSettings.threads)
+    if isinstance(threads, str) and threads.strip().isdigit():  # OPCC_DBT__THREADS with no [dbt] in the file
+        threads = int(threads)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"{where} [dbt] threads must be a whole number of at least 1, not {threads!r}")
+    return DbtSettings(threads=threads, run_unit_tests=_flag(section.get("run_unit_tests", DbtSettings.run_unit_tests),
+                                                             f"{where} [dbt] run_unit_tests"))
+
+
 def _http_settings(section: dict[str, Any], where: str) -> HttpSettings:
     """``[http]`` and its ``[http.rate_limits.<host>]`` tables; every key is optional."""
     defaults = HttpSettings()
@@ -471,6 +501,7 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
             sources=tuple(files),
             sections=raw,
             http=_http_settings(dict(raw.get("http", {})), where),
+            dbt=_dbt_settings(dict(raw.get("dbt", {})), where),
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: missing setting {exc}") from exc

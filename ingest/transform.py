@@ -1,4 +1,5 @@
-"""Run ``dbt build`` (seeds, models, data tests, unit tests) against the warehouse, in-process."""
+"""Run ``dbt build`` (seeds, models, data tests; unit tests when ``[dbt] run_unit_tests``) against the
+warehouse, in-process."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     every other connection of the platform (memory, threads; it spills to ``<warehouse>.tmp``)."""
     return {
         "OPCC_WAREHOUSE": str(settings.paths.warehouse),
-        "OPCC_DBT_THREADS": str(settings.duckdb.threads),
+        "OPCC_DBT_THREADS": str(settings.dbt.threads),
         "OPCC_DUCKDB_THREADS": str(settings.duckdb.threads),
         "OPCC_DUCKDB_MEMORY_LIMIT": settings.duckdb.memory_limit,
     }
@@ -69,7 +70,10 @@ def dbt_build(
         "--target-path", str(run_dir / "target"),
         "--log-path", str(run_dir / "logs"),
     ]
-    args = ["build", *project]
+    # Unit tests check the SQL on fixed, hand-made inputs: make test runs every one, so a refresh
+    # (scheduled or full) skips them unless [dbt] run_unit_tests says otherwise.
+    skip_unit_tests = [] if settings.dbt.run_unit_tests else ["--exclude-resource-type", "unit_test"]
+    args = ["build", *project, *skip_unit_tests]
     if select:
         # tests that also read a model outside the selection wait for a build that includes it
         args += ["--select", *select, "--indirect-selection", "cautious"]
@@ -88,7 +92,7 @@ def dbt_build(
                         "in full with everything built from them: %s", ", ".join(rebuilt))
             # each outdated model and what is built from it, within the requested selection (a comma intersects)
             rebuild = [f"{m}+,{s}" for m in rebuilt for s in select] if select else [f"{m}+" for m in rebuilt]
-            _invoke(runner, ["build", *project, "--full-refresh", "--select", *rebuild,
+            _invoke(runner, ["build", *project, *skip_unit_tests, "--full-refresh", "--select", *rebuild,
                              "--indirect-selection", "cautious"], settings, run_dir, started)
     summary = _invoke(runner, args, settings, run_dir, started)
     summary["full_refresh"] = full_refresh

@@ -74,12 +74,34 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _overlay(root: Path) -> Path:
+    """The fake publisher is local: no real API's rate limit to keep to (as config/demo.toml)."""
+    overlay = root / "fake-api.toml"
+    overlay.write_text('[http.rate_limits."127.0.0.1"]\nrequests_per_second = 200\nburst = 50\n')
+    return overlay
+
+
 @pytest.fixture(scope="module")
-def first_run(platform):
+def fake_api(platform):
+    """The fake data.police.uk API, for police_uk_api's runs only (the monthly loads stay offline)."""
     root, env = platform
-    result = run_dags(env)
+    with FakePoliceApi(root / "publisher") as server:
+        yield server, {**env, "OPCC_CONFIG": str(_overlay(root))}
+
+
+# What the first run printed and asked the fake API, for the tests that read them.
+FIRST_RUN_OUTPUT: dict[str, object] = {}
+
+
+@pytest.fixture(scope="module")
+def first_run(platform, fake_api):
+    """Every month in two police_uk runs of seven (the `through` param, as a backfill or the demo
+    loads history), police_uk_api from the fake API, then one build and publish."""
+    server, api_env = fake_api
+    result = run_dags(api_env, "--months-per-run", "7", "--api-url", server.api_url)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    settings = load_settings(environ=env)
+    FIRST_RUN_OUTPUT.update(stderr=result.stderr, requested=[r.path for r in server.requests])
+    settings = load_settings(environ=api_env)
     return settings, snapshot(settings.paths.published)
 
 
@@ -102,10 +124,11 @@ def counts_of_evidence_tables(counts: dict) -> int:
     return sum(1 for key in counts if key.startswith("evidence."))
 
 
-def test_rerun_gives_identical_results(platform, first_run):
-    root, env = platform
+def test_rerun_gives_identical_results(fake_api, first_run):
+    """Run again the way the scheduler runs, one month per police_uk run: the same published numbers."""
+    server, api_env = fake_api
     settings, before = first_run
-    result = run_dags(env)
+    result = run_dags(api_env, "--api-url", server.api_url)
     assert result.returncode == 0, result.stderr[-5000:]
     assert snapshot(settings.paths.published) == before
     with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
@@ -244,28 +267,17 @@ def test_progress_lines_on_the_terminal_and_logs_in_the_file(platform, first_run
     assert f"==> police.uk month 1 of 1 ({LAST}) loaded" in logged
 
 
-def _overlay(root: Path) -> Path:
-    """The fake publisher is local: no real API's rate limit to keep to (as config/demo.toml)."""
-    overlay = root / "fake-api.toml"
-    overlay.write_text('[http.rate_limits."127.0.0.1"]\nrequests_per_second = 200\nburst = 50\n')
-    return overlay
-
-
-def test_neighbourhoods_and_priorities_from_the_api_are_published(platform, first_run):
-    """police_uk_api against the fake data.police.uk, for that DAG run only, then the build:
-    the published file's neighbourhood marts are filled, and the monthly loads stayed offline."""
-    root, env = platform
+def test_neighbourhoods_and_priorities_from_the_api_are_published(fake_api, first_run):
+    """police_uk_api against the fake data.police.uk in the first run, for that DAG run only, then the
+    build: the published file's neighbourhood marts are filled, and the monthly loads stayed offline."""
+    server, _ = fake_api
     settings, _ = first_run
-    with FakePoliceApi(root / "publisher") as server:
-        result = run_dags({**env, "OPCC_CONFIG": str(_overlay(root))}, "--first", LAST, "--last", LAST,
-                          "--api-url", server.api_url)
-        expected_neighbourhoods = sum(len(server.data.neighbourhoods(force)) for force in FORCES)
-        requested = [r.path for r in server.requests]
-    assert result.returncode == 0, result.stderr[-5000:]
-    assert f"police_uk_api from {server.api_url}: " in result.stderr
-    assert f"{expected_neighbourhoods} neighbourhoods" in result.stderr
+    stderr, requested = FIRST_RUN_OUTPUT["stderr"], FIRST_RUN_OUTPUT["requested"]
+    expected_neighbourhoods = sum(len(server.data.neighbourhoods(force)) for force in FORCES)
+    assert f"police_uk_api from {server.api_url}: " in stderr
+    assert f"{expected_neighbourhoods} neighbourhoods" in stderr
     assert requested and all(path.startswith("/api/") for path in requested)
-    # The monthly run did not ask the API whether the month is published (offline: the archive
+    # The monthly runs did not ask the API whether a month is published (offline: the archive
     # exists); the one /crimes-street-dates request is police_uk_api's national fetch.
     assert requested.count("/api/crimes-street-dates") == 1
     with duckdb.connect(str(settings.paths.published), read_only=True) as con:

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.config import DbtSettings
 from ingest.sources import ensure_all_raw_tables
-
 from ingest.sources.police_uk_contract import DATASETS, LINEAGE_COLUMNS, OUTCOMES, STOP_AND_SEARCH, STREET
 from ingest.transform import POLICE_UK_SELECTION
 from tests.helpers import query as _query
@@ -184,7 +184,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("OPCC_WAREHOUSE", str(warehouse))
-        env.setenv("OPCC_DBT_THREADS", "2")
+        env.setenv("OPCC_DBT_THREADS", str(DbtSettings.threads))  # as the platform builds
         env.setenv("DO_NOT_TRACK", "1")
         started = time.perf_counter()
         result = dbtRunner().invoke(

@@ -28,6 +28,7 @@ import duckdb
 import pytest
 from markupsafe import escape
 
+from ingest.config import DbtSettings
 from ingest.sources.police_uk_contract import STOP_AND_SEARCH, STREET
 from tests.integration.test_dbt_project import (
     DBT_PROJECT_DIR, LANCS, MDA, PRESTON, WHITE_BRITISH, BLACK_CARIBBEAN, _create_raw_tables, _insert, _search, _street,
@@ -115,7 +116,7 @@ def _dbt(args: list[str], warehouse: Path, tmp_path: Path):
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("OPCC_WAREHOUSE", str(warehouse))
-        env.setenv("OPCC_DBT_THREADS", "2")
+        env.setenv("OPCC_DBT_THREADS", str(DbtSettings.threads))  # as the platform builds
         env.setenv("DO_NOT_TRACK", "1")
         return dbtRunner().invoke([
             *args,
