@@ -174,13 +174,8 @@ def read_landed(landing_root: Path, file: SourceFile) -> Landed | None:
 
 def record_manifest(con: "duckdb.DuckDBPyConnection", landed: Landed) -> None:
     row = ManifestRow.read(Path(landed.path))
-    if row is None:
-        return
-    con.execute(
-        "insert or replace into raw.landing_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
-        [row.source, row.partition, row.url, row.path, row.sha256, row.bytes, row.fetched_at,
-         row.etag, row.last_modified, row.status],
-    )
+    if row is not None:
+        row.record(con)
 
 
 CALAMINE_HINT = (

@@ -19,8 +19,11 @@ import zipfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import unquote, urlparse
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,18 @@ class ManifestRow:
         if not sidecar.exists() or not path.exists():
             return None
         return cls(**json.loads(sidecar.read_text()))
+
+    def write(self, path: Path) -> None:
+        """The sidecar manifest of landed file ``path``, replaced atomically."""
+        _write_json_atomically(manifest_path(path), asdict(self))
+
+    def record(self, con: "duckdb.DuckDBPyConnection") -> None:
+        """This file's row in ``raw.landing_manifest`` (one row per source and partition)."""
+        con.execute(
+            "insert or replace into raw.landing_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+            [self.source, self.partition, self.url, self.path, self.sha256, self.bytes, self.fetched_at,
+             self.etag, self.last_modified, self.status],
+        )
 
 
 def manifest_path(path: Path) -> Path:
@@ -194,7 +209,7 @@ def fetch_to_landing(
             last_modified=last_modified,
         )
         os.replace(tmp, target)
-        _write_json_atomically(manifest_path(target), asdict(row))
+        row.write(target)
         log.info("landed %s -> %s (%d bytes, sha256 %s…)", shown, target, row.bytes, digest[:12])
         return row
     finally:

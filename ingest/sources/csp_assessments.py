@@ -33,7 +33,7 @@ import logging
 import os
 import re
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -486,11 +486,7 @@ def _record_manifests(con: "duckdb.DuckDBPyConnection", settings: "Settings", un
     for document in unit.documents:
         row = ManifestRow.read(_landing(settings) / "files" / document["name"])
         if row is not None:
-            con.execute(
-                "insert or replace into raw.landing_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
-                [row.source, row.partition, row.url, row.path, row.sha256, row.bytes, row.fetched_at,
-                 row.etag, row.last_modified, document.get("status", row.status)],
-            )
+            replace(row, status=document.get("status", row.status)).record(con)
 
 
 def load(settings: "Settings", year: int | None = None, run_dir: Path | None = None) -> dict[str, dict]:

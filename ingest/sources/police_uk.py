@@ -211,17 +211,6 @@ def ensure_raw_tables(con) -> None:
         con.execute(raw_table_ddl(dataset))
 
 
-def _record_manifest(con, row: ManifestRow) -> None:
-    con.execute(
-        """
-        insert or replace into raw.landing_manifest
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)
-        """,
-        [row.source, row.partition, row.url, row.path, row.sha256, row.bytes, row.fetched_at,
-         row.etag, row.last_modified, row.status],
-    )
-
-
 def _month_files(fetched: FetchResult, forces: list[str], loaded_at: datetime) -> dict[str, list[tuple[str, CsvFile | None]]]:
     """Per dataset: (force, the file to load or None when the archive has none) for each force."""
     month = fetched.month
@@ -418,7 +407,7 @@ def _prepare_connection(con, pending: list[_PendingMonth]) -> None:
     for item in pending:
         if item.manifest is not None:
             # The sidecar describes the landed file; this run's status says whether it was fetched again.
-            _record_manifest(con, replace(item.manifest, status=item.fetched.status))
+            replace(item.manifest, status=item.fetched.status).record(con)
 
 
 def _load_pending(con, pending: list[_PendingMonth], todo: dict[str, list[str]], rules: HoldRules) -> dict[str, dict]:

@@ -42,7 +42,7 @@ import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
@@ -50,7 +50,7 @@ from urllib.parse import quote
 
 from ingest.config import MONTH_PATTERN, Settings, validate_force_id
 from ingest.raw import LoadError
-from ingest.raw.landing import ManifestRow, manifest_path
+from ingest.raw.landing import ManifestRow
 from ingest.sources.police_uk_api_contract import (  # noqa: F401 - the contract, re-exported for callers
     NATIONAL,
     FORCE,
@@ -253,7 +253,10 @@ def _land(settings: Settings, dataset: ApiDataset, partition: str, lines: list[d
     digest = hashlib.sha256(content).hexdigest()
     previous = ManifestRow.read(target)
     if previous is not None and previous.sha256 == digest:
+        # Not written again; the manifest says the last fetch found it unchanged, as police.uk's archives do.
         log.info("%s/%s unchanged since %s (%d responses)", dataset.name, partition, previous.fetched_at, len(lines))
+        if previous.status != "unchanged":
+            replace(previous, status="unchanged").write(target)
         return Landed(dataset.name, partition, str(target), digest, "unchanged", len(lines))
     tmp = target.with_name(f".{target.name}.part")
     tmp.write_bytes(content)
@@ -261,10 +264,7 @@ def _land(settings: Settings, dataset: ApiDataset, partition: str, lines: list[d
     row = ManifestRow(source=SOURCE, partition=f"{dataset.name}/{partition}", url=url, path=str(target),
                       sha256=digest, bytes=len(content),
                       fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    sidecar = manifest_path(target)
-    tmp_manifest = sidecar.with_name(f".{sidecar.name}.tmp")
-    tmp_manifest.write_text(json.dumps(asdict(row), indent=2, sort_keys=True))
-    os.replace(tmp_manifest, sidecar)
+    row.write(target)
     log.info("landed %s/%s: %d responses, %d bytes -> %s", dataset.name, partition, len(lines), len(content), target)
     return Landed(dataset.name, partition, str(target), digest, "fetched", len(lines))
 
@@ -467,11 +467,7 @@ def load(settings: Settings, forces: Sequence[str] | None = None) -> dict[str, A
                         "Nothing was loaded; the previous rows are kept."
                     )
                 row = part.manifest
-                con.execute(
-                    "insert or replace into raw.landing_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
-                    [row.source, row.partition, row.url, row.path, row.sha256, row.bytes, row.fetched_at,
-                     row.etag, row.last_modified, row.status],
-                )
+                row.record(con)
                 force_id = part.partition if part.dataset.scope == FORCE else ALL
                 month = part.partition if MONTH_PATTERN.match(part.partition) else "current"
                 record_loads(con, [{"dataset": part.dataset.table, "force_id": force_id, "month": month,
