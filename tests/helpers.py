@@ -37,6 +37,25 @@ def one_file_settings(root: Path, source: str, dataset: str, name: str, **option
     return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
 
 
+def dbt(args: list[str], warehouse: Path, work_dir: Path) -> Any:
+    """``dbt <args>`` in-process on ``warehouse``, with the platform's dbt threads, target and logs
+    under ``work_dir``; dbt's result (``.success``, ``.result``)."""
+    from dbt.cli.main import dbtRunner  # heavy import: only when a test runs dbt
+
+    from ingest.config import DbtSettings
+    from ingest.transform import DBT_PROJECT_DIR
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OPCC_WAREHOUSE", str(warehouse))
+        env.setenv("OPCC_DBT_THREADS", str(DbtSettings.threads))  # as the platform builds
+        env.setenv("DO_NOT_TRACK", "1")
+        return dbtRunner().invoke([
+            *args,
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet",
+        ])
+
+
 def use_suites(folder: Path, monkeypatch: Any, *suites: dict) -> Path:
     """Write each GX suite as ``folder/<its name>.json`` and point the gates at ``folder`` for this
     test (``$OPCC_EXPECTATIONS_DIR``), as a suite beside the others in ``expectations/`` would be."""

@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.config import DbtSettings
 from ingest.sources import ensure_all_raw_tables
 from ingest.sources.police_uk_contract import DATASETS, LINEAGE_COLUMNS, OUTCOMES, STOP_AND_SEARCH, STREET
 from ingest.transform import POLICE_UK_SELECTION
+from tests.helpers import dbt as _dbt
 from tests.helpers import query as _query
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -176,31 +176,15 @@ def build_raw_warehouse(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from dbt.cli.main import dbtRunner  # heavy import (about 2 s): only when the test runs
-
     tmp_path = tmp_path_factory.mktemp("dbt")
     warehouse = tmp_path / "warehouse.duckdb"
     build_raw_warehouse(warehouse)
 
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPCC_WAREHOUSE", str(warehouse))
-        env.setenv("OPCC_DBT_THREADS", str(DbtSettings.threads))  # as the platform builds
-        env.setenv("DO_NOT_TRACK", "1")
-        started = time.perf_counter()
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir", str(DBT_PROJECT_DIR),
-                "--profiles-dir", str(DBT_PROJECT_DIR),
-                "--target-path", str(tmp_path / "target"),
-                "--log-path", str(tmp_path / "logs"),
-                "--fail-fast",
-                "--quiet",
-                # the police.uk evidence only: other sources' raw tables are here but empty
-                "--select", *POLICE_UK_SELECTION, "--indirect-selection", "cautious",
-            ]
-        )
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    # the police.uk evidence only: other sources' raw tables are here but empty
+    result = _dbt(["build", "--fail-fast", "--select", *POLICE_UK_SELECTION, "--indirect-selection", "cautious"],
+                  warehouse, tmp_path)
+    elapsed = time.perf_counter() - started
     failed = [
         f"{r.node.unique_id}: {r.status} {r.message}"
         for r in (result.result or [])

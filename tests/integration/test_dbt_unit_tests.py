@@ -10,25 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from ingest.config import DbtSettings
 from ingest.sources import ensure_all_raw_tables
-from ingest.transform import DBT_PROJECT_DIR
-
-
-def _dbt(args: list[str], warehouse: Path, tmp_path: Path):
-    from dbt.cli.main import dbtRunner  # heavy import: only when the test runs
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPCC_WAREHOUSE", str(warehouse))
-        env.setenv("OPCC_DBT_THREADS", str(DbtSettings.threads))
-        env.setenv("DO_NOT_TRACK", "1")
-        return dbtRunner().invoke([
-            *args,
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--quiet",
-        ])
+from tests.helpers import dbt as _dbt
 
 
 def _problems(result) -> list[str]:

@@ -28,11 +28,11 @@ import duckdb
 import pytest
 from markupsafe import escape
 
-from ingest.config import DbtSettings
 from ingest.sources.police_uk_contract import STOP_AND_SEARCH, STREET
 from tests.integration.test_dbt_project import (
     DBT_PROJECT_DIR, LANCS, MDA, PRESTON, WHITE_BRITISH, BLACK_CARIBBEAN, _create_raw_tables, _insert, _search, _street,
 )
+from tests.helpers import dbt as _dbt
 from tests.helpers import query as _query
 
 MONTHS = [f"2023-{m:02d}" for m in range(1, 13)] + [f"2024-{m:02d}" for m in range(1, 10)]
@@ -109,20 +109,6 @@ def build_raw_warehouse(path: Path) -> None:
             con.executemany(f"insert into raw.{table} values ({', '.join(['?'] * len(rows[0]))})", rows)
         _insert(con, STREET, _street_rows())
         _insert(con, STOP_AND_SEARCH, STOP_SEARCH_ROWS)
-
-
-def _dbt(args: list[str], warehouse: Path, tmp_path: Path):
-    from dbt.cli.main import dbtRunner  # heavy import: only when the tests run
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPCC_WAREHOUSE", str(warehouse))
-        env.setenv("OPCC_DBT_THREADS", str(DbtSettings.threads))  # as the platform builds
-        env.setenv("DO_NOT_TRACK", "1")
-        return dbtRunner().invoke([
-            *args,
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--quiet",
-        ])
 
 
 @pytest.fixture(scope="module")
