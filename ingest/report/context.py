@@ -166,7 +166,8 @@ def panel_summary(data: ReportData, objectives: list[dict[str, Any]]) -> dict[st
     return {
         "total": len(items), "counts": counts, "improved": improved, "worsened": worsened,
         "watch": watch[:SUMMARY_LIST_MAX], "watch_more": max(0, len(watch) - SUMMARY_LIST_MAX),
-        "peers": peers[:SUMMARY_LIST_MAX], "peers_more": max(0, len(peers) - SUMMARY_LIST_MAX), "peer_note": peer_note, "has_peer_ranks": bool(peers) or ranked_anywhere, "targets": targets,
+        "peers": peers[:SUMMARY_LIST_MAX], "peers_more": max(0, len(peers) - SUMMARY_LIST_MAX),
+        "peer_note": peer_note, "has_peer_ranks": bool(peers) or ranked_anywhere, "targets": targets,
         "gaps": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "data gap"],
         "steady": [i["measure"]["measure_name"] for i in items if i["row"].get("status") == "no significant change"],
     }

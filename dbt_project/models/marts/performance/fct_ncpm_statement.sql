@@ -141,10 +141,10 @@ compared as (
     left join england_and_wales as national
         on {{ keys_match('national', 'latest', ['measure_id', 'period_end_date']) }}
     left join england_and_wales as national_previous
-        on national_previous.measure_id = latest.measure_id
+        on {{ keys_match('national_previous', 'latest', ['measure_id']) }}
         and national_previous.period_end_date = latest.previous_period_end_date
     left join england_and_wales as national_baseline
-        on national_baseline.measure_id = latest.measure_id
+        on {{ keys_match('national_baseline', 'latest', ['measure_id']) }}
         and national_baseline.period_end_date = latest.baseline_period_end_date
     left join most_similar_group as msg
         on {{ keys_match('msg', 'latest', ['force_id', 'measure_id', 'period_end_date']) }}
