@@ -45,6 +45,7 @@ def dbt_build(
     extra_args: list[str] | None = None,
     *,
     full_refresh: bool = False,
+    manifest=None,
 ) -> dict:
     """``dbt build``: incremental by default (each police.uk model rebuilds the months loaded since
     its last build); ``full_refresh`` rebuilds every model from raw.
@@ -52,6 +53,9 @@ def dbt_build(
     An incremental table that lacks a column its yml documents was built by an earlier release of
     the model; an incremental run would read columns that are not there, so such models (and what
     is built from them) are rebuilt in full first, once, with a warning naming them.
+
+    ``manifest`` is a parse of the project from :func:`parse_project` to reuse (the project files
+    have not changed since); without one the project is parsed here.
     """
     from dbt.cli.main import dbtRunner
 
@@ -64,12 +68,7 @@ def dbt_build(
         ensure_all_raw_tables(con)
     os.environ.update(dbt_environment(settings))
     run_dir = settings.paths.work_dir / "dbt"
-    project = [
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(run_dir / "target"),
-        "--log-path", str(run_dir / "logs"),
-    ]
+    project = dbt_project_args(run_dir)
     # Unit tests check the SQL on fixed, hand-made inputs: make test runs every one, so a refresh
     # (scheduled or full) skips them unless [dbt] run_unit_tests says otherwise.
     skip_unit_tests = [] if settings.dbt.run_unit_tests else ["--exclude-resource-type", "unit_test"]
@@ -81,8 +80,8 @@ def dbt_build(
         args.append("--full-refresh")
     args += extra_args or []
     started = time.perf_counter()
-    parsed = dbtRunner().invoke(["parse", *project])
-    manifest = parsed.result if parsed.success else None
+    if manifest is None:
+        manifest = parse_project(settings)
     runner = dbtRunner(manifest=manifest)  # parsed once for both invocations below
     rebuilt: list[str] = []
     if manifest is not None and not full_refresh:
@@ -98,6 +97,26 @@ def dbt_build(
     summary["full_refresh"] = full_refresh
     summary["rebuilt_in_full"] = rebuilt
     return summary
+
+
+def dbt_project_args(run_dir: Path) -> list[str]:
+    """The project, profile, target and log folders every dbt command of a run is given."""
+    return [
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(run_dir / "target"),
+        "--log-path", str(run_dir / "logs"),
+    ]
+
+
+def parse_project(settings: Settings):
+    """The dbt project parsed (its manifest), for :func:`dbt_build` to reuse; ``None`` when the parse
+    fails, so the build parses again and reports what is wrong."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_environment(settings))
+    parsed = dbtRunner().invoke(["parse", *dbt_project_args(settings.paths.work_dir / "dbt")])
+    return parsed.result if parsed.success else None
 
 
 def outdated_incremental_models(settings: Settings, manifest) -> list[str]:
