@@ -133,11 +133,17 @@ class Clean(enum.Enum):
 @dataclass(frozen=True)
 class Column:
     name: str  # raw table column
-    pattern: str  # full match on the stripped header cell, case-insensitive
+    # Full match on the stripped header cell, case-insensitive; by default the column's own name
+    # (an office template or a file the platform writes, whose header is the raw column's name).
+    pattern: str = ""
     duckdb_type: str = "VARCHAR"
     required: bool = True
     clean: Clean = Clean.NONE
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.pattern:
+            object.__setattr__(self, "pattern", re.escape(self.name))  # frozen: set once, here
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,8 @@ POLICE_GRANT = Contract(
     table="finance_police_grant",
     description="Home Office police grant settlement per force (Police Grant Report 'Overall Total'), integer pounds.",
     columns=(
-        Column("force", r"force"),
-        Column("budget_gbp", r"budget_gbp", "BIGINT", clean=Clean.INTEGER_TEXT),
+        Column("force"),
+        Column("budget_gbp", duckdb_type="BIGINT", clean=Clean.INTEGER_TEXT),
     ),
     partition=("_settlement_year",),
     header_starts_with=("force", "budget_gbp"),

@@ -80,7 +80,7 @@ class SheetSpec:
 
     def contract(self) -> Contract:
         """The raw table: the sheet row the values came from, the columns, then the plan's lineage."""
-        columns = (Column("source_row", r"source_row", "INTEGER"),) + tuple(
+        columns = (Column("source_row", duckdb_type="INTEGER"),) + tuple(
             Column(c.name, re.escape(c.name), c.duckdb_type, required=c.required) for c in self.columns
         )
         return Contract(dataset=self.dataset, table=self.table, description=self.description,

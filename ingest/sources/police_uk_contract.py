@@ -32,66 +32,50 @@ class Dataset:
         return f"{month}/{month}-{force_id}-{self.kind}.csv"
 
 
-def _c(header: str, duckdb_type: str = "VARCHAR") -> Column:
-    name = header.lower().replace(" ", "_").replace("-", "_")
-    return Column(header, name, duckdb_type)
+# The columns read as something other than text; every other column is VARCHAR, as published.
+COLUMN_TYPES = {
+    "Longitude": "DOUBLE",
+    "Latitude": "DOUBLE",
+    "Date": "TIMESTAMPTZ",
+    "Part of a policing operation": "BOOLEAN",
+    "Outcome linked to object of search": "BOOLEAN",
+    "Removal of more than just outer clothing": "BOOLEAN",
+}
+
+
+def _columns(*headers: str) -> tuple[Column, ...]:
+    """The columns of these headers, in order: raw names are the headers' snake_case form."""
+    return tuple(Column(header, header.lower().replace(" ", "_").replace("-", "_"), COLUMN_TYPES.get(header, "VARCHAR"))
+                 for header in headers)
 
 
 # The crime and where it happened: the first nine columns of both the street and the outcomes files.
-CRIME_AND_PLACE = (
-        _c("Crime ID"),
-        _c("Month"),
-        _c("Reported by"),
-        _c("Falls within"),
-        _c("Longitude", "DOUBLE"),
-        _c("Latitude", "DOUBLE"),
-        _c("Location"),
-        _c("LSOA code"),
-        _c("LSOA name"),
+CRIME_AND_PLACE = _columns(
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location", "LSOA code", "LSOA name",
 )
 
 STREET = Dataset(
     kind="street",
     table="police_uk_street",
     required=True,
-    columns=(
-        *CRIME_AND_PLACE,
-        _c("Crime type"),
-        _c("Last outcome category"),
-        _c("Context"),
-    ),
+    columns=(*CRIME_AND_PLACE, *_columns("Crime type", "Last outcome category", "Context")),
 )
 
 OUTCOMES = Dataset(
     kind="outcomes",
     table="police_uk_outcomes",
     required=False,
-    columns=(
-        *CRIME_AND_PLACE,
-        _c("Outcome type"),
-    ),
+    columns=(*CRIME_AND_PLACE, *_columns("Outcome type")),
 )
 
 STOP_AND_SEARCH = Dataset(
     kind="stop-and-search",
     table="police_uk_stop_search",
     required=False,
-    columns=(
-        _c("Type"),
-        _c("Date", "TIMESTAMPTZ"),
-        _c("Part of a policing operation", "BOOLEAN"),
-        _c("Policing operation"),
-        _c("Latitude", "DOUBLE"),
-        _c("Longitude", "DOUBLE"),
-        _c("Gender"),
-        _c("Age range"),
-        _c("Self-defined ethnicity"),
-        _c("Officer-defined ethnicity"),
-        _c("Legislation"),
-        _c("Object of search"),
-        _c("Outcome"),
-        _c("Outcome linked to object of search", "BOOLEAN"),
-        _c("Removal of more than just outer clothing", "BOOLEAN"),
+    columns=_columns(
+        "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude", "Longitude", "Gender",
+        "Age range", "Self-defined ethnicity", "Officer-defined ethnicity", "Legislation", "Object of search",
+        "Outcome", "Outcome linked to object of search", "Removal of more than just outer clothing",
     ),
 )
 

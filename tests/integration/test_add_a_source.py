@@ -35,8 +35,8 @@ KSI = raw.Contract(
     table="road_safety_ksi",
     description="People killed or seriously injured on the roads, per district and year.",
     columns=(
-        raw.Column("district", r"district"),
-        raw.Column("year", r"year", "INTEGER", clean=raw.Clean.INTEGER_TEXT),
+        raw.Column("district"),
+        raw.Column("year", duckdb_type="INTEGER", clean=raw.Clean.INTEGER_TEXT),
         raw.Column("killed_or_seriously_injured", r"ksi|killed\\s+or\\s+seriously\\s+injured", "BIGINT",
                    clean=raw.Clean.INTEGER_TEXT),
     ),
