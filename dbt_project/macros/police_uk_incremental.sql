@@ -131,6 +131,13 @@
 {% endmacro %}
 
 
+{#- The config of a monthly count of a police.uk staging view (`fct_crime_monthly`,
+    `fct_stop_search_monthly`): whole months replaced, its tests on the months just loaded. -#}
+{% macro police_uk_monthly_counts_config(staging_model) %}
+    {{ police_uk_incremental_config(unique_key='month_start', test_scope='months_loaded', police_uk_staging=staging_model) }}
+{% endmacro %}
+
+
 {#- The rows of a police.uk staging view (`stg_police_uk__*`, by name) a monthly model counts: every
     row on a full build, the months loaded since the model's watermark on an incremental one. The
     body of a CTE. -#}

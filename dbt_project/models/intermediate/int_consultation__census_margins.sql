@@ -78,23 +78,9 @@ age_margins as (
 
 ),
 
-newest_census_sex as (
-
-    {{ newest_census_rows('census_sex') }}
-
-),
-
 sex_margins as (
 
-    select
-        area_code as lad_code,
-        'sex' as variable,
-        sex_label as category,
-        sum(population_count) as population_count,
-        'Census ' || census_year || ' TS008, all usual residents' as margin_source
-    from newest_census_sex
-    where sex_label in ('Female', 'Male')
-    group by all
+    {{ census_margin('census_sex', 'sex', "case when sex_label in ('Female', 'Male') then sex_label end", 'TS008') }}
 
 ),
 
@@ -121,26 +107,12 @@ ethnic_margins as (
 
 ),
 
-newest_census_disability as (
-
-    {{ newest_census_rows('census_disability') }}
-
-),
-
 disability_margins as (
 
-    select
-        area_code as lad_code,
-        'disability' as variable,
-        case disability_label
+    {{ census_margin('census_disability', 'disability', "case disability_label
             when 'Disabled under the Equality Act' then 'Disabled'
             when 'Not disabled under the Equality Act' then 'Not disabled'
-        end as category,
-        sum(population_count) as population_count,
-        'Census ' || census_year || ' TS038, all usual residents' as margin_source
-    from newest_census_disability
-    where disability_label in ('Disabled under the Equality Act', 'Not disabled under the Equality Act')
-    group by all
+        end", 'TS038') }}
 
 ),
 

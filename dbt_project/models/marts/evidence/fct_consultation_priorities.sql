@@ -93,7 +93,9 @@ with_intervals as (
         respondent_count / effective_sample_size as design_effect,
         rank() over (
             partition by survey_id, area_type, area_code, group_variable, group_value
-            order by weighted_share desc, priority_sort_order
+            -- equal shares summed in another order differ in the last bits of a double: rounded,
+            -- they tie and the questionnaire's order breaks the tie the same way every build
+            order by round(weighted_share, 12) desc, priority_sort_order
         ) as priority_rank,
         -- flags (the rows stay: a small group is shown with its warning, not hidden)
         {{ consultation_sample_flags('respondent_count', 'effective_sample_size') }}

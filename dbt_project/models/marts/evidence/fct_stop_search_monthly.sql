@@ -1,8 +1,6 @@
 -- Built month by month: an incremental run rebuilds only the months loaded since this model's
 -- last build (macros/police_uk_incremental.sql), replacing them whole.
-{{ police_uk_incremental_config(
-    unique_key='month_start', test_scope='months_loaded', police_uk_staging='stg_police_uk__stop_searches'
-) }}
+{{ police_uk_monthly_counts_config('stg_police_uk__stop_searches') }}
 
 with
 
