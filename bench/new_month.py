@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.run import NEW_MONTH, WORK, _months, _settings
+from bench.run import NEW_MONTH, WORK, bench_settings
+from ingest.months import month_range
 
 DATASETS = ("police_uk_street", "police_uk_outcomes", "police_uk_stop_search")
 
@@ -39,11 +40,11 @@ def measure(history: int, keep: bool = False) -> dict:
     from ingest.transform import POLICE_UK_SELECTION, dbt_build
     from ingest.warehouse import connection_settings, open_connection
 
-    settings = _settings()
+    settings = bench_settings()
     source = WORK / "warehouse.duckdb"
     target = WORK / f"new-month-{history}.duckdb"
     settings = replace(settings, paths=replace(settings.paths, warehouse=target))
-    keep = _months("2000-01", NEW_MONTH)[-history - 1:-1]
+    keep = month_range("2000-01", NEW_MONTH)[-history - 1:-1]
     results: dict = {"history_months": history, "months": [keep[0], keep[-1]]}
     shutil.copy(source, target)
     Path(str(target) + ".wal").unlink(missing_ok=True)

@@ -20,7 +20,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import replace
 
-from bench.run import FIRST, LAST, WORK, _months, _settings
+from bench.run import FIRST, LAST, WORK, bench_settings
+from ingest.months import month_range
 
 KINDS = [
     ("load: insert from read_csv", r"^insert into raw\.\w+ select"),
@@ -71,11 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true", help="DuckDB's JSON profile of the street insert")
     args = parser.parse_args(argv)
 
-    settings = _settings()
+    settings = bench_settings()
     target = WORK / "profile.duckdb"
     target.unlink(missing_ok=True)
     settings = replace(settings, paths=replace(settings.paths, warehouse=target))
-    months = _months(FIRST, LAST)[: args.months]
+    months = month_range(FIRST, LAST)[: args.months]
     timings: list[tuple[str, float]] = []
     real_connect = warehouse.connect
 

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.summary import GIB, STEP_ORDER, add_run, markdown, summarise
+from ingest.months import month_range
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -56,12 +57,6 @@ MONTHS_PER_TRANSACTION = int(os.environ.get("BENCH_MONTHS_PER_TRANSACTION", "6")
 log = logging.getLogger("bench")
 
 
-def _months(first: str, last: str) -> list[str]:
-    from devtools.sample.police_uk import month_range
-
-    return month_range(first, last)
-
-
 def bench_environ() -> dict[str, str]:
     """The platform's configuration for the bench: every force, its own folders under bench/data/work."""
     from devtools.sample.forces import FORCE_IDS
@@ -84,7 +79,7 @@ def bench_environ() -> dict[str, str]:
     }
 
 
-def _settings():
+def bench_settings():
     from ingest.config import load_settings
 
     environ = bench_environ()
@@ -115,7 +110,7 @@ def step_generate() -> dict:
 def step_land(months: list[str]) -> dict:
     from ingest.sources import police_uk
 
-    settings = _settings()
+    settings = bench_settings()
     members = 0
     for month in months:
         fetched = police_uk.fetch(settings, month)
@@ -142,7 +137,7 @@ def step_bare(months: list[str], name: str = "bare") -> dict:
     from ingest.sources.police_uk_contract import DATASETS
     from ingest.warehouse import connection_settings, open_connection
 
-    settings = _settings()
+    settings = bench_settings()
     path = WORK / f"{name}.duckdb"
     path.unlink(missing_ok=True)
     con = open_connection(path, **connection_settings(settings))
@@ -172,7 +167,7 @@ def step_ingest(months: list[str], fresh: bool) -> dict:
     from ingest.raw import gate
     from ingest.sources import police_uk
 
-    settings = _settings()
+    settings = bench_settings()
     if fresh:
         settings.paths.warehouse.unlink(missing_ok=True)
         Path(str(settings.paths.warehouse) + ".wal").unlink(missing_ok=True)
@@ -204,7 +199,7 @@ def step_build(full_refresh: bool) -> dict:
     from ingest.transform import POLICE_UK_SELECTION, dbt_build
 
     # the police.uk evidence and its parents: the other sources' raw tables are not loaded here
-    summary = dbt_build(_settings(), select=POLICE_UK_SELECTION, full_refresh=full_refresh)
+    summary = dbt_build(bench_settings(), select=POLICE_UK_SELECTION, full_refresh=full_refresh)
     slowest = sorted(summary["node_seconds"].items(), key=lambda kv: -kv[1])[:8]
     return {"nodes": summary["nodes"], "dbt_seconds": summary["seconds"], "slowest_models": dict(slowest)}
 
@@ -212,15 +207,15 @@ def step_build(full_refresh: bool) -> dict:
 def step_publish() -> dict:
     from ingest.publish import publish
 
-    path = publish(_settings())
+    path = publish(bench_settings())
     return {"bytes": path.stat().st_size}
 
 
 STEPS = {
     "generate": lambda: step_generate(),
-    "land": lambda: step_land(_months(FIRST, LAST)),
-    "bare": lambda: step_bare(_months(FIRST, LAST)),
-    "ingest": lambda: step_ingest(_months(FIRST, LAST), fresh=True),
+    "land": lambda: step_land(month_range(FIRST, LAST)),
+    "bare": lambda: step_bare(month_range(FIRST, LAST)),
+    "ingest": lambda: step_ingest(month_range(FIRST, LAST), fresh=True),
     "build": lambda: step_build(full_refresh=True),
     "publish": lambda: step_publish(),
     "new_month_fetch": lambda: step_land([NEW_MONTH]),
@@ -294,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(WORK)
     for name in STEP_ORDER:
         steps[name] = measure(name, args.profile)
-    settings = _settings()
+    settings = bench_settings()
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     run = {
         "date": date,
