@@ -174,13 +174,11 @@ def render(settings: Settings, period: str | None = None, *, force_id: str | Non
     force_id = force_id or default_force(settings)
     quarter = Quarter.parse(period) if period else None
     data = read_report_data(published, force_id, quarter)
-    context, charts = build_context(data)
-    context["calendar"] = upcoming_dates(settings)
-
-
     commentary = _commentary(settings, data)
     notes = list(commentary.warnings)
+    # Built once: every chart is drawn here, and the report and the statement render from this context.
     context, charts = build_context(data, commentary)
+    context["calendar"] = upcoming_dates(settings)  # the "Coming up" section
     chromium = chromium_path(settings) if pdf else None
     if pdf and not chromium:
         notes.append(f"statement PDF not written: no Chromium found ({', '.join(CHROMIUM_NAMES)}; or set [report] chromium)")

@@ -473,3 +473,28 @@ def test_the_summary_stays_one_page_however_long_the_plan():
     assert len(summary["worsened"]) == SUMMARY_LIST_MAX + 1  # never cut
     assert len(summary["watch"]) == 2 and summary["watch_more"] == 0
     assert len(summary["peers"]) == SUMMARY_LIST_MAX and summary["peers_more"] == 3
+
+
+def test_the_report_draws_its_charts_once_and_lists_the_offices_next_dates(tmp_path, monkeypatch):
+    import ingest.report.output as output
+    from ingest.config import load_settings
+    from tests.integration.test_report_browser import QUARTER, hard_quarter
+
+    calendar = tmp_path / "calendar.toml"
+    calendar.write_text("papers_due_days_before_meeting = 10\nstatement_due_days_after_statistics = 28\n"
+                        "[[panel_meetings]]\ndate = 2099-02-05\npurpose = \"quarterly performance\"\n")
+    monkeypatch.setenv("OPCC_CALENDAR", str(calendar))
+    published = tmp_path / "evidence.duckdb"
+    published.touch()
+    data = hard_quarter()
+    monkeypatch.setattr(output, "read_report_data", lambda *_args: data)
+    built = []
+    real_build = output.build_context
+    monkeypatch.setattr(output, "build_context", lambda *a, **k: built.append(1) or real_build(*a, **k))
+    report = output.render(load_settings(), QUARTER.label, force_id="lancashire", published=published,
+                           out_dir=tmp_path / "reports", pdf=False)
+    assert len(built) == 1  # one context (every chart drawn once) for the report and the statement
+    html = report.read_text()
+    assert '<section id="calendar">' in html and "Coming up" in html
+    assert "Police and Crime Panel: quarterly performance" in html and "5 February 2099" in html
+    assert "Papers due for the Panel meeting of 5 February 2099" in html
