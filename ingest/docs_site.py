@@ -1,6 +1,7 @@
 """Documentation beside the published file, readable offline from disk: ``published/docs/``.
 
     python -m ingest.docs_site        # (make docs) rebuild published/docs/ from the published file
+    python -m ingest.docs_site --parse-ahead   # only dbt's parse, saved for the next build to read back
 
 * ``docs/dbt/index.html``: dbt's docs site (lineage graph with the exposures, every model's
   description, columns and tests) as one self-contained page (``dbt docs generate --static``).
@@ -29,7 +30,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -244,32 +244,62 @@ def _catalog_database(published: Path, path: Path) -> None:
         con.execute("detach pub")
 
 
+def _dbt_docs_run(settings: Settings) -> tuple[Path, list[str], dict[str, str], Path]:
+    """The docs' dbt folder, its arguments, its environment and the catalog database's path.
+
+    The catalog database is named like the published file (dbt's database name is the file's stem, so
+    it is the catalog name analysts see) and kept at one path, so that the profile, and with it dbt's
+    saved parse (``target/partial_parse.msgpack``), is the same from one run to the next."""
+    from ingest.transform import DBT_PROJECT_DIR, dbt_environment
+
+    run_dir = settings.paths.work_dir / "dbt-docs"
+    catalog_db = run_dir / "catalog" / settings.paths.published.name
+    project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--target-path", str(run_dir / "target"), "--log-path", str(run_dir / "logs"), "--quiet"]
+    env = {**dbt_environment(settings), "OPCC_WAREHOUSE": str(catalog_db), "DO_NOT_TRACK": "1"}
+    return run_dir, project, env, catalog_db
+
+
+def _invoke(runner, args: list[str], run_dir: Path) -> None:
+    result = runner.invoke(args)
+    if not result.success:
+        raise RuntimeError(f"dbt {' '.join(args[:2])} failed: {result.exception}; log in {run_dir / 'logs'}")
+
+
+def parse_ahead(settings: Settings) -> Path:
+    """``dbt parse`` for the docs site, before there is anything to document: the next build's parse
+    then reads the saved parse back instead of parsing the project again (the demo runs this beside
+    the DAG runs). Returns the saved parse's path."""
+    from dbt.cli.main import dbtRunner
+
+    run_dir, project, env, _ = _dbt_docs_run(settings)
+    with _environment(env):
+        _invoke(dbtRunner(), ["parse", *project], run_dir)
+    return run_dir / "target" / "partial_parse.msgpack"
+
+
 def build_dbt_docs(settings: Settings, out_file: Path) -> Path:
     """dbt's static docs site for the project, with the catalog (column types, comments) of the published file."""
     from dbt.cli.main import dbtRunner
 
-    from ingest.transform import DBT_PROJECT_DIR, dbt_environment
-
-    run_dir = settings.paths.work_dir / "dbt-docs"
+    run_dir, project, env, catalog_db = _dbt_docs_run(settings)
     target_path = run_dir / "target"
-    with tempfile.TemporaryDirectory(prefix="opcc-docs-") as tmp:
-        # Named like the published file, so dbt's database name (the file's stem) is the catalog name analysts see.
-        catalog_db = Path(tmp) / settings.paths.published.name
+    catalog_db.parent.mkdir(parents=True, exist_ok=True)
+    catalog_db.unlink(missing_ok=True)
+    try:
         _catalog_database(settings.paths.published, catalog_db)
-        project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                   "--target-path", str(target_path), "--log-path", str(run_dir / "logs"), "--quiet"]
-        env = {**dbt_environment(settings), "OPCC_WAREHOUSE": str(catalog_db), "DO_NOT_TRACK": "1"}
         with _environment(env):
             static = target_path / "static_index.html"
             static.unlink(missing_ok=True)
             # --no-compile: compiling runs the incremental models' queries against raw.*, which the published
             # file does not have; the site shows each model's SQL as written. dbt 1.11's --static then reads
-            # target/manifest.json, which `docs generate --no-compile` does not write: `dbt parse` writes it.
+            # target/manifest.json, which `docs generate --no-compile` does not write: `dbt parse` writes it
+            # (reading back the saved parse of parse_ahead, or of the last build, when the project is unchanged).
             runner = dbtRunner()
             for args in (["parse", *project], ["docs", "generate", "--no-compile", "--static", *project]):
-                result = runner.invoke(args)
-                if not result.success:
-                    raise RuntimeError(f"dbt {' '.join(args[:2])} failed: {result.exception}; log in {run_dir / 'logs'}")
+                _invoke(runner, args, run_dir)
+    finally:
+        catalog_db.unlink(missing_ok=True)
     if not static.exists():
         raise RuntimeError(f"dbt docs generate --static wrote no {static}")
     out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -328,8 +358,13 @@ def build(settings: Settings) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
+    parser.add_argument("--parse-ahead", action="store_true",
+                        help="only parse the dbt project, for the next build to reuse (make demo runs it beside the DAGs)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.parse_ahead:
+        print(f"dbt parse saved: {parse_ahead(load_settings())}")
+        return 0
     index = build(load_settings())
     print(f"documentation: {index}")
     return 0

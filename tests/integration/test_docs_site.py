@@ -29,10 +29,20 @@ def _embedded(page: str, name: str) -> dict:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     settings = _settings(tmp_path_factory.mktemp("platform"))
+    saved = docs_site.parse_ahead(settings)  # before anything is published, as make demo does beside the DAGs
+    assert saved.exists()
     _warehouse(settings)
     publish.publish(settings)
     index = docs_site.build(settings)
     return settings, index
+
+
+def test_the_build_reads_back_the_parse_made_ahead(built):
+    settings, _ = built
+    log = (settings.paths.work_dir / "dbt-docs" / "logs" / "dbt.log").read_text()
+    # the first parse (ahead) is a full one; the build's own parse reads it back
+    assert log.count("Starting full parse") == 1
+    assert not (settings.paths.work_dir / "dbt-docs" / "catalog" / "evidence.duckdb").exists()
 
 
 def test_the_docs_folder_sits_beside_the_published_file(built):
