@@ -384,6 +384,29 @@ class DemoRun:
         return [f"docs: {self.shown_path(docs) if docs else 'built'} in {took}"]
 
     @contextmanager
+    def beside(self, name: str, module: str, *args: str) -> Iterator[None]:
+        """``python -m module args`` in the background while the block runs, for work a later step would
+        otherwise do itself (so its failure fails nothing: the later step does the work after all). Its
+        output goes to the log when the block ends; a block that fails stops it."""
+        import tempfile
+
+        command = [self.python, "-m", module, *args]
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as output:
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
+            t0 = time.perf_counter()
+            ok = False
+            try:
+                yield
+                ok = True
+            finally:
+                if not ok:
+                    process.terminate()
+                code = process.wait()
+                output.seek(0)
+                self.note(f"\n==> {name} (beside the step before): {' '.join(command)} (exit {code}, {_took(t0)})")
+                self.note(output.read())
+
+    @contextmanager
     def fake_police_api(self) -> Iterator[str]:
         """The fake data.police.uk on 127.0.0.1 (a free port), serving the sample archive; stopped on the way out."""
         from devtools.fake_police_api import FakePoliceApi
@@ -419,7 +442,10 @@ class DemoRun:
                      lambda out, took: [f"Airflow home ready ({airflow_home}, pools created) in {took}"]),
             ])
             step = "the DAGs through Airflow (ingest.run_local)"
-            with self.fake_police_api() as api_url:
+            # The docs site's dbt parse, made beside the DAG runs (they leave a core idle most of the time)
+            # and read back when the site is built after them.
+            with self.fake_police_api() as api_url, self.beside("dbt parse for the docs site", "ingest.docs_site",
+                                                                "--parse-ahead"):
                 logs = ["--verbose"] if self.verbose else ["--log-file", str(self.log_path), "--no-log-path"]
                 # Six police.uk months per DAG run (the DAG's `through` param): a demo needs no scheduler-sized
                 # runs, and a six-month batch is one load transaction (police_uk.load_months).

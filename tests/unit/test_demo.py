@@ -96,3 +96,15 @@ def test_the_sample_archive_is_generated_once_per_set_of_inputs_and_copied_from_
     demo.generate_police_uk_sample(settings("6"))  # other inputs: generated again
     assert generated == [5, 6]
     assert len(list((tmp_path / "cache").iterdir())) == 2
+
+
+def test_work_beside_a_step_runs_while_it_runs_and_its_output_goes_to_the_log(tmp_path, capsys):
+    demo = fake_demo(tmp_path)
+    t0 = __import__("time").perf_counter()
+    with demo.beside("ahead", "ahead.step", "0.5"):
+        demo.module("main step", "main.step", "0.5")
+    assert __import__("time").perf_counter() - t0 < 0.95  # side by side, not one after the other
+    log = demo.log_path.read_text()
+    assert "==> ahead (beside the step before): " in log and "(exit 0, " in log
+    assert log.index("main.step: the result") < log.index("ahead.step: log line")
+    assert capsys.readouterr().out == ""
