@@ -403,7 +403,8 @@ class DemoRun:
                     process.terminate()
                 code = process.wait()
                 output.seek(0)
-                self.note(f"\n==> {name} (beside the step before): {' '.join(command)} (exit {code}, {_took(t0)})")
+                self.note(f"\n==> {name} (beside the step before, ended within its {_took(t0)}): "
+                          f"{' '.join(command)} (exit {code})")
                 self.note(output.read())
 
     @contextmanager

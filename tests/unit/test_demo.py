@@ -105,6 +105,6 @@ def test_work_beside_a_step_runs_while_it_runs_and_its_output_goes_to_the_log(tm
         demo.module("main step", "main.step", "0.5")
     assert __import__("time").perf_counter() - t0 < 0.95  # side by side, not one after the other
     log = demo.log_path.read_text()
-    assert "==> ahead (beside the step before): " in log and "(exit 0, " in log
+    assert "==> ahead (beside the step before, ended within its " in log and "ahead.step 0.5 (exit 0)" in log
     assert log.index("main.step: the result") < log.index("ahead.step: log line")
     assert capsys.readouterr().out == ""
