@@ -43,6 +43,15 @@ def write_zip(path: Path, members: dict[str, str | bytes]) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ingest.transform.dbt_build`` reuses the project this process parsed (tests.helpers.parsed_project)
+    instead of parsing it again on each call: no test changes the project's files."""
+    from tests.helpers import parsed_project
+
+    monkeypatch.setattr("ingest.transform.parse_project", parsed_project)
+
+
 @pytest.fixture
 def real_police_uk() -> Path:
     if not REAL_POLICE_UK.is_dir():

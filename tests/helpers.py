@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,19 +38,53 @@ def one_file_settings(root: Path, source: str, dataset: str, name: str, **option
     return load_settings(environ={"OPCC_ROOT": str(root), "OPCC_CONFIG": str(overlay)})
 
 
-def dbt(args: list[str], warehouse: Path, work_dir: Path) -> Any:
-    """``dbt <args>`` in-process on ``warehouse``, with the platform's dbt threads, target and logs
-    under ``work_dir``; dbt's result (``.success``, ``.result``)."""
+def dbt(args: list[str], target: Any, work_dir: Path) -> Any:
+    """``dbt <args>`` in-process on a warehouse, with target and logs under ``work_dir``; dbt's result
+    (``.success``, ``.result``). ``target`` is the warehouse's path (the platform's dbt threads) or
+    settings (the profile's environment the platform gives dbt: warehouse, threads, DuckDB limits).
+
+    The project is not parsed again: the run reuses :func:`parsed_project`, except when ``args`` give
+    ``--vars`` (vars the parse renders into the project's yml) or ``--inline`` (a node added to the
+    manifest), which parse afresh."""
+    fresh = any(arg in ("--vars", "--inline") for arg in args)
+    return _invoke(args, target, work_dir, manifest=None if fresh else parsed_project(target))
+
+
+_PARSED: dict[str, Any] = {}
+_PARSE_DIR: tempfile.TemporaryDirectory | None = None
+
+
+def parsed_project(target: Any) -> Any:
+    """The dbt project parsed once per test process (one ``dbt parse``; its manifest, ``None`` if the
+    parse failed), for ``target``: a warehouse path or settings.
+
+    Nothing a test changes is in the manifest: the profile (warehouse path, threads, DuckDB limits)
+    is read from the environment at each run, and no model reads ``env_var``. One exception:
+    dbt-duckdb names the database after the warehouse file (``warehouse.duckdb``: ``warehouse``),
+    and the parse records it on every node, so each file name has its own parse."""
+    global _PARSE_DIR
+    warehouse = Path(target if isinstance(target, (str, Path)) else target.paths.warehouse)
+    if warehouse.stem not in _PARSED:
+        _PARSE_DIR = _PARSE_DIR or tempfile.TemporaryDirectory(prefix="dbt-parse-")
+        parsed = _invoke(["parse"], target, Path(_PARSE_DIR.name) / warehouse.stem, manifest=None)
+        _PARSED[warehouse.stem] = parsed.result if parsed.success else None
+    return _PARSED[warehouse.stem]
+
+
+def _invoke(args: list[str], target: Any, work_dir: Path, manifest: Any) -> Any:
     from dbt.cli.main import dbtRunner  # heavy import: only when a test runs dbt
 
     from ingest.config import DbtSettings
-    from ingest.transform import DBT_PROJECT_DIR
+    from ingest.transform import DBT_PROJECT_DIR, dbt_environment
 
+    if isinstance(target, (str, Path)):
+        environment = {"OPCC_WAREHOUSE": str(target), "OPCC_DBT_THREADS": str(DbtSettings.threads)}
+    else:
+        environment = dbt_environment(target)
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPCC_WAREHOUSE", str(warehouse))
-        env.setenv("OPCC_DBT_THREADS", str(DbtSettings.threads))  # as the platform builds
-        env.setenv("DO_NOT_TRACK", "1")
-        return dbtRunner().invoke([
+        for key, value in {**environment, "DO_NOT_TRACK": "1"}.items():
+            env.setenv(key, value)
+        return dbtRunner(manifest=manifest).invoke([
             *args,
             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet",

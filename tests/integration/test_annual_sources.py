@@ -27,7 +27,7 @@ from devtools.sample import finance as finance_sample
 from devtools.sample import hmicfrs as hmicfrs_sample
 from ingest.sources import csp_assessments, finance, hmicfrs
 from tests.conftest import SHARED_DATA
-from tests.helpers import query as _query
+from tests.helpers import dbt, query as _query
 
 pytestmark = pytest.mark.real_data
 
@@ -89,24 +89,15 @@ def loaded(tmp_path_factory) -> tuple[Settings, dict]:
 
 @pytest.fixture(scope="module")
 def built(loaded) -> Iterator[Path]:
-    from dbt.cli.main import dbtRunner  # heavy import: only when the dbt tests run
-
-    from ingest.transform import DBT_PROJECT_DIR, dbt_environment
-
     settings, _ = loaded
     warehouse = settings.paths.warehouse
     _ensure_every_raw_table(warehouse)
-    run_dir = settings.paths.work_dir / "dbt"
-    with pytest.MonkeyPatch.context() as env:
-        for key, value in dbt_environment(settings).items():
-            env.setenv(key, value)
-        result = dbtRunner().invoke([
-            "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(run_dir / "target"), "--log-path", str(run_dir / "logs"),
-            # the marts, what they read, and their tests (unit tests included); other sources' tests
-            # that also read models outside this selection are left to the project's own build
-            "--select", *(f"+{m}" for m in MARTS), "police_forces", "--indirect-selection", "cautious",
-        ])
+    result = dbt([
+        "build",
+        # the marts, what they read, and their tests (unit tests included); other sources' tests
+        # that also read models outside this selection are left to the project's own build
+        "--select", *(f"+{m}" for m in MARTS), "police_forces", "--indirect-selection", "cautious",
+    ], settings, settings.paths.work_dir / "dbt")
     failed = [f"{r.node.name}: {r.status}: {(r.message or '')[:300]}" for r in (result.result or [])
               if str(r.status) in {"error", "fail", "runtime error"}]
     assert result.success and not failed, "\n".join(failed) or str(result.exception)

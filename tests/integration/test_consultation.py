@@ -22,24 +22,12 @@ from ingest.config import Settings, load_settings
 from devtools.sample import consultation as consultation_sample
 from devtools.sample import geography, population
 from ingest.sources import consultation, ons_geography, ons_population
-from tests.helpers import query
+from tests.helpers import dbt, query
 
 REPO = Path(__file__).resolve().parents[2]
 FORCES = ["lancashire", "west-midlands"]
 MARTS = ["fct_consultation_priorities", "fct_confidence_in_police", "fct_consultation_weighting"]
 TOLERANCE = 1e-6  # the raking tolerance (dbt var consultation_raking_tolerance)
-
-
-def _dbt(warehouse: Path, root: Path, *args: str):
-    from dbt.cli.main import dbtRunner
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPCC_WAREHOUSE", str(warehouse))
-        env.setenv("DO_NOT_TRACK", "1")
-        return dbtRunner().invoke([
-            *args, "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project"),
-            "--target-path", str(root / "target"), "--log-path", str(root / "logs"), "--quiet",
-        ])
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +46,8 @@ def built(tmp_path_factory) -> tuple[Settings, Path]:
         source.load(settings)
     with duckdb.connect(str(settings.paths.warehouse)) as con:
         ensure_all_raw_tables(con)
-    result = _dbt(settings.paths.warehouse, root, "build", "--indirect-selection", "cautious",
-                  "--select", *(f"+{m}" for m in MARTS))
+    result = dbt(["build", "--indirect-selection", "cautious", "--select", *(f"+{m}" for m in MARTS)],
+                 settings.paths.warehouse, root)
     failed = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
               if str(r.status) not in ("success", "pass", "warn")]
     assert result.success, f"dbt build failed ({result.exception}): {failed}"
@@ -273,7 +261,7 @@ def test_an_empty_census_cell_stops_the_build_naming_district_variable_and_categ
     with duckdb.connect(str(copy)) as con:  # no respondent of 65 or over left in Preston
         con.execute("delete from raw.consultation_responses where district = 'Preston' "
                     "and age_band in ('65-74', '75 or over')")
-    result = _dbt(copy, tmp_path, "run", "--select", "int_consultation__respondents", "int_consultation__weights")
+    result = dbt(["run", "--select", "int_consultation__respondents", "int_consultation__weights"], copy, tmp_path)
     assert not result.success
     messages = " ".join(str(r.message) for r in (result.result or []) if r.message)
     assert f"district {preston.lad_code}: cannot weight age_band = '65+'" in messages

@@ -20,7 +20,7 @@ from ingest import raw
 from ingest.config import load_settings
 from ingest.sources import home_office_prc, ons_geography, ons_population, police_uk
 from tests.conftest import SHARED_DATA
-from tests.helpers import query
+from tests.helpers import dbt, query
 
 pytestmark = pytest.mark.real_data
 
@@ -41,7 +41,6 @@ GEOGRAPHY_FILES = [  # (dataset, year, file, raw table, data rows in the file)
 MYE = "mye2-persons_mid2022_csv_export.csv"
 CENSUS = "census2011_qs201ew_ethnic_group_la.csv"
 ROLLING_YEAR = "rec-crime-pfa.csv"
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MARTS = ["+dim_geography", "+fct_population", "+fct_recorded_crime_quarterly", "+fct_crime_reconciliation_quarterly",
          "+dim_force", "+stg_home_office_prc__pfa_rolling_year"]
 
@@ -211,20 +210,11 @@ def test_a_changed_column_set_is_refused_naming_the_file_and_the_previous_rows_s
 
 @pytest.fixture(scope="module")
 def built(settings, loaded, tmp_path_factory) -> Iterator[Path]:
-    from dbt.cli.main import dbtRunner
-
     with duckdb.connect(str(settings.paths.warehouse)) as con:
         police_uk.ensure_raw_tables(con)  # no police.uk rows: the marts must still build
     work = tmp_path_factory.mktemp("dbt")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPCC_WAREHOUSE", str(settings.paths.warehouse))
-        env.setenv("DO_NOT_TRACK", "1")
-        started = time.perf_counter()
-        result = dbtRunner().invoke([
-            "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
-            "--indirect-selection", "cautious", "--select", *MARTS,
-        ])
+    started = time.perf_counter()
+    result = dbt(["build", "--indirect-selection", "cautious", "--select", *MARTS], settings.paths.warehouse, work)
     failed = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
               if str(r.status) not in ("success", "pass", "warn")]
     assert result.success, f"dbt build failed ({result.exception}): {failed}"
@@ -281,10 +271,6 @@ def test_real_crimes_are_counted_by_ward_district_and_csp_in_one_table(settings,
     import zipfile
     from dataclasses import replace
 
-    from dbt.cli.main import dbtRunner
-
-    from ingest.transform import DBT_PROJECT_DIR
-
     real = SHARED_DATA / "police_uk" / "2019-01" / "2019-01-lancashire-street.csv"
     if not real.exists():
         pytest.skip(f"{real} not found")
@@ -298,14 +284,8 @@ def test_real_crimes_are_counted_by_ward_district_and_csp_in_one_table(settings,
     police_uk.fetch(lancashire, "2019-01")
     police_uk.load(lancashire, "2019-01")
     work = tmp_path / "dbt"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPCC_WAREHOUSE", str(settings.paths.warehouse))
-        env.setenv("DO_NOT_TRACK", "1")
-        result = dbtRunner().invoke([
-            "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet",
-            "--indirect-selection", "cautious", "--select", "fct_crime_monthly",
-        ])
+    result = dbt(["build", "--indirect-selection", "cautious", "--select", "fct_crime_monthly"],
+                 settings.paths.warehouse, work)
     assert result.success, result.exception
 
     (total, located, with_csp), = query(settings, "select sum(crime_count), sum(crime_count) filter (where has_lsoa), "
