@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.report import REPORT_FILE, STATEMENT_FILE, ReportData, build_context, render
+from ingest.report import STATEMENT_FILE, ReportData, build_context, render
 from ingest.report.quarter import Quarter
 
 ROOT = Path(__file__).resolve().parents[2]
