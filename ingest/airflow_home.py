@@ -1,13 +1,17 @@
-"""Prepare a local Airflow home: migrate the metadata database and create the pools, in one process.
+"""Prepare a local Airflow home: migrate the metadata database and create the DuckDB writer pool.
 
 Idempotent; run before ``run_local`` or the real-services tests.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 POOLS = {
@@ -21,16 +25,10 @@ POOLS = {
 log = logging.getLogger(__name__)
 
 
-def prepare() -> None:
-    """``airflow db migrate``, then every pool created or updated (as ``airflow pools import`` does),
-    in this process: each Airflow CLI process would cost seconds of start-up. Needs AIRFLOW_HOME
-    set before Airflow is imported."""
-    from airflow.models.pool import Pool
-    from airflow.utils import db
-
-    db.upgradedb()
-    for name, (slots, description) in POOLS.items():
-        Pool.create_or_update_pool(name, slots, description, include_deferred=False)
+def airflow(*args: str) -> None:
+    beside_python = Path(sys.executable).with_name("airflow")
+    cli = str(beside_python) if beside_python.exists() else shutil.which("airflow") or "airflow"
+    subprocess.run([cli, *args], check=True, stdout=subprocess.DEVNULL)
 
 
 def main() -> int:
@@ -38,7 +36,14 @@ def main() -> int:
     if not home:
         raise SystemExit("set AIRFLOW_HOME to the folder the local Airflow should use")
     Path(home).mkdir(parents=True, exist_ok=True)
-    prepare()
+    airflow("db", "migrate")
+    # Every pool in one call (`pools import` creates or updates each, as `pools set` does): each
+    # Airflow CLI call costs seconds of start-up.
+    with tempfile.TemporaryDirectory(prefix="airflow-pools-") as tmp:
+        pools_file = Path(tmp) / "pools.json"
+        pools_file.write_text(json.dumps({name: {"slots": slots, "description": description}
+                                          for name, (slots, description) in POOLS.items()}))
+        airflow("pools", "import", str(pools_file))
     print(f"Airflow home ready at {home} (pools: {', '.join(POOLS)})", file=sys.stderr)
     return 0
 
