@@ -250,12 +250,11 @@ def _dbt_docs_run(settings: Settings) -> tuple[Path, list[str], dict[str, str], 
     The catalog database is named like the published file (dbt's database name is the file's stem, so
     it is the catalog name analysts see) and kept at one path, so that the profile, and with it dbt's
     saved parse (``target/partial_parse.msgpack``), is the same from one run to the next."""
-    from ingest.transform import DBT_PROJECT_DIR, dbt_environment
+    from ingest.transform import dbt_environment, dbt_project_args
 
     run_dir = settings.paths.work_dir / "dbt-docs"
     catalog_db = run_dir / "catalog" / settings.paths.published.name
-    project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(run_dir / "target"), "--log-path", str(run_dir / "logs"), "--quiet"]
+    project = [*dbt_project_args(run_dir), "--quiet"]
     env = {**dbt_environment(settings), "OPCC_WAREHOUSE": str(catalog_db), "DO_NOT_TRACK": "1"}
     return run_dir, project, env, catalog_db
 

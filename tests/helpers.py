@@ -75,7 +75,7 @@ def _invoke(args: list[str], target: Any, work_dir: Path, manifest: Any) -> Any:
     from dbt.cli.main import dbtRunner  # heavy import: only when a test runs dbt
 
     from ingest.config import DbtSettings
-    from ingest.transform import DBT_PROJECT_DIR, dbt_environment
+    from ingest.transform import dbt_environment, dbt_project_args
 
     if isinstance(target, (str, Path)):
         environment = {"OPCC_WAREHOUSE": str(target), "OPCC_DBT_THREADS": str(DbtSettings.threads)}
@@ -84,11 +84,7 @@ def _invoke(args: list[str], target: Any, work_dir: Path, manifest: Any) -> Any:
     with pytest.MonkeyPatch.context() as env:
         for key, value in {**environment, "DO_NOT_TRACK": "1"}.items():
             env.setenv(key, value)
-        return dbtRunner(manifest=manifest).invoke([
-            *args,
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet",
-        ])
+        return dbtRunner(manifest=manifest).invoke([*args, *dbt_project_args(work_dir), "--quiet"])
 
 
 def use_suites(folder: Path, monkeypatch: Any, *suites: dict) -> Path:

@@ -4,6 +4,7 @@ step and shows the log's last lines (the steps here are a stand-in interpreter, 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from devtools.demo import TAIL_LINES, DemoRun, Step
@@ -100,10 +101,10 @@ def test_the_sample_archive_is_generated_once_per_set_of_inputs_and_copied_from_
 
 def test_work_beside_a_step_runs_while_it_runs_and_its_output_goes_to_the_log(tmp_path, capsys):
     demo = fake_demo(tmp_path)
-    t0 = __import__("time").perf_counter()
+    t0 = time.perf_counter()
     with demo.beside("ahead", "ahead.step", "0.5"):
         demo.module("main step", "main.step", "0.5")
-    assert __import__("time").perf_counter() - t0 < 0.95  # side by side, not one after the other
+    assert time.perf_counter() - t0 < 0.95  # side by side, not one after the other
     log = demo.log_path.read_text()
     assert "==> ahead (beside the step before, ended within its " in log and "ahead.step 0.5 (exit 0)" in log
     assert log.index("main.step: the result") < log.index("ahead.step: log line")
