@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,19 @@ def dbt(args: list[str], target: Any, work_dir: Path) -> Any:
     manifest), which parse afresh."""
     fresh = any(arg in ("--vars", "--inline") for arg in args)
     return _invoke(args, target, work_dir, manifest=None if fresh else parsed_project(target))
+
+
+def dbt_ok(args: list[str], target: Any, work_dir: Path, allow: tuple[str, ...] = ()) -> Any:
+    """:func:`dbt`, asserting that it succeeded; a failure names each node that did not end in
+    success or pass (or one of the statuses in ``allow``: "warn", "skipped"). Prints the time taken,
+    so a slow build shows in the test's output."""
+    started = time.perf_counter()
+    result = dbt(args, target, work_dir)
+    problems = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
+                if str(r.status) not in ("success", "pass", *allow)]
+    assert result.success, f"dbt {args[0]} failed ({result.exception}): {problems}"
+    print(f"dbt {args[0]}: {time.perf_counter() - started:.1f} s")
+    return result
 
 
 _PARSED: dict[str, Any] = {}

@@ -9,7 +9,6 @@ seeds, models, data tests and unit tests in DAG order.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from ingest.sources import ensure_all_raw_tables
 from ingest.sources.police_uk_contract import DATASETS, LINEAGE_COLUMNS, OUTCOMES, STOP_AND_SEARCH, STREET
 from ingest.transform import POLICE_UK_SELECTION
-from tests.helpers import dbt as _dbt
+from tests.helpers import dbt_ok
 from tests.helpers import query as _query
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -180,18 +179,9 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     warehouse = tmp_path / "warehouse.duckdb"
     build_raw_warehouse(warehouse)
 
-    started = time.perf_counter()
     # the police.uk evidence only: other sources' raw tables are here but empty
-    result = _dbt(["build", "--fail-fast", "--select", *POLICE_UK_SELECTION, "--indirect-selection", "cautious"],
-                  warehouse, tmp_path)
-    elapsed = time.perf_counter() - started
-    failed = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success, f"dbt build failed ({result.exception}): {failed}"
-    print(f"dbt build on the fixture warehouse: {elapsed:.1f} s")
+    dbt_ok(["build", "--fail-fast", "--select", *POLICE_UK_SELECTION, "--indirect-selection", "cautious"],
+           warehouse, tmp_path)
     yield warehouse
 
 

@@ -17,7 +17,7 @@ from ingest.config import load_settings
 from devtools.sample import geography, home_office_prc as home_office_sample, population
 from devtools.sample.police_uk import generate_archive, month_range
 from ingest.sources import home_office_prc, ons_geography, ons_population, police_uk
-from tests.helpers import dbt, query
+from tests.helpers import dbt_ok, query
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST, LAST, FORCES, SCALE = "2023-01", "2023-06", ["lancashire", "west-midlands"], 0.05
@@ -61,14 +61,11 @@ def warehouse(tmp_path_factory) -> Path:
         {("home_office_prc_pfa_quarterly", "2022/23", 0), ("home_office_prc_pfa_quarterly", "2023/24", 0)}
     print(f"sample generated and loaded in {time.perf_counter() - started:.1f}s")
 
-    result = dbt([
+    dbt_ok([
         "build", "--indirect-selection", "cautious", "--select", "+dim_geography", "+fct_population",
         "+fct_recorded_crime_quarterly", "+fct_crime_reconciliation_quarterly", "+dim_force",
         "stg_home_office_prc__pfa_quarterly",
-    ], settings.paths.warehouse, root)
-    failed = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
-              if str(r.status) not in ("success", "pass", "warn")]
-    assert result.success, f"dbt build failed ({result.exception}): {failed}"
+    ], settings.paths.warehouse, root, allow=("warn",))
     return settings.paths.warehouse
 
 
