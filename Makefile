@@ -17,6 +17,9 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export PYTHONPATH := $(CURDIR)
+# Python caches the modules it compiles (__pycache__) unless told not to; a shell that sets
+# PYTHONDONTWRITEBYTECODE makes every process compile Airflow and dbt afresh (about 3 s each).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help venv demo docs test test-services services-deps bench airflow-init sample lock clean
 
