@@ -1,7 +1,7 @@
 """Documentation beside the published file, readable offline from disk: ``published/docs/``.
 
     python -m ingest.docs_site        # (make docs) rebuild published/docs/ from the published file
-    python -m ingest.docs_site --parse-ahead   # only dbt's parse, saved for the next build to read back
+    python -m ingest.docs_site --parse-ahead   # only dbt's parses, saved for the next dbt build and site
 
 * ``docs/dbt/index.html``: dbt's docs site (lineage graph with the exposures, every model's
   description, columns and tests) as one self-contained page (``dbt docs generate --static``).
@@ -265,16 +265,22 @@ def _invoke(runner, args: list[str], run_dir: Path) -> None:
         raise RuntimeError(f"dbt {' '.join(args[:2])} failed: {result.exception}; log in {run_dir / 'logs'}")
 
 
-def parse_ahead(settings: Settings) -> Path:
-    """``dbt parse`` for the docs site, before there is anything to document: the next build's parse
-    then reads the saved parse back instead of parsing the project again (the demo runs this beside
-    the DAG runs). Returns the saved parse's path."""
+def parse_ahead(settings: Settings) -> list[Path]:
+    """``dbt parse`` for the next ``dbt build`` (evidence_build's, in ``<work_dir>/dbt``) and for the
+    docs site, before there is anything to build or document: each later parse then reads its saved
+    parse back instead of parsing the project again (a full parse is about 13 s; the demo runs this
+    beside the DAG runs, which leave a core idle). The build's comes first: it is needed first.
+    Returns the saved parses' paths."""
     from dbt.cli.main import dbtRunner
 
+    from ingest.transform import parse_project
+
+    parse_project(settings)
     run_dir, project, env, _ = _dbt_docs_run(settings)
     with _environment(env):
         _invoke(dbtRunner(), ["parse", *project], run_dir)
-    return run_dir / "target" / "partial_parse.msgpack"
+    return [settings.paths.work_dir / "dbt" / "target" / "partial_parse.msgpack",
+            run_dir / "target" / "partial_parse.msgpack"]
 
 
 def build_dbt_docs(settings: Settings, out_file: Path) -> Path:
@@ -358,11 +364,12 @@ def build(settings: Settings) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parse-ahead", action="store_true",
-                        help="only parse the dbt project, for the next build to reuse (make demo runs it beside the DAGs)")
+                        help="only parse the dbt project, for the next build and docs site to reuse (make demo runs it "
+                             "beside the DAGs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.parse_ahead:
-        print(f"dbt parse saved: {parse_ahead(load_settings())}")
+        print("dbt parses saved: " + ", ".join(str(path) for path in parse_ahead(load_settings())))
         return 0
     index = build(load_settings())
     print(f"documentation: {index}")

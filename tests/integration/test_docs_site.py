@@ -10,6 +10,7 @@ import re
 import pytest
 
 from ingest import docs_site, publish
+from ingest.transform import parse_project as real_parse_project
 from tests.unit.test_exports import _settings, _warehouse
 
 EXPOSURES = {
@@ -29,7 +30,7 @@ def _embedded(page: str, name: str) -> dict:
 def built(tmp_path_factory):
     settings = _settings(tmp_path_factory.mktemp("platform"))
     saved = docs_site.parse_ahead(settings)  # before anything is published, as make demo does beside the DAGs
-    assert saved.exists()
+    assert all(path.exists() for path in saved)
     _warehouse(settings)
     publish.publish(settings)
     index = docs_site.build(settings)
@@ -42,6 +43,15 @@ def test_the_build_reads_back_the_parse_made_ahead(built):
     # the first parse (ahead) is a full one; the build's own parse reads it back
     assert log.count("Starting full parse") == 1
     assert not (settings.paths.work_dir / "dbt-docs" / "catalog" / "evidence.duckdb").exists()
+
+
+def test_the_next_dbt_build_reads_back_the_parse_made_ahead(built):
+    settings, _ = built
+    # transform.parse_project itself, as evidence_build's dbt_build calls it (the tests' autouse
+    # fixture swaps the module attribute for a shared parse; this name was bound before it)
+    assert real_parse_project(settings) is not None
+    log = (settings.paths.work_dir / "dbt" / "logs" / "dbt.log").read_text()
+    assert log.count("Starting full parse") == 1  # the parse ahead; the build's parse read it back
 
 
 def test_the_docs_folder_sits_beside_the_published_file(built):
