@@ -260,7 +260,9 @@ def _dbt_docs_run(settings: Settings) -> tuple[Path, list[str], dict[str, str], 
 
 
 def _invoke(runner, args: list[str], run_dir: Path) -> None:
-    result = runner.invoke(args)
+    from ingest.transform import run_dbt
+
+    result = run_dbt(runner, args)
     if not result.success:
         raise RuntimeError(f"dbt {' '.join(args[:2])} failed: {result.exception}; log in {run_dir / 'logs'}")
 

@@ -115,13 +115,28 @@ def dbt_project_args(run_dir: Path) -> list[str]:
     ]
 
 
+def run_dbt(runner, args: list[str]):
+    """``runner.invoke(args)`` (a ``dbtRunner``), then the warehouse file released.
+
+    dbt-duckdb keeps the file open for the whole invocation (``keep_open`` in profiles.yml: closing
+    it whenever no node held a connection opened it again many times a build, 10-15 % of a build's
+    time) and, left alone, past its end. Released here, the same process can open the file again
+    (a gate, a sample of failing rows, publish), as another process can."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    try:
+        return runner.invoke(args)
+    finally:
+        DuckDBConnectionManager.close_all_connections()  # drops the environment, which closes the file
+
+
 def parse_project(settings: Settings):
     """The dbt project parsed (its manifest), for :func:`dbt_build` to reuse; ``None`` when the parse
     fails, so the build parses again and reports what is wrong."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_environment(settings))
-    parsed = dbtRunner().invoke(["parse", *dbt_project_args(settings.paths.work_dir / "dbt")])
+    parsed = run_dbt(dbtRunner(), ["parse", *dbt_project_args(settings.paths.work_dir / "dbt")])
     return parsed.result if parsed.success else None
 
 
@@ -172,7 +187,7 @@ def _seed_header(node) -> set[str]:
 
 def _invoke(runner, args: list[str], settings: Settings, run_dir: Path, started: float) -> dict:
     """Run one dbt command; raise :class:`TransformError` naming every failed node (and sample rows)."""
-    result = runner.invoke(args)
+    result = run_dbt(runner, args)
     elapsed = time.perf_counter() - started
     nodes = list(result.result or []) if result.result is not None else []
     failed = [r for r in nodes if str(getattr(r, "status", "")) in {"error", "fail", "runtime error"}]

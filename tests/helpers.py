@@ -17,7 +17,7 @@ def query(target: Any, sql: str, params: list | None = None) -> list[tuple]:
     """Rows of ``sql`` read from a DuckDB file: ``target`` is its path, or settings (their warehouse).
 
     Read-only, and closed again at once, so a loader or dbt in the same process can open the file
-    for writing next (dbt-duckdb's profile sets keep_open: false for the same reason).
+    for writing next (ingest.transform.run_dbt releases dbt's hold on the file for the same reason).
     """
     path = target if isinstance(target, (str, Path)) else target.paths.warehouse
     with duckdb.connect(str(path), read_only=True) as con:
@@ -89,7 +89,7 @@ def _invoke(args: list[str], target: Any, work_dir: Path, manifest: Any) -> Any:
     from dbt.cli.main import dbtRunner  # heavy import: only when a test runs dbt
 
     from ingest.config import DbtSettings
-    from ingest.transform import dbt_environment, dbt_project_args
+    from ingest.transform import dbt_environment, dbt_project_args, run_dbt
 
     if isinstance(target, (str, Path)):
         environment = {"OPCC_WAREHOUSE": str(target), "OPCC_DBT_THREADS": str(DbtSettings.threads)}
@@ -98,7 +98,7 @@ def _invoke(args: list[str], target: Any, work_dir: Path, manifest: Any) -> Any:
     with pytest.MonkeyPatch.context() as env:
         for key, value in {**environment, "DO_NOT_TRACK": "1"}.items():
             env.setenv(key, value)
-        return dbtRunner(manifest=manifest).invoke([*args, *dbt_project_args(work_dir), "--quiet"])
+        return run_dbt(dbtRunner(manifest=manifest), [*args, *dbt_project_args(work_dir), "--quiet"])
 
 
 def use_suites(folder: Path, monkeypatch: Any, *suites: dict) -> Path:
