@@ -443,10 +443,10 @@ class DemoRun:
                      lambda out, took: [f"Airflow home ready ({airflow_home}, pools created) in {took}"]),
             ])
             step = "the DAGs through Airflow (ingest.run_local)"
-            # The docs site's dbt parse, made beside the DAG runs (they leave a core idle most of the time)
-            # and read back when the site is built after them.
-            with self.fake_police_api() as api_url, self.beside("dbt parse for the docs site", "ingest.docs_site",
-                                                                "--parse-ahead"):
+            # The dbt parses of evidence_build's build and of the docs site, made beside the DAG runs (they
+            # leave a core idle most of the time) and read back when the build and the site run after them.
+            with self.fake_police_api() as api_url, self.beside("dbt parse for the build and the docs site",
+                                                                "ingest.docs_site", "--parse-ahead"):
                 logs = ["--verbose"] if self.verbose else ["--log-file", str(self.log_path), "--no-log-path"]
                 # Six police.uk months per DAG run (the DAG's `through` param): a demo needs no scheduler-sized
                 # runs, and a six-month batch is one load transaction (police_uk.load_months).

@@ -275,13 +275,13 @@ def parse_ahead(settings: Settings) -> list[Path]:
     Returns the saved parses' paths."""
     from dbt.cli.main import dbtRunner
 
-    from ingest.transform import parse_project
+    from ingest.transform import build_run_dir, parse_project
 
     parse_project(settings)
     run_dir, project, env, _ = _dbt_docs_run(settings)
     with _environment(env):
         _invoke(dbtRunner(), ["parse", *project], run_dir)
-    return [settings.paths.work_dir / "dbt" / "target" / "partial_parse.msgpack",
+    return [build_run_dir(settings) / "target" / "partial_parse.msgpack",
             run_dir / "target" / "partial_parse.msgpack"]
 
 

@@ -67,7 +67,7 @@ def dbt_build(
     with connect(settings) as con:
         ensure_all_raw_tables(con)
     os.environ.update(dbt_environment(settings))
-    run_dir = settings.paths.work_dir / "dbt"
+    run_dir = build_run_dir(settings)
     project = dbt_project_args(run_dir)
     # Unit tests check the SQL on fixed, hand-made inputs: make test runs every one, so a refresh
     # (scheduled or full) skips them unless [dbt] run_unit_tests says otherwise.
@@ -99,13 +99,18 @@ def dbt_build(
     return summary
 
 
+def build_run_dir(settings: Settings) -> Path:
+    """The build's dbt folder (``target/``, with its saved parse, and ``logs/``): ``<work_dir>/dbt``."""
+    return settings.paths.work_dir / "dbt"
+
+
 def dbt_project_args(run_dir: Path) -> list[str]:
     """The project, profile, target and log folders every dbt command of a run is given.
 
     dbt's log file (``logs/dbt.log``) is kept at info: each node's start and result, warnings and
     errors with their compiled SQL's path. At dbt's default, debug, it also holds every statement
     run and every adapter event, and the node threads queue on the log handler's lock for each
-    line: a build of the project took 37 s at debug and 28-32 s at info (same machine, alternated)."""
+    line: a build of the project took 37.0 and 37.0 s at debug, 31.9 and 27.5 s at info (alternated)."""
     return [
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),
@@ -136,7 +141,7 @@ def parse_project(settings: Settings):
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_environment(settings))
-    parsed = run_dbt(dbtRunner(), ["parse", *dbt_project_args(settings.paths.work_dir / "dbt")])
+    parsed = run_dbt(dbtRunner(), ["parse", *dbt_project_args(build_run_dir(settings))])
     return parsed.result if parsed.success else None
 
 

@@ -37,7 +37,7 @@ def built(tmp_path_factory):
     return settings, index
 
 
-def test_the_build_reads_back_the_parse_made_ahead(built):
+def test_the_docs_site_reads_back_the_parse_made_ahead(built):
     settings, _ = built
     log = (settings.paths.work_dir / "dbt-docs" / "logs" / "dbt.log").read_text()
     # the first parse (ahead) is a full one; the build's own parse reads it back
