@@ -263,40 +263,35 @@ with_p_values as (
 
 ),
 
-final as (
+published_values as (
 
+    -- rounded for publication, and what is derived from the steps above
     select
-        {{ measure_area_key_columns() }},
-        cast(period_type as varchar) as period_type,
-        cast(period_start as date) as period_start,
-        cast(period_label as varchar) as period_label,
-        cast(statistic as varchar) as statistic,
-        cast(value as double) as value,
-        cast(compared_value as double) as compared_value,
-        cast(comparison_basis as varchar) as comparison_basis,
-        cast(numerator as double) as numerator,
-        cast(denominator as double) as denominator,
-        cast(baseline_rule as varchar) as baseline_rule,
-        cast(baseline_periods as varchar) as baseline_periods,
-        cast({{ stat_round('baseline_value') }} as double) as baseline_value,
-        cast(baseline_numerator as double) as baseline_numerator,
-        cast(baseline_denominator as double) as baseline_denominator,
-        cast({{ stat_round('compared_value - baseline_value') }} as double) as change_value,
-        cast({{ stat_round('(compared_value - baseline_value) / nullif(abs(baseline_value), 0)') }} as double) as change_ratio,
-        cast({{ stat_round('rate_ratio') }} as double) as rate_ratio,
-        cast({{ stat_round('rate_ratio * exp(-' ~ z_two_sided() ~ ' * log_ratio_se)') }} as double) as rate_ratio_lower_95,
-        cast({{ stat_round('rate_ratio * exp(' ~ z_two_sided() ~ ' * log_ratio_se)') }} as double) as rate_ratio_upper_95,
-        cast(test_name as varchar) as test_name,
-        cast({{ stat_round('z') }} as double) as z_statistic,
-        cast(round(p_value, 6) as double) as p_value,
-        cast(p_value < {{ var('significance_level', 0.05) }} as boolean) as is_significant,
-        cast(case
+        * replace (
+            {{ stat_round('baseline_value') }} as baseline_value,
+            {{ stat_round('rate_ratio') }} as rate_ratio,
+            round(p_value, 6) as p_value
+        ),
+        {{ stat_round('compared_value - baseline_value') }} as change_value,
+        {{ stat_round('(compared_value - baseline_value) / nullif(abs(baseline_value), 0)') }} as change_ratio,
+        {{ stat_round('rate_ratio * exp(-' ~ z_two_sided() ~ ' * log_ratio_se)') }} as rate_ratio_lower_95,
+        {{ stat_round('rate_ratio * exp(' ~ z_two_sided() ~ ' * log_ratio_se)') }} as rate_ratio_upper_95,
+        {{ stat_round('z') }} as z_statistic,
+        p_value < {{ var('significance_level', 0.05) }} as is_significant,
+        case
             when compared_value is null or baseline_value is null then null
             when compared_value > baseline_value then 'higher'
             when compared_value < baseline_value then 'lower'
             else 'unchanged'
-        end as varchar) as direction
+        end as direction
     from with_p_values
+
+),
+
+final as (
+
+    select {{ contract_columns(of='fct_measure_change') }}
+    from published_values
 
 )
 

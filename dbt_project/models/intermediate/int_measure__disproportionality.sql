@@ -135,34 +135,35 @@ with_baseline as (
 
 ),
 
+published_values as (
+
+    -- rounded for publication, and what is derived from the steps above
+    select
+        * replace (
+            {{ stat_round('rate_per_1000') }} as rate_per_1000,
+            {{ stat_round('white_rate_per_1000') }} as white_rate_per_1000,
+            {{ stat_round('rate_ratio') }} as rate_ratio,
+            {{ stat_round('log_rate_ratio_se') }} as log_rate_ratio_se,
+            {{ stat_round('baseline_rate_ratio') }} as baseline_rate_ratio
+        ),
+        {{ quarter_label('window_end_month') }} as period_label,
+        window_end_month - interval 11 month as window_start,
+        window_end_month + interval 1 month - interval 1 day as window_end,
+        {{ stat_round('rate_ratio * exp(-' ~ z_two_sided() ~ ' * log_rate_ratio_se)') }} as rate_ratio_lower_95,
+        {{ stat_round('rate_ratio * exp(' ~ z_two_sided() ~ ' * log_rate_ratio_se)') }} as rate_ratio_upper_95,
+        case when log_rate_ratio_se is not null
+            then abs(ln(rate_ratio)) > {{ z_two_sided() }} * log_rate_ratio_se end as is_significant,
+        {{ stat_round('change_z') }} as change_z_statistic,
+        {{ stat_round(normal_two_sided_p('change_z')) }} as change_p_value,
+        {{ normal_two_sided_p('change_z') }} < {{ var('significance_level', 0.05) }} as is_change_significant
+    from with_baseline
+
+),
+
 final as (
 
-    select
-        cast(measure_id as varchar) as measure_id,
-        cast(force_id as varchar) as force_id,
-        cast(ethnic_group as varchar) as ethnic_group,
-        cast({{ quarter_label('window_end_month') }} as varchar) as period_label,
-        cast(window_end_month - interval 11 month as date) as window_start,
-        cast(window_end_month + interval 1 month - interval 1 day as date) as window_end,
-        cast(month_count as integer) as month_count,
-        cast(event_count as double) as event_count,
-        cast(population_count as bigint) as population_count,
-        cast(population_year as integer) as population_year,
-        cast({{ stat_round('rate_per_1000') }} as double) as rate_per_1000,
-        cast(white_event_count as double) as white_event_count,
-        cast(white_population_count as bigint) as white_population_count,
-        cast({{ stat_round('white_rate_per_1000') }} as double) as white_rate_per_1000,
-        cast({{ stat_round('rate_ratio') }} as double) as rate_ratio,
-        cast({{ stat_round('log_rate_ratio_se') }} as double) as log_rate_ratio_se,
-        cast({{ stat_round('rate_ratio * exp(-' ~ z_two_sided() ~ ' * log_rate_ratio_se)') }} as double) as rate_ratio_lower_95,
-        cast({{ stat_round('rate_ratio * exp(' ~ z_two_sided() ~ ' * log_rate_ratio_se)') }} as double) as rate_ratio_upper_95,
-        cast(case when log_rate_ratio_se is not null
-            then abs(ln(rate_ratio)) > {{ z_two_sided() }} * log_rate_ratio_se end as boolean) as is_significant,
-        cast({{ stat_round('baseline_rate_ratio') }} as double) as baseline_rate_ratio,
-        cast({{ stat_round('change_z') }} as double) as change_z_statistic,
-        cast({{ stat_round(normal_two_sided_p('change_z')) }} as double) as change_p_value,
-        cast({{ normal_two_sided_p('change_z') }} < {{ var('significance_level', 0.05) }} as boolean) as is_change_significant
-    from with_baseline
+    select {{ contract_columns(of='fct_stop_search_disproportionality') }}
+    from published_values
 
 )
 

@@ -246,34 +246,28 @@ with_position as (
 
 ),
 
+published_values as (
+
+    -- rounded for publication, and what is derived from the steps above
+    select
+        * replace (
+            {{ stat_round('comparison_value') }} as comparison_value,
+            {{ stat_round('group_value') }} as group_value,
+            {{ stat_round('lower_95') }} as lower_95,
+            {{ stat_round('upper_95') }} as upper_95,
+            {{ stat_round('lower_998') }} as lower_998,
+            {{ stat_round('upper_998') }} as upper_998
+        ),
+        member_area_type = 'force' and member_area_code = force_id as is_compared_force,
+        case when statistic = 'proportion' then 'proportion' else 'rate_per_1000_population' end as comparison_statistic
+    from with_position
+
+),
+
 final as (
 
-    select
-        cast(measure_id as varchar) as measure_id,
-        cast(force_id as varchar) as force_id,
-        cast(reporting_period_start as date) as reporting_period_start,
-        cast(assessed_period_label as varchar) as assessed_period_label,
-        cast(comparison as varchar) as comparison,
-        cast(member_area_type as varchar) as member_area_type,
-        cast(member_area_code as varchar) as member_area_code,
-        cast(member_area_name as varchar) as member_area_name,
-        cast(member_area_type = 'force' and member_area_code = force_id as boolean) as is_compared_force,
-        cast(statistic as varchar) as statistic,
-        cast(case when statistic = 'proportion' then 'proportion' else 'rate_per_1000_population' end as varchar)
-            as comparison_statistic,
-        cast(numerator as double) as numerator,
-        cast(exposure as double) as exposure,
-        cast({{ stat_round('comparison_value') }} as double) as comparison_value,
-        cast({{ stat_round('group_value') }} as double) as group_value,
-        cast({{ stat_round('lower_95') }} as double) as lower_95,
-        cast({{ stat_round('upper_95') }} as double) as upper_95,
-        cast({{ stat_round('lower_998') }} as double) as lower_998,
-        cast({{ stat_round('upper_998') }} as double) as upper_998,
-        cast(funnel_position as varchar) as funnel_position,
-        cast(member_rank as integer) as member_rank,
-        cast(members_with_data as integer) as members_with_data,
-        cast(missing_reason as varchar) as missing_reason
-    from with_position
+    select {{ contract_columns(of='fct_measure_peers') }}
+    from published_values
 
 )
 

@@ -234,52 +234,47 @@ with_direction as (
 
 ),
 
-final as (
+published_values as (
 
+    -- rounded for publication, and what is derived from the steps above
     select
-        {{ measure_area_key_columns() }},
-        cast(as_of_period as varchar) as as_of_period,
-        cast(as_of_month_start as date) as as_of_month_start,
-        cast(month_start as date) as month_start,
-        cast(month_start = as_of_month_start as boolean) as is_latest_point,
-        cast(point_index as integer) as point_index,
-        cast(point_count as integer) as point_count,
-        cast(value as double) as value,
-        cast({{ stat_round('moving_range') }} as double) as moving_range,
-        cast(has_enough_points as boolean) as has_enough_points,
-        cast(is_in_baseline as boolean) as is_in_baseline,
-        cast(case when has_enough_points then {{ stat_round('centre_line') }} end as double) as centre_line,
-        cast(case when has_enough_points then {{ stat_round('mean_moving_range') }} end as double) as mean_moving_range,
-        cast(case when has_enough_points then {{ stat_round('upper_process_limit') }} end as double) as upper_process_limit,
-        cast(case when has_enough_points then {{ stat_round('lower_process_limit') }} end as double) as lower_process_limit,
-        cast(case when has_enough_points then {{ stat_round('upper_near_limit') }} end as double) as upper_near_limit,
-        cast(case when has_enough_points then {{ stat_round('lower_near_limit') }} end as double) as lower_near_limit,
-        cast(case when not has_enough_points then null when side > 0 then 'above' when side < 0 then 'below' else 'on' end as varchar)
-            as side_of_centre_line,
-        cast(case when has_enough_points and side <> 0 then side_run_length end as integer) as side_run_length,
-        cast(rule_beyond_limit as varchar) as rule_beyond_limit,
-        cast(rule_shift as varchar) as rule_shift,
-        cast(rule_trend as varchar) as rule_trend,
-        cast(rule_two_of_three as varchar) as rule_two_of_three,
-        cast(special_cause_direction as varchar) as special_cause_direction,
-        cast(case
+        * replace (
+            {{ stat_round('moving_range') }} as moving_range,
+            case when has_enough_points then {{ stat_round('centre_line') }} end as centre_line,
+            case when has_enough_points then {{ stat_round('mean_moving_range') }} end as mean_moving_range,
+            case when has_enough_points then {{ stat_round('upper_process_limit') }} end as upper_process_limit,
+            case when has_enough_points then {{ stat_round('lower_process_limit') }} end as lower_process_limit,
+            case when has_enough_points then {{ stat_round('upper_near_limit') }} end as upper_near_limit,
+            case when has_enough_points then {{ stat_round('lower_near_limit') }} end as lower_near_limit,
+            case when has_enough_points and side <> 0 then side_run_length end as side_run_length
+        ),
+        month_start = as_of_month_start as is_latest_point,
+        case when not has_enough_points then null when side > 0 then 'above' when side < 0 then 'below' else 'on' end as side_of_centre_line,
+        case
             when not has_enough_points then 'too_few_points'
             when special_cause_direction is null then 'common_cause'
             when special_cause_direction = 'mixed' then 'special_cause_mixed'
             when polarity = 'neutral' then 'special_cause_neither'
             when (special_cause_direction = 'low') = (polarity = 'lower_is_better') then 'special_cause_improvement'
             else 'special_cause_concern'
-        end as varchar) as variation,
+        end as variation,
         -- Will the process meet the target? (a target outside the limits is met always or never)
-        cast(case
+        case
             when not has_enough_points or target_value is null or polarity = 'neutral' then null
             when polarity = 'lower_is_better' and upper_process_limit <= target_value then 'consistently_passes'
             when polarity = 'lower_is_better' and lower_process_limit > target_value then 'consistently_fails'
             when polarity = 'higher_is_better' and lower_process_limit >= target_value then 'consistently_passes'
             when polarity = 'higher_is_better' and upper_process_limit < target_value then 'consistently_fails'
             else 'hit_and_miss'
-        end as varchar) as assurance
+        end as assurance
     from with_direction
+
+),
+
+final as (
+
+    select {{ contract_columns(of='fct_spc') }}
+    from published_values
 
 )
 

@@ -213,37 +213,34 @@ with_values as (
 
 ),
 
-final as (
+published_values as (
 
+    -- rounded for publication, and what is derived from the steps above
     select
-        cast(with_values.measure_id as varchar) as measure_id,
-        cast(with_values.area_type as varchar) as area_type,
-        cast(with_values.area_code as varchar) as area_code,
-        cast(coalesce(areas.area_name, with_values.area_code) as varchar) as area_name,
-        cast(with_values.force_id as varchar) as force_id,
-        cast(with_values.period_type as varchar) as period_type,
-        cast(with_values.period_start as date) as period_start,
-        cast(with_values.period_end as date) as period_end,
-        cast(case with_values.period_type
+        with_values.* replace (
+            {{ stat_round('with_values.value') }} as value,
+            {{ stat_round('with_values.value_lower_95') }} as value_lower_95,
+            {{ stat_round('with_values.value_upper_95') }} as value_upper_95
+        ),
+        coalesce(areas.area_name, with_values.area_code) as area_name,
+        case with_values.period_type
             when 'month' then strftime(with_values.period_start, '%Y-%m')
             when 'quarter' then {{ quarter_label('with_values.period_start') }}
             when 'year' then case when month(with_values.period_start) = 4
                 then strftime(with_values.period_start, '%Y') || '-' || strftime(with_values.period_start + interval 1 year, '%y')
                 else strftime(with_values.period_start, '%Y') end
-        end as varchar) as period_label,
-        cast(with_values.month_count as integer) as month_count,
-        cast(with_values.numerator as double) as numerator,
-        cast(with_values.denominator as double) as denominator,
-        cast(with_values.population as bigint) as population,
-        cast(with_values.population_year as integer) as population_year,
-        cast({{ stat_round('with_values.value') }} as double) as value,
-        cast({{ stat_round('with_values.value_lower_95') }} as double) as value_lower_95,
-        cast({{ stat_round('with_values.value_upper_95') }} as double) as value_upper_95,
-        cast(with_values.interval_method as varchar) as interval_method
+        end as period_label
     from with_values
     left join areas
         on with_values.area_type = areas.area_type
         and with_values.area_code = areas.area_code
+
+),
+
+final as (
+
+    select {{ contract_columns(of='fct_measure_values') }}
+    from published_values
 
 )
 
