@@ -123,15 +123,14 @@ def _reuse(previous: Path, target: Path) -> None:
 
 
 def write_workbooks(con, database: str, out_dir: Path, published_at: datetime, source: str,
-                    previous_dir: Path | None = None) -> list[Path]:
+                    previous_dir: Path | None = None, database_file: Path | None = None) -> list[Path]:
     """One workbook per reporting quarter in ``out_dir`` (created); returns the files written.
 
     ``source`` is what the notes sheet names as the rows' origin (the published file's path). A
-    workbook in ``previous_dir`` written from the same rows is reused instead of written again."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
+    workbook in ``previous_dir`` written from the same rows is reused instead of written again.
+    ``database_file``: the file ``database`` is attached from, read-only. When several workbooks are
+    to be written, processes of their own (one a core) each open it and write a share of them:
+    openpyxl spends ~15 microseconds of Python a cell, and a first publication writes every quarter."""
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     schema, table, column = QUARTERS_FROM
@@ -159,59 +158,128 @@ def write_workbooks(con, database: str, out_dir: Path, published_at: datetime, s
             previous = json.loads((previous_dir / FINGERPRINTS).read_text(encoding="utf-8"))
         except ValueError:
             previous = {}
-    bold = Font(bold=True)
-    written, reused = [], 0
+    written, to_write = [], []
     for quarter in quarters:
         path = out_dir / WORKBOOK_NAME.format(quarter=quarter)
+        written.append(path)
         if previous.get(quarter) == fingerprints[quarter] and (previous_dir / path.name).exists():
             _reuse(previous_dir / path.name, path)
-            written.append(path)
-            reused += 1
-            continue
-        # write-only: rows are streamed to the file instead of held as cell objects (a national
-        # scorecard is ~7,000 rows x 50 columns a quarter)
-        book = Workbook(write_only=True)
-        counts = {}
-        for s, t, sheet_name, period_column in tables:
-            sheet = book.create_sheet(sheet_name)
-            sql = f"select * from {db}.{quote_identifier(s)}.{quote_identifier(t)}"
-            params: list = []
-            if period_column:
-                sql += f" where {quote_identifier(period_column)} = ?"
-                params.append(quarter)
-            cursor = con.execute(sql + " order by all", params)
-            names = [d[0] for d in cursor.description]
-            sheet.freeze_panes = "A2"
-            sheet.append([_bold(WriteOnlyCell(sheet, value=n), bold) for n in names])
-            rows = cursor.fetchall()
-            for row in rows:
-                sheet.append([_cell(v) for v in row])
-            counts[(s, t)] = len(rows)
-        notes = book.create_sheet(NOTES_SHEET)
-        notes.append([_bold(WriteOnlyCell(notes, value=f"Scorecard for {quarter}"), bold)])
-        notes.append(["source", source])
-        # to the second: Excel keeps milliseconds at most, so the exact value could not be shown anyway
-        notes.append(["published_at (UTC)", published_at.replace(microsecond=0)])
-        notes.append(["", "The publication that wrote this workbook; later publications with the same rows keep it."])
-        notes.append(["quarter", quarter])
-        notes.append([])
-        notes.append([_bold(WriteOnlyCell(notes, value=h), bold) for h in ("sheet", "table", "rows", "filter", "description")])
-        for s, t, sheet_name, period_column in tables:
-            notes.append([sheet_name, f"{s}.{t}", counts[(s, t)],
-                          f"{period_column} = '{quarter}'" if period_column else "all rows", descriptions[(s, t)][0]])
-        notes.append([])
-        notes.append([_bold(WriteOnlyCell(notes, value=h), bold) for h in ("sheet", "column", "description")])
-        for s, t, sheet_name, _ in tables:
-            for name, comment in descriptions[(s, t)][1]:
-                notes.append([sheet_name, name, comment])
-        book.save(path)
-        written.append(path)
+        else:
+            to_write.append((quarter, path))
+    workers = min(len(to_write), os.cpu_count() or 1) if database_file is not None else 1
+    if workers > 1:
+        _write_in_processes(database_file, database, [to_write[i::workers] for i in range(workers)],
+                            tables, descriptions, published_at, source)
+    else:
+        for quarter, path in to_write:
+            _write_workbook(con, database, quarter, path, tables, descriptions, published_at, source)
     (out_dir / FINGERPRINTS).write_text(json.dumps(fingerprints, indent=1, sort_keys=True), encoding="utf-8")
-    log.info("scorecard workbooks in %s: %d written, %d unchanged, in %.1fs", out_dir, len(written) - reused, reused,
-             time.perf_counter() - started)
+    log.info("scorecard workbooks in %s: %d written (%d process%s), %d unchanged, in %.1fs", out_dir, len(to_write),
+             workers, "" if workers == 1 else "es", len(written) - len(to_write), time.perf_counter() - started)
     return written
+
+
+def _write_in_processes(database_file: Path, database: str, shares: list[list[tuple[str, Path]]], tables,
+                        descriptions: dict, published_at: datetime, source: str) -> None:
+    """Each share of the workbooks written by a Python process of its own (``python -m ingest.exports JOB``),
+    which opens ``database_file`` read-only under the name ``database``. Plain processes rather than
+    a multiprocessing pool: nothing of the caller (its threads, its main module) is copied or re-run."""
+    import subprocess
+    import sys
+    import tempfile
+
+    package_root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryDirectory(prefix="workbooks-") as tmp:
+        running = []
+        for index, share in enumerate(shares):
+            job, errors = Path(tmp) / f"{index}.json", Path(tmp) / f"{index}.err"
+            job.write_text(json.dumps({
+                "database_file": str(database_file), "database": database,
+                "quarters": [[quarter, str(path)] for quarter, path in share],
+                "tables": tables, "descriptions": [[s, t, comment, columns] for (s, t), (comment, columns) in descriptions.items()],
+                "published_at": published_at.isoformat(), "source": source,
+            }), encoding="utf-8")
+            with errors.open("w", encoding="utf-8") as stderr:
+                running.append((subprocess.Popen([sys.executable, "-m", "ingest.exports", str(job)], env=env,
+                                                 stdout=subprocess.DEVNULL, stderr=stderr), errors))
+        for process, errors in running:
+            if process.wait() != 0:
+                for other, _ in running:  # a failed publication writes nothing more
+                    other.kill()
+                    other.wait()
+                raise RuntimeError(f"writing scorecard workbooks from {database_file} failed (exit {process.returncode}): "
+                                   f"{errors.read_text(encoding='utf-8', errors='replace').strip()[-2000:]}")
+
+
+def _write_job(job_file: Path) -> None:
+    """One process's share of the workbooks (see :func:`_write_in_processes`)."""
+    import duckdb
+
+    job = json.loads(job_file.read_text(encoding="utf-8"))
+    tables = [tuple(table) for table in job["tables"]]
+    descriptions = {(s, t): (comment, [tuple(c) for c in columns]) for s, t, comment, columns in job["descriptions"]}
+    published_at = datetime.fromisoformat(job["published_at"])
+    with duckdb.connect() as con:
+        con.execute(f"attach ? as {quote_identifier(job['database'])} (read_only)", [job["database_file"]])
+        for quarter, path in job["quarters"]:
+            _write_workbook(con, job["database"], quarter, Path(path), tables, descriptions, published_at, job["source"])
+
+
+def _write_workbook(con, database: str, quarter: str, path: Path, tables, descriptions: dict, published_at: datetime,
+                    source: str) -> None:
+    """The quarter's workbook: a sheet per table (its rows for the quarter), then the notes."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    db = quote_identifier(database)
+    bold = Font(bold=True)
+    # write-only: rows are streamed to the file instead of held as cell objects (a national
+    # scorecard is ~7,000 rows x 50 columns a quarter)
+    book = Workbook(write_only=True)
+    counts = {}
+    for s, t, sheet_name, period_column in tables:
+        sheet = book.create_sheet(sheet_name)
+        sql = f"select * from {db}.{quote_identifier(s)}.{quote_identifier(t)}"
+        params: list = []
+        if period_column:
+            sql += f" where {quote_identifier(period_column)} = ?"
+            params.append(quarter)
+        cursor = con.execute(sql + " order by all", params)
+        names = [d[0] for d in cursor.description]
+        sheet.freeze_panes = "A2"
+        sheet.append([_bold(WriteOnlyCell(sheet, value=n), bold) for n in names])
+        rows = cursor.fetchall()
+        for row in rows:
+            sheet.append([_cell(v) for v in row])
+        counts[(s, t)] = len(rows)
+    notes = book.create_sheet(NOTES_SHEET)
+    notes.append([_bold(WriteOnlyCell(notes, value=f"Scorecard for {quarter}"), bold)])
+    notes.append(["source", source])
+    # to the second: Excel keeps milliseconds at most, so the exact value could not be shown anyway
+    notes.append(["published_at (UTC)", published_at.replace(microsecond=0)])
+    notes.append(["", "The publication that wrote this workbook; later publications with the same rows keep it."])
+    notes.append(["quarter", quarter])
+    notes.append([])
+    notes.append([_bold(WriteOnlyCell(notes, value=h), bold) for h in ("sheet", "table", "rows", "filter", "description")])
+    for s, t, sheet_name, period_column in tables:
+        notes.append([sheet_name, f"{s}.{t}", counts[(s, t)],
+                      f"{period_column} = '{quarter}'" if period_column else "all rows", descriptions[(s, t)][0]])
+    notes.append([])
+    notes.append([_bold(WriteOnlyCell(notes, value=h), bold) for h in ("sheet", "column", "description")])
+    for s, t, sheet_name, _ in tables:
+        for name, comment in descriptions[(s, t)][1]:
+            notes.append([sheet_name, name, comment])
+    book.save(path)
 
 
 def _bold(cell, font):
     cell.font = font
     return cell
+
+
+if __name__ == "__main__":  # a worker of _write_in_processes
+    import sys
+
+    _write_job(Path(sys.argv[1]))

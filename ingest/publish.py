@@ -237,9 +237,12 @@ def publish(settings: Settings) -> Path:
             # Documentation gaps do not hold back the data analysts are waiting for; the tests keep them at 0.
             log.warning("published without a description: %s", ", ".join(missing))
         con.execute("checkpoint pub")
+        # Complete: attached again read-only, so that the workbooks' worker processes can open it too.
+        con.execute("detach pub")
+        con.execute("attach ? as pub (read_only)", [str(tmp)])
         exports.write_parquet(con, "pub", building[PARQUET_DIR])
         exports.write_workbooks(con, "pub", building[EXPORTS_DIR], published_at, str(target),
-                                previous_dir=folder / EXPORTS_DIR)
+                                previous_dir=folder / EXPORTS_DIR, database_file=tmp)
         con.execute("detach pub")
         con.execute("detach wh")
     except BaseException:

@@ -178,6 +178,29 @@ def test_a_quarter_is_written_again_only_when_its_rows_change(published):
     assert json.loads((folder / exports.FINGERPRINTS).read_text()).keys() == set(QUARTERS)
 
 
+def test_workbooks_written_by_worker_processes_match_those_written_in_process(published, tmp_path, caplog):
+    """Several quarters to write: worker processes (one a core) open the file read-only and share them."""
+    def values(folder: Path) -> dict:
+        books = {path.name: load_workbook(path, read_only=True) for path in sorted(folder.glob("*.xlsx"))}
+        return {name: {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+                for name, book in books.items()}
+
+    at = datetime(2025, 1, 1, 12, 0)
+    with duckdb.connect() as con:
+        con.execute("attach ? as pub (read_only)", [str(published.paths.published)])
+        with caplog.at_level("INFO", logger="ingest.exports"):
+            exports.write_workbooks(con, "pub", tmp_path / "workers", at, "source", database_file=published.paths.published)
+        exports.write_workbooks(con, "pub", tmp_path / "in_process", at, "source")
+    if (os.cpu_count() or 1) > 1:
+        assert f"{len(QUARTERS)} written (2 processes)" in caplog.text
+    assert values(tmp_path / "workers") == values(tmp_path / "in_process")
+    assert len(values(tmp_path / "workers")) == len(QUARTERS)
+    if (os.cpu_count() or 1) > 1:  # a worker that fails fails the call, naming the file and its error
+        with duckdb.connect() as con, pytest.raises(RuntimeError, match=r"(?s)missing\.duckdb failed \(exit 1\): .*database does not exist"):
+            con.execute("attach ? as pub (read_only)", [str(published.paths.published)])
+            exports.write_workbooks(con, "pub", tmp_path / "failed", at, "source", database_file=tmp_path / "missing.duckdb")
+
+
 def test_a_failed_export_publishes_nothing(published, monkeypatch):
     folder = published.paths.published.parent
     before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
