@@ -80,13 +80,18 @@ with_shares as (
 
 with_period_and_flags as (
 
+    -- Statistics to 10 decimal places (stat_round): the twelve-month window sums of weights can
+    -- differ in their last binary digit from one build to the next, and a published figure must not.
     select
-        *,
+        * replace (
+            {{ stat_round('weighted_share_satisfied') }} as weighted_share_satisfied,
+            {{ stat_round('effective_sample_size') }} as effective_sample_size
+        ),
         -- dates: the 12 months
         month_start - interval 11 month as period_start_date,
         last_day(month_start) as period_end_date,
-        {{ weighted_share_ci_lower('weighted_share_satisfied', 'effective_sample_size') }} as ci_lower_95,
-        {{ weighted_share_ci_upper('weighted_share_satisfied', 'effective_sample_size') }} as ci_upper_95,
+        {{ stat_round(weighted_share_ci_lower('weighted_share_satisfied', 'effective_sample_size')) }} as ci_lower_95,
+        {{ stat_round(weighted_share_ci_upper('weighted_share_satisfied', 'effective_sample_size')) }} as ci_upper_95,
         -- flags (a small group is shown with its warning, never hidden)
         respondent_count < {{ var('consultation_min_group_respondents') }} as is_small_group,
         effective_sample_size < {{ var('consultation_min_effective_sample_size') }} as is_low_effective_sample
