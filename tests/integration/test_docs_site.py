@@ -11,7 +11,7 @@ import pytest
 
 from ingest import docs_site, publish
 from ingest.transform import parse_project as real_parse_project
-from tests.unit.test_exports import _settings, _warehouse
+from tests.unit.test_exports import publication_settings, hand_made_warehouse
 
 EXPOSURES = {
     "exposure.opcc_evidence.quarterly_performance_report",
@@ -28,10 +28,10 @@ def _embedded(page: str, name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    settings = _settings(tmp_path_factory.mktemp("platform"))
+    settings = publication_settings(tmp_path_factory.mktemp("platform"))
     saved = docs_site.parse_ahead(settings)  # before anything is published, as make demo does beside the DAGs
     assert all(path.exists() for path in saved)
-    _warehouse(settings)
+    hand_made_warehouse(settings)
     publish.publish(settings)
     index = docs_site.build(settings)
     return settings, index
@@ -112,4 +112,4 @@ def test_a_failed_build_keeps_the_previous_docs(built, monkeypatch):
 
 def test_docs_need_a_published_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing published yet"):
-        docs_site.build(_settings(tmp_path))
+        docs_site.build(publication_settings(tmp_path))

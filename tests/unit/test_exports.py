@@ -25,7 +25,7 @@ from tests.helpers import query as _query
 QUARTERS = ("2024Q1", "2024Q2")
 
 
-def _settings(root: Path):
+def publication_settings(root: Path):
     return load_settings(environ={
         "OPCC_PATHS__WAREHOUSE": str(root / "warehouse.duckdb"),
         "OPCC_PATHS__PUBLISHED": str(root / "published" / "evidence.duckdb"),
@@ -34,7 +34,7 @@ def _settings(root: Path):
     })
 
 
-def _warehouse(settings) -> None:
+def hand_made_warehouse(settings) -> None:
     with connect(settings) as con:  # the shared raw tables every loader writes (manifest, load log, rejects)
         con.execute("""
             insert into raw.load_log (dataset, force_id, month, source_file, archive_sha256, status, rows_loaded,
@@ -83,8 +83,8 @@ def _warehouse(settings) -> None:
 
 @pytest.fixture
 def published(tmp_path):
-    settings = _settings(tmp_path)
-    _warehouse(settings)
+    settings = publication_settings(tmp_path)
+    hand_made_warehouse(settings)
     publish.publish(settings)
     return settings
 
@@ -106,7 +106,7 @@ def test_every_published_table_and_column_is_described(published):
 
 def test_the_lineage_descriptions_name_exactly_the_raw_columns(tmp_path):
     # A column added to a shared raw table must be described here too (and a renamed one not left behind).
-    settings = _settings(tmp_path)
+    settings = publication_settings(tmp_path)
     with connect(settings) as con:
         for name, (source, _, columns) in publish.META_TABLES.items():
             if source is None:
@@ -119,8 +119,8 @@ def test_the_lineage_descriptions_name_exactly_the_raw_columns(tmp_path):
 
 
 def test_an_undescribed_column_is_named_in_a_warning(tmp_path, caplog):
-    settings = _settings(tmp_path)
-    _warehouse(settings)
+    settings = publication_settings(tmp_path)
+    hand_made_warehouse(settings)
     with duckdb.connect(str(settings.paths.warehouse)) as con:
         con.execute("alter table evidence.fct_crime_monthly add column victims integer")
     publish.publish(settings)
