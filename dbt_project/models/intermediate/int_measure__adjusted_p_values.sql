@@ -48,7 +48,10 @@ stepped_up as (
 final as (
 
     select
-        {{ measure_area_key_columns() }},
+        cast(measure_id as varchar) as measure_id,
+        cast(area_type as varchar) as area_type,
+        cast(area_code as varchar) as area_code,
+        cast(force_id as varchar) as force_id,
         cast(reporting_period_start as date) as reporting_period_start,
         cast(p_value as double) as p_value,
         cast(p_rank as integer) as p_rank,
