@@ -1,5 +1,6 @@
 {#-
-    A contracted model's columns as its yml declares them, in that order, each cast to its
+    A model's columns as its yml declares them (a contracted mart's, or an intermediate model's
+    whose yml gives each column's type), in that order, each cast to its
     `data_type`: `cast(<column> as <data_type>) as <column>, ...`. A mart's last CTE is
     `final as (select {{ contract_columns() }} from <the step before>)`, so a column's type is
     written once, in the yml that documents it, and the SQL above only computes values under

@@ -94,21 +94,14 @@ common_areas as (
 
 ),
 
-final as (
+with_comparison_basis as (
 
     select
-        cast(with_previous.measure_id as varchar) as measure_id,
-        cast(with_previous.force_id as varchar) as force_id,
-        cast(with_previous.period_start as date) as period_start,
-        cast(with_previous.programme as varchar) as programme,
-        cast(with_previous.previous_period_start as date) as previous_period_start,
-        cast(with_previous.previous_programme as varchar) as previous_programme,
-        cast(with_previous.area_count as integer) as area_count,
-        cast(with_previous.previous_area_count as integer) as previous_area_count,
-        cast(coalesce(common_areas.common_area_count, 0) as integer) as common_area_count,
-        cast(common_areas.compared_value as double) as compared_value,
-        cast(common_areas.baseline_value as double) as baseline_value,
-        cast(case
+        with_previous.*,
+        coalesce(common_areas.common_area_count, 0) as common_area_count,
+        common_areas.compared_value,
+        common_areas.baseline_value,
+        case
             when with_previous.previous_programme is null then null
             when common_areas.common_area_count is null then
                 'No area was graded in both ' || with_previous.previous_programme || ' and '
@@ -118,10 +111,18 @@ final as (
                 || ' graded in both ' || with_previous.previous_programme || ' and ' || with_previous.programme
                 || ' (' || with_previous.programme || ' graded ' || with_previous.area_count || ', '
                 || with_previous.previous_programme || ' graded ' || with_previous.previous_area_count || ').'
-        end as varchar) as comparison_basis
+        end as comparison_basis
     from with_previous
     left join common_areas
         on {{ keys_match('with_previous', 'common_areas', ['measure_id', 'force_id', 'period_start']) }}
+
+),
+
+final as (
+
+    -- the columns and types the yml declares
+    select {{ contract_columns() }}
+    from with_comparison_basis
 
 )
 
