@@ -201,7 +201,7 @@ class PublisherData:
         return out
 
     @lru_cache(maxsize=1)
-    def _crime_index(self) -> dict[str, tuple[str, str, dict[str, str]]]:
+    def crime_index(self) -> dict[str, tuple[str, str, dict[str, str]]]:
         """crime id -> (month, force, street row), over every month (built once, on first use)."""
         found: dict[str, tuple[str, str, dict[str, str]]] = {}
         for month in self.months:
@@ -215,7 +215,7 @@ class PublisherData:
 
     def outcomes_for_crime(self, crime_id: str) -> dict | None:
         with self._lock:
-            hit = self._crime_index().get(crime_id)
+            hit = self.crime_index().get(crime_id)
         if hit is None:
             return None
         month, force_id, row = hit

@@ -88,7 +88,7 @@ def _relation_exists(con, database: str, schema: str, table: str) -> bool:
         [database, schema, table]).fetchone()[0])
 
 
-def _cell(value: Any) -> Any:
+def excel_value(value: Any) -> Any:
     """A value openpyxl can store: numbers, text, booleans and dates as they are; anything else as text."""
     if value is None or isinstance(value, (bool, int, float, str, date, datetime)):
         return value
@@ -252,7 +252,7 @@ def _write_workbook(con, database: str, quarter: str, path: Path, tables, descri
         sheet.append([_bold(WriteOnlyCell(sheet, value=n), bold) for n in names])
         rows = cursor.fetchall()
         for row in rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([excel_value(v) for v in row])
         counts[(s, t)] = len(rows)
     notes = book.create_sheet(NOTES_SHEET)
     notes.append([_bold(WriteOnlyCell(notes, value=f"Scorecard for {quarter}"), bold)])

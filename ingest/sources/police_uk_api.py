@@ -101,7 +101,7 @@ def _check_month(month: str) -> str:
     return month
 
 
-def _segment(value: str) -> str:
+def path_segment(value: str) -> str:
     """An id from the API (a neighbourhood's) as one path segment: nothing in it can change the path."""
     if not value or value in {".", ".."}:
         raise ValueError(f"{value!r} is not a usable id")
@@ -161,10 +161,10 @@ class PoliceUkApi:
         return self.get(f"/{validate_force_id(force_id)}/neighbourhoods").body
 
     def neighbourhood(self, force_id: str, neighbourhood_id: str) -> dict:
-        return self.get(f"/{validate_force_id(force_id)}/{_segment(neighbourhood_id)}").body
+        return self.get(f"/{validate_force_id(force_id)}/{path_segment(neighbourhood_id)}").body
 
     def neighbourhood_priorities(self, force_id: str, neighbourhood_id: str) -> list[dict]:
-        return self.get(f"/{validate_force_id(force_id)}/{_segment(neighbourhood_id)}/priorities").body
+        return self.get(f"/{validate_force_id(force_id)}/{path_segment(neighbourhood_id)}/priorities").body
 
     def stops_force(self, force_id: str, month: str) -> list[dict]:
         from ingest.http import QueryTooLarge
@@ -241,7 +241,7 @@ def landed_path(settings: Settings, dataset: ApiDataset, partition: str) -> Path
     return _landing_dir(settings) / dataset.name / f"{partition}.ndjson"
 
 
-def _envelope(response: "JsonResponse", keys: dict[str, str]) -> dict[str, Any]:
+def envelope(response: "JsonResponse", keys: dict[str, str]) -> dict[str, Any]:
     return {"url": response.url, **keys, "body": response.body}
 
 
@@ -286,7 +286,7 @@ def fetch_national(settings: Settings, api: PoliceUkApi | None = None) -> list[d
         from ingest.http import NotFound
 
         try:
-            return _envelope(api.get(f"/forces/{validate_force_id(force['id'])}"), {})
+            return envelope(api.get(f"/forces/{validate_force_id(force['id'])}"), {})
         except NotFound:
             # Listed but without a details page: keep what the list says rather than lose the force.
             log.warning("/forces/%s: 404; keeping the id and name from /forces only", force["id"])
@@ -295,9 +295,9 @@ def fetch_national(settings: Settings, api: PoliceUkApi | None = None) -> list[d
     forces = api.map(details, listed.body)
     # Everything was fetched: only now is anything written (a failure above lands nothing).
     landed = [
-        _land(settings, STREET_DATES, ALL, [_envelope(dates, {})], dates.url),
-        _land(settings, LAST_UPDATED, ALL, [_envelope(updated, {})], updated.url),
-        _land(settings, CRIME_CATEGORIES, latest, [_envelope(categories, {"month": latest})], categories.url),
+        _land(settings, STREET_DATES, ALL, [envelope(dates, {})], dates.url),
+        _land(settings, LAST_UPDATED, ALL, [envelope(updated, {})], updated.url),
+        _land(settings, CRIME_CATEGORIES, latest, [envelope(categories, {"month": latest})], categories.url),
         _land(settings, FORCES, ALL, forces, f"{api.base_url}/forces/{{force}}"),
     ]
     log.info("data.police.uk national reference: %d requests; %s", api.session.stats.snapshot()["attempts"] - started,
@@ -318,7 +318,7 @@ def fetch_force(settings: Settings, force_id: str, api: PoliceUkApi | None = Non
 
     def details(item: dict) -> dict[str, Any]:
         try:
-            return _envelope(api.get(f"/{force_id}/{_segment(str(item['id']))}"), {"force_id": force_id})
+            return envelope(api.get(f"/{force_id}/{path_segment(str(item['id']))}"), {"force_id": force_id})
         except NotFound:
             log.warning("/%s/%s: 404; keeping the id and name from /%s/neighbourhoods only",
                         force_id, item["id"], force_id)
@@ -327,14 +327,14 @@ def fetch_force(settings: Settings, force_id: str, api: PoliceUkApi | None = Non
 
     def priorities(item: dict) -> dict[str, Any]:
         nid = str(item["id"])
-        return _envelope(api.get(f"/{force_id}/{_segment(nid)}/priorities"),
+        return envelope(api.get(f"/{force_id}/{path_segment(nid)}/priorities"),
                          {"force_id": force_id, "neighbourhood_id": nid})
 
     neighbourhoods = api.map(details, listed)
     issues = api.map(priorities, listed)
     base = api.base_url
     landed = [
-        _land(settings, SENIOR_OFFICERS, force_id, [_envelope(people, {"force_id": force_id})], people.url),
+        _land(settings, SENIOR_OFFICERS, force_id, [envelope(people, {"force_id": force_id})], people.url),
         _land(settings, NEIGHBOURHOODS, force_id, neighbourhoods, f"{base}/{force_id}/{{neighbourhood}}"),
         _land(settings, NEIGHBOURHOOD_PRIORITIES, force_id, issues, f"{base}/{force_id}/{{neighbourhood}}/priorities"),
     ]

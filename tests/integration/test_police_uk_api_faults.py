@@ -130,7 +130,7 @@ def test_every_endpoint_answers_in_the_real_shapes(tmp_path: Path, server: FakeP
     assert set(stops[0]) >= {"type", "involved_person", "datetime", "location", "outcome_object", "legislation"}
     unlocated = api.crimes_no_location("lancashire", "2025-08")
     assert unlocated and all(c["location"] is None for c in unlocated)
-    crime_id = next(cid for cid, (month, *_) in server.data._crime_index().items() if month == "2025-07")
+    crime_id = next(cid for cid, (month, *_) in server.data.crime_index().items() if month == "2025-07")
     assert api.outcomes_for_crime(crime_id)["crime"]["persistent_id"] == crime_id
 
 

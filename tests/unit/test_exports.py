@@ -233,9 +233,9 @@ def test_parquet_names_a_table_in_two_schemas_rather_than_overwrite(tmp_path):
 def test_cells_keep_numbers_and_dates_and_stringify_the_rest():
     from decimal import Decimal
 
-    assert exports._cell(Decimal("1.25")) == 1.25
-    assert exports._cell(datetime(2024, 1, 1)) == datetime(2024, 1, 1)
-    assert exports._cell(["a", "b"]) == "['a', 'b']"
+    assert exports.excel_value(Decimal("1.25")) == 1.25
+    assert exports.excel_value(datetime(2024, 1, 1)) == datetime(2024, 1, 1)
+    assert exports.excel_value(["a", "b"]) == "['a', 'b']"
 
 
 def test_every_mart_and_its_columns_are_described_in_the_dbt_project():

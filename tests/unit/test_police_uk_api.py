@@ -47,7 +47,7 @@ def response(path: str, body) -> JsonResponse:
 
 
 def envelope(path: str, body, **keys) -> dict:
-    return police_uk_api._envelope(response(path, body), keys)
+    return police_uk_api.envelope(response(path, body), keys)
 
 
 PRIORITY = {"issue": "<p>Tackle anti-social behaviour on the Deepdale estate</p>", "issue-date": "2025-06-12T00:00:00",
@@ -100,10 +100,10 @@ def test_nested_fields_are_read_as_a_struct():
 
 
 def test_ids_from_the_api_cannot_change_the_path():
-    assert police_uk_api._segment("55.CR3001") == "55.CR3001"
-    assert police_uk_api._segment("a/../b") == "a%2F..%2Fb"
+    assert police_uk_api.path_segment("55.CR3001") == "55.CR3001"
+    assert police_uk_api.path_segment("a/../b") == "a%2F..%2Fb"
     with pytest.raises(ValueError):
-        police_uk_api._segment("..")
+        police_uk_api.path_segment("..")
     with pytest.raises(ValueError, match="not a data.police.uk force id"):
         PoliceUkApi(API, session=object()).neighbourhoods("../forces")  # type: ignore[arg-type]
 
