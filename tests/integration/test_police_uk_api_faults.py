@@ -250,7 +250,9 @@ def test_the_limiter_keeps_to_the_configured_rate_measured_at_the_server(tmp_pat
     log.info("worst excess over burst + rate x span: %.2f requests", worst)
     assert worst <= 2.0
     peak_1s = max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals)
-    sustained = (n - burst) / (arrivals[-1] - arrivals[burst - 1])  # after the initial burst
+    # Beyond the initial burst, over the whole span: the bucket refills while the burst itself is
+    # sent, so timing from the burst's last request overstates the rate on a busy machine.
+    sustained = (n - burst) / (arrivals[-1] - arrivals[0])
     log.info("rate limit %.0f/s burst %d: %d requests in %.2f s; sustained %.2f requests/s after the burst; "
              "busiest 1-second window %d requests (limit %d); no 429", rate, burst, n, time.monotonic() - started,
              sustained, peak_1s, burst + int(rate))
