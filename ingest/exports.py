@@ -190,26 +190,31 @@ def _write_in_processes(database_file: Path, database: str, shares: list[list[tu
 
     package_root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    common = {
+        "database_file": str(database_file), "database": database, "tables": tables,
+        "descriptions": [[s, t, comment, columns] for (s, t), (comment, columns) in descriptions.items()],
+        "published_at": published_at.isoformat(), "source": source,
+    }
     with tempfile.TemporaryDirectory(prefix="workbooks-") as tmp:
         running = []
-        for index, share in enumerate(shares):
-            job, errors = Path(tmp) / f"{index}.json", Path(tmp) / f"{index}.err"
-            job.write_text(json.dumps({
-                "database_file": str(database_file), "database": database,
-                "quarters": [[quarter, str(path)] for quarter, path in share],
-                "tables": tables, "descriptions": [[s, t, comment, columns] for (s, t), (comment, columns) in descriptions.items()],
-                "published_at": published_at.isoformat(), "source": source,
-            }), encoding="utf-8")
-            with errors.open("w", encoding="utf-8") as stderr:
-                running.append((subprocess.Popen([sys.executable, "-m", "ingest.exports", str(job)], env=env,
-                                                 stdout=subprocess.DEVNULL, stderr=stderr), errors))
-        for process, errors in running:
-            if process.wait() != 0:
-                for other, _ in running:  # a failed publication writes nothing more
-                    other.kill()
-                    other.wait()
-                raise RuntimeError(f"writing scorecard workbooks from {database_file} failed (exit {process.returncode}): "
-                                   f"{errors.read_text(encoding='utf-8', errors='replace').strip()[-2000:]}")
+        try:
+            for index, share in enumerate(shares):
+                job, errors = Path(tmp) / f"{index}.json", Path(tmp) / f"{index}.err"
+                job.write_text(json.dumps({**common, "quarters": [[quarter, str(path)] for quarter, path in share]}),
+                               encoding="utf-8")
+                with errors.open("w", encoding="utf-8") as stderr:
+                    running.append((subprocess.Popen([sys.executable, "-m", "ingest.exports", str(job)], env=env,
+                                                     stdout=subprocess.DEVNULL, stderr=stderr), errors))
+            for process, errors in running:
+                if process.wait() != 0:
+                    raise RuntimeError(f"writing scorecard workbooks from {database_file} failed "
+                                       f"(exit {process.returncode}): "
+                                       f"{errors.read_text(encoding='utf-8', errors='replace').strip()[-2000:]}")
+        finally:
+            for process, _ in running:  # a failure, or an interrupt, leaves no worker writing
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
 
 
 def _write_job(job_file: Path) -> None:
