@@ -29,13 +29,14 @@ class TransformError(RuntimeError):
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    """What the dbt profile reads (``profiles.yml`` uses ``env_var``): the same DuckDB limits as
-    every other connection of the platform (memory, threads; it spills to ``<warehouse>.tmp``)."""
+    """What the dbt profile reads (``profiles.yml`` uses ``env_var``): DuckDB's threads as every other
+    connection of the platform, its memory limit ``[dbt] memory_limit`` when set (it spills to
+    ``<warehouse>.tmp``)."""
     return {
         "OPCC_WAREHOUSE": str(settings.paths.warehouse),
         "OPCC_DBT_THREADS": str(settings.dbt.threads),
         "OPCC_DUCKDB_THREADS": str(settings.duckdb.threads),
-        "OPCC_DUCKDB_MEMORY_LIMIT": settings.duckdb.memory_limit,
+        "OPCC_DUCKDB_MEMORY_LIMIT": settings.dbt.memory_limit or settings.duckdb.memory_limit,
     }
 
 

@@ -153,3 +153,19 @@ def test_accept_held_reads_a_toml_list_and_a_comma_separated_environment_value(t
 def test_a_bad_accept_held_entry_is_refused_naming_the_setting_and_the_entry(bad, why):
     with pytest.raises(ConfigError, match=rf"\[police_uk\] accept_held {why}"):
         load_settings(environ={"OPCC_POLICE_UK__ACCEPT_HELD": f"west-midlands:2024-04,{bad}"})
+
+
+def test_dbt_builds_under_their_own_duckdb_memory_limit_and_fall_back_to_duckdbs():
+    from ingest.transform import dbt_environment
+
+    settings = load_settings(environ={})
+    assert settings.dbt.memory_limit == "1.5GB"  # config/platform.toml
+    assert dbt_environment(settings)["OPCC_DUCKDB_MEMORY_LIMIT"] == "1.5GB"
+    unset = load_settings(environ={"OPCC_DBT__MEMORY_LIMIT": ""})
+    assert dbt_environment(unset)["OPCC_DUCKDB_MEMORY_LIMIT"] == unset.duckdb.memory_limit == "2GB"
+
+
+@pytest.mark.parametrize("bad", ["lots", "1.5", "-1GB", "1.5 GB; drop table x"])
+def test_a_dbt_memory_limit_duckdb_cannot_read_is_refused_naming_the_setting(bad):
+    with pytest.raises(ConfigError, match=r"\[dbt\] memory_limit"):
+        load_settings(environ={"OPCC_DBT__MEMORY_LIMIT": bad})
