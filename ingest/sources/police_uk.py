@@ -524,8 +524,9 @@ def load_months(
     """A backfill: :func:`load` for each of ``months``, through one connection.
 
     Up to ``months_per_transaction`` months are loaded per transaction, each dataset in one
-    statement over all their files, and gated together; the database is checkpointed once, when
-    the connection closes, instead of once per month. The unit of success is still the
+    statement over all their files, and gated together; the database is checkpointed after each
+    batch, not after each month. (Checkpointed only when the connection closed, a 36-month national
+    backfill held 0.13 GiB more at its peak, 1.91 against 1.78 GiB, and took as long.) The unit of success is still the
     force-month: one that fails is left out (its previous rows kept, its attempt recorded in
     ``raw.load_log``) and the rest of its batch loaded again, exactly as :func:`load` does within
     a month, and the gate results are the same. Raises at the end, naming every force-month not
@@ -543,6 +544,7 @@ def load_months(
             batch = pending[start:start + step]
             todo = {item.fetched.month: [f for f in forces if f not in item.failures] for item in batch}
             summary.update(_load_pending(con, batch, todo, rules))
+            con.execute("checkpoint")
         for item in pending:
             if item.failures:
                 _record_not_loaded(con, item)
