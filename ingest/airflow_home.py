@@ -25,9 +25,14 @@ def main() -> int:
     Path(home).mkdir(parents=True, exist_ok=True)
     # What `airflow db migrate` and `airflow pools import` do, in one process: each Airflow CLI
     # call pays Airflow's start-up again (the two calls took about 10 s, this about 3.5 s).
+    from airflow.configuration import write_default_airflow_configuration_if_needed
     from airflow.models.pool import Pool
     from airflow.utils import db
 
+    # As the CLI does first: airflow.cfg with its generated secrets (fernet key, JWT secret), so
+    # that every component started afterwards (API server, scheduler) signs and checks task
+    # tokens with the same secret. Without the file, each one started would generate its own.
+    write_default_airflow_configuration_if_needed()
     db.upgradedb()  # a new database is created from the models; an older one is migrated
     for name, (slots, description) in POOLS.items():  # created, or updated to these slots
         Pool.create_or_update_pool(name, slots, description, include_deferred=False)

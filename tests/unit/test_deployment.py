@@ -78,3 +78,30 @@ def test_docker_compose_config_where_the_plugin_exists(tmp_path):
     result = subprocess.run(["docker", "compose", "--env-file", str(env), "-f", str(REPO / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_airflow_home_has_one_jwt_secret_for_every_component_and_its_pools(tmp_path: Path):
+    """ingest.airflow_home writes airflow.cfg with its generated secrets before anything starts: an
+    API server and a scheduler started without the file would each generate their own JWT secret,
+    and every task would be refused ("Invalid auth token"). A second run keeps them."""
+    import configparser
+    import os
+    import sqlite3
+    import sys
+
+    home = tmp_path / "airflow"
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    secrets = []
+    for _ in range(2):
+        subprocess.run([sys.executable, "-m", "ingest.airflow_home"], env=env, cwd=REPO, check=True,
+                       capture_output=True, timeout=180)
+        cfg = configparser.ConfigParser(interpolation=None)
+        cfg.read(home / "airflow.cfg")
+        secrets.append((cfg.get("api_auth", "jwt_secret"), cfg.get("core", "fernet_key")))
+    assert all(secrets[0]) and secrets[0] == secrets[1]
+    from ingest.airflow_home import POOLS
+
+    with sqlite3.connect(home / "airflow.db") as db:
+        pools = dict(db.execute("select pool, slots from slot_pool").fetchall())
+    assert {name: slots for name, (slots, _) in POOLS.items()}.items() <= pools.items()
