@@ -142,7 +142,10 @@ def parse_project(settings: Settings):
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_environment(settings))
-    parsed = run_dbt(dbtRunner(), ["parse", *dbt_project_args(build_run_dir(settings))])
+    # --no-write-json: the parse is kept in memory for the build, which writes target/manifest.json
+    # (and run_results.json) when it ends. Written here as well, the bench's new-month build took
+    # 15.3 s on average instead of 13.5 s (four runs each, alternated).
+    parsed = run_dbt(dbtRunner(), ["parse", *dbt_project_args(build_run_dir(settings)), "--no-write-json"])
     return parsed.result if parsed.success else None
 
 
