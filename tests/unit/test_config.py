@@ -169,3 +169,17 @@ def test_dbt_builds_under_their_own_duckdb_memory_limit_and_fall_back_to_duckdbs
 def test_a_dbt_memory_limit_duckdb_cannot_read_is_refused_naming_the_setting(bad):
     with pytest.raises(ConfigError, match=r"\[dbt\] memory_limit"):
         load_settings(environ={"OPCC_DBT__MEMORY_LIMIT": bad})
+
+
+def test_dbt_gives_duckdb_its_limits_once_when_the_file_opens_not_on_every_cursor():
+    """Under `settings:` dbt-duckdb runs SET memory_limit and SET threads on each node's cursor, and
+    DuckDB restarts its thread pool for every SET threads; `config_options` reach duckdb.connect once."""
+    import yaml
+
+    from ingest.transform import DBT_PROJECT_DIR
+
+    output = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["opcc_evidence"]["outputs"]["warehouse"]
+    assert "settings" not in output
+    assert set(output["config_options"]) == {"memory_limit", "threads"}
+    assert "OPCC_DUCKDB_MEMORY_LIMIT" in output["config_options"]["memory_limit"]
+    assert "OPCC_DUCKDB_THREADS" in output["config_options"]["threads"]
