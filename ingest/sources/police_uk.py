@@ -525,9 +525,9 @@ def load_months(
 
     Up to ``months_per_transaction`` months are loaded per transaction, each dataset in one
     statement over all their files, and gated together; the database is checkpointed after each
-    batch, not after each month. (Checkpointed only when the connection closed, a 36-month national
-    backfill held 0.13 GiB more at its peak, 1.91 against 1.78 GiB, and took as long.) The unit of success is still the
-    force-month: one that fails is left out (its previous rows kept, its attempt recorded in
+    batch, not after each month. (Checkpointed only when the connection closed, a 36-month
+    national backfill held 0.13 GiB more at its peak, 1.91 against 1.78 GiB, and took as long.)
+    The unit of success is still the force-month: one that fails is left out (its previous rows kept, its attempt recorded in
     ``raw.load_log``) and the rest of its batch loaded again, exactly as :func:`load` does within
     a month, and the gate results are the same. Raises at the end, naming every force-month not
     loaded, or a month where no configured force had a file. Returns the summary per month.
