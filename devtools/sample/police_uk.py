@@ -196,7 +196,7 @@ assert not any(set(v) & {",", '"', "\n", "\r"} for v in (
 
 
 # --- the archive ----------------------------------------------------------------------------------
-def _zip_info(name: str, month: str) -> zipfile.ZipInfo:
+def zip_info(name: str, month: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=(int(month[:4]), int(month[5:]), 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     info.create_system = 3
@@ -204,7 +204,7 @@ def _zip_info(name: str, month: str) -> zipfile.ZipInfo:
     return info
 
 
-class _MonthZip:
+class MonthZip:
     """One month's zip, written member by member in name order (the zip lists them sorted).
 
     Members are compressed and written by one background thread, in the order they were added,
@@ -227,7 +227,7 @@ class _MonthZip:
         if name <= self._last:
             raise AssertionError(f"zip members out of order: {name} after {self._last}")
         self._last = name
-        self._pending.append(self._writer.submit(self._zip.writestr, _zip_info(name, self.month), data,
+        self._pending.append(self._writer.submit(self._zip.writestr, zip_info(name, self.month), data,
                                                  compresslevel=self.compresslevel))
 
     def close(self) -> str:
@@ -274,7 +274,7 @@ def _kind(member: str) -> str:
     raise AssertionError(member)
 
 
-def _add_month(archive: _MonthZip, month: str, force_ids: list[str], queues: dict[str, dict[int, Events]],
+def _add_month(archive: MonthZip, month: str, force_ids: list[str], queues: dict[str, dict[int, Events]],
                rows: dict[str, int], absent: dict[str, str], totals: dict[str, int], seed: int, scale: float,
                as_of: str, last_idx: int, peers_from: dict[str, int] | None = None) -> None:
     """Generate every force's files for a month into its zip, in member-name order.
@@ -372,7 +372,7 @@ def generate_archive(
         rows: dict[str, int] = {}
         absent: dict[str, str] = {}
         zip_path = archive_dir / f"{month}.zip"
-        archive = _MonthZip(zip_path, month, compresslevel)
+        archive = MonthZip(zip_path, month, compresslevel)
         try:
             _add_month(archive, month, force_ids, queues, rows, absent, totals, seed, scale, as_of, last_idx,
                        peers_from)

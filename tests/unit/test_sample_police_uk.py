@@ -328,7 +328,7 @@ def test_cli_writes_an_archive_and_prints_one_summary_line(tmp_path: Path, capsy
 def test_members_compressed_in_the_background_keep_their_order_and_bytes(tmp_path):
     """The month's zip is written by a background thread: the same bytes as writing each member in turn."""
     members = {f"2023-06/2023-06-force-{i:02d}-street.csv": (f"row {i}\n" * (2000 + i)).encode() for i in range(12)}
-    background = pu._MonthZip(tmp_path / "background.zip", "2023-06", 1)
+    background = pu.MonthZip(tmp_path / "background.zip", "2023-06", 1)
     for name, body in members.items():
         background.add(name, body)
     digest = background.close()
@@ -336,25 +336,25 @@ def test_members_compressed_in_the_background_keep_their_order_and_bytes(tmp_pat
     in_turn = io.BytesIO()
     with zipfile.ZipFile(in_turn, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as expected:
         for name, body in members.items():
-            expected.writestr(pu._zip_info(name, "2023-06"), body, compresslevel=1)
+            expected.writestr(pu.zip_info(name, "2023-06"), body, compresslevel=1)
     assert (tmp_path / "background.zip").read_bytes() == in_turn.getvalue()
     assert digest == hashlib.sha256(in_turn.getvalue()).hexdigest()
 
 
 def test_a_month_that_fails_midway_leaves_no_zip_behind(tmp_path, monkeypatch):
-    """A failure while a month is written (here: the generator) leaves neither the zip nor its part file."""
+    """A failure while a month is generated leaves neither the zip nor its part file."""
     def fail(*args, **kwargs):
-        raise RuntimeError("generator failed")
+        raise RuntimeError("generating the month failed")
 
-    monkeypatch.setattr(pu, "_add_month", fail)
-    with pytest.raises(RuntimeError, match="generator failed"):
+    monkeypatch.setattr(pu.MonthZip, "add", fail)
+    with pytest.raises(RuntimeError, match="generating the month failed"):
         pu.generate_archive(tmp_path, FIRST, FIRST, ["lancashire"], scale=SCALE)
     assert list((tmp_path / "archive").iterdir()) == []
 
 
 def test_a_failed_member_write_fails_the_month(tmp_path):
     """A write that fails in the background (an unwritable member) is raised when the month closes."""
-    archive = pu._MonthZip(tmp_path / "bad.zip", "2023-06", 1)
+    archive = pu.MonthZip(tmp_path / "bad.zip", "2023-06", 1)
     archive.add("2023-06/a-street.csv", b"ok\n")
     archive.add("2023-06/b-street.csv", None)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
