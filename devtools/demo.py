@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -264,6 +264,45 @@ class StepFailed(Exception):
         self.step, self.code, self.shown = step, code, shown
 
 
+class WaitingStep:
+    """A step launched early that waits for a line on its standard input (``--start-on-stdin``)."""
+
+    def __init__(self, demo: "DemoRun", step: str, command: list[str]) -> None:
+        self.demo, self.step, self.command = demo, step, command
+        self.process: subprocess.Popen | None = None
+
+    def launch(self) -> None:
+        self.demo.note(f"\n==> {self.step}: {' '.join(self.command)} (launched {datetime.now():%H:%M:%S}, "
+                       "waiting for its start line)")
+        self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, text=True)
+
+    def start(self, line: str = "") -> None:
+        """Send the start line and wait for the step to end; :class:`StepFailed` if it fails."""
+        if self.process is None:
+            self.launch()
+        self.demo.note(f"\n==> {self.step}: started ({datetime.now():%H:%M:%S})")
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.close()
+        except BrokenPipeError:  # it has already ended (failed getting ready): its exit code says so
+            pass
+        code = self.process.wait()
+        if code != 0:
+            raise StepFailed(self.step, code, shown=not self.demo.verbose)
+
+    def stop(self) -> None:
+        """Not started (a step before it failed): the end of input makes it exit without running."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        with suppress(OSError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            self.process.wait()
+
+
 class DemoRun:
     """The steps of ``make demo``, each a line on the terminal; their output appended to one log file."""
 
@@ -318,21 +357,24 @@ class DemoRun:
             raise StepFailed(step, done.returncode, shown=shows_progress and not self.verbose)
         return last
 
-    def at_once(self, steps: list[Step]) -> None:
+    def at_once(self, steps: list[Step], *, after: dict[str, Callable[[], None]] | None = None) -> None:
         """Run independent ``python -m`` steps side by side, a line on the terminal as each ends.
 
         Each step's output is kept apart and appended to the log when it ends. The first to fail
         stops the others; its output goes last in the log (so the tail shown is its own) and it is
-        raised as :class:`StepFailed`. Verbose: one after the other, every line on the terminal.
+        raised as :class:`StepFailed`. ``after[name]`` is called as soon as that step has succeeded,
+        while the others still run. Verbose: one after the other, every line on the terminal.
         """
         import tempfile
 
+        after = after or {}
         if self.verbose:
             for step in steps:
                 t0 = time.perf_counter()
                 self.module(step.name, step.module, *step.args)
                 for line in step.lines("", _took(t0)):
                     self.say(line)
+                after.get(step.name, lambda: None)()
             return
         with tempfile.TemporaryDirectory(prefix="demo-steps-") as tmp:
             running: dict[int, tuple[Step, subprocess.Popen, Path, Path, float]] = {}
@@ -361,6 +403,7 @@ class DemoRun:
                         self._note_step(step, process, out, err)
                         for line in step.lines(out.read_text(encoding="utf-8", errors="replace"), _took(t0)):
                             self.say(line)
+                        after.get(step.name, lambda: None)()
             finally:
                 for _, process, *_ in running.values():  # interrupted: leave no step running
                     process.terminate()
@@ -382,6 +425,18 @@ class DemoRun:
     def _docs_lines(self, stdout: str, took: str) -> list[str]:
         docs = _last_line(stdout).removeprefix("documentation: ")
         return [f"docs: {self.shown_path(docs) if docs else 'built'} in {took}"]
+
+    @contextmanager
+    def waiting_to_start(self, step: str, module: str, *args: str) -> Iterator["WaitingStep"]:
+        """``python -m module --start-on-stdin args``, launched when the caller is ready and started by a
+        line later: it gets ready (imports, DAGs, Airflow's execution API) while the step before still
+        runs. Its progress lines go to the terminal and it writes the log itself (``shows_progress``).
+        Left before it was started, it is sent the end of input, and exits without running."""
+        waiting = WaitingStep(self, step, [self.python, "-m", module, "--start-on-stdin", *args])
+        try:
+            yield waiting
+        finally:
+            waiting.stop()
 
     @contextmanager
     def beside(self, name: str, module: str, *args: str) -> Iterator[None]:
@@ -433,25 +488,28 @@ class DemoRun:
             peers = (f" and {len(police.msg_peer_forces)} most similar group peers (last "
                      f"{int(settings.sample.get('msg_peer_months', 12))} months)" if police.msg_peer_forces else "")
             airflow_home = self.shown_path(os.environ.get("AIRFLOW_HOME", "?"))
-            # Independent: the sample files, and Airflow's metadata database.
-            self.at_once([
-                Step("sample data", "devtools.demo", ("sample",),
-                     lambda out, took: [f"sample data: {len(police.forces)} forces{peers}, {police.first_month} to "
-                                        f"{police.last_month}, every source "
-                                        f"({self.shown_path(settings.root / 'var' / 'sample')}) in {took}"]),
-                Step("Airflow metadata database", "ingest.airflow_home", (),
-                     lambda out, took: [f"Airflow home ready ({airflow_home}, pools created) in {took}"]),
-            ])
-            step = "the DAGs through Airflow (ingest.run_local)"
-            # The dbt parses of evidence_build's build and of the docs site, made beside the DAG runs (they
-            # leave a core idle most of the time) and read back when the build and the site run after them.
-            with self.fake_police_api() as api_url, self.beside("dbt parse for the build and the docs site",
-                                                                "ingest.docs_site", "--parse-ahead"):
-                logs = ["--verbose"] if self.verbose else ["--log-file", str(self.log_path), "--no-log-path"]
-                # Six police.uk months per DAG run (the DAG's `through` param): a demo needs no scheduler-sized
-                # runs, and a six-month batch is one load transaction (police_uk.load_months).
-                self.module(step, "ingest.run_local", "--api-url", api_url, "--months-per-run", str(MONTHS_PER_RUN),
-                            *logs, shows_progress=True)
+            logs = ["--verbose"] if self.verbose else ["--log-file", str(self.log_path), "--no-log-path"]
+            # Six police.uk months per DAG run (the DAG's `through` param): a demo needs no scheduler-sized
+            # runs, and a six-month batch is one load transaction (police_uk.load_months).
+            with self.waiting_to_start("the DAGs through Airflow (ingest.run_local)", "ingest.run_local",
+                                       "--months-per-run", str(MONTHS_PER_RUN), *logs) as dag_runs:
+                # Independent: the sample files, and Airflow's metadata database. Once the database is
+                # ready, run_local loads the DAGs and Airflow's execution API (about 8 s of one core)
+                # while the sample is still being written, and waits for it.
+                self.at_once([
+                    Step("sample data", "devtools.demo", ("sample",),
+                         lambda out, took: [f"sample data: {len(police.forces)} forces{peers}, {police.first_month} "
+                                            f"to {police.last_month}, every source "
+                                            f"({self.shown_path(settings.root / 'var' / 'sample')}) in {took}"]),
+                    Step("Airflow metadata database", "ingest.airflow_home", (),
+                         lambda out, took: [f"Airflow home ready ({airflow_home}, pools created) in {took}"]),
+                ], after={"Airflow metadata database": dag_runs.launch})
+                step = dag_runs.step
+                # The dbt parses of evidence_build's build and of the docs site, made beside the DAG runs (they
+                # leave a core idle most of the time) and read back when the build and the site run after them.
+                with self.fake_police_api() as api_url, self.beside("dbt parse for the build and the docs site",
+                                                                    "ingest.docs_site", "--parse-ahead"):
+                    dag_runs.start(api_url)
             step = "reports and documentation"
             # Each configured force's report (the first in reports/, the others in reports/<force>/) and the
             # documentation site only read the published file: they render side by side.

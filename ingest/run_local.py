@@ -9,6 +9,7 @@ templating the scheduler uses.
     python -m ingest.run_local --first 2022-10 --last 2025-09
     python -m ingest.run_local --months-per-run 6   # six months per police_uk run (its `through` param)
     python -m ingest.run_local --verbose      # every Airflow, task and dbt log line on the terminal
+    python -m ingest.run_local --start-on-stdin  # get ready, then wait for a line (the demo's API URL, or empty)
 
 The terminal gets one line per DAG run; everything Airflow, the tasks and dbt write (the
 process's stdout and stderr, at the file-descriptor level) goes to a log file, named at the
@@ -49,6 +50,25 @@ def _load_dags():
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     return bag
+
+
+def warm_up_task_api() -> None:
+    """Build Airflow's in-process execution API (what ``dag.test`` runs tasks through) before the first
+    run needs it: its first request generates the API's versioned routes, about 4 s of one core. A
+    caller that starts this process early (``--start-on-stdin``) gets that done while it waits."""
+    import httpx
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+    api = in_process_api_server()  # the one instance dag.test uses (cached)
+    with httpx.Client(transport=api.transport, base_url="http://in-process.invalid./") as client:
+        client.get("/health").raise_for_status()
+
+
+def start_line(stream: IO[str]) -> str | None:
+    """The line that starts the runs (``--start-on-stdin``), stripped; None at the end of input (the
+    caller gave up: e.g. the step that was to make the data failed)."""
+    line = stream.readline()
+    return line.strip() if line else None
 
 
 def month_run_date(month: str) -> datetime:
@@ -324,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-url", default=None,
                         help="data.police.uk API for the police_uk_api run only (e.g. the demo's fake "
                              "publisher on 127.0.0.1); default: [police_uk] api_url when it is http(s)")
+    parser.add_argument("--start-on-stdin", action="store_true",
+                        help="load the DAGs and Airflow's execution API, then wait for a line on standard input "
+                             "before the first run: a caller starts this while it is still making the data (the "
+                             "demo, during its sample step); a non-empty line is the --api-url, end of input exits")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="every Airflow, task and dbt log line on the terminal instead of the log file")
     parser.add_argument("--log-file", type=Path, default=None,
@@ -346,6 +370,16 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         bag = _load_dags()
         monthly, build = bag.dags["police_uk"], bag.dags["evidence_build"]
+        if args.start_on_stdin:
+            step = "starting Airflow's execution API"
+            warm_up_task_api()
+            step = "waiting for the start line on standard input"
+            line = start_line(sys.stdin)
+            if line is None:
+                log.info("standard input ended before the start line: no run")
+                return 1
+            args.api_url = line or args.api_url
+            started = time.perf_counter()
         if args.no_retries:
             _without_retries(monthly)
             _without_retries(build)

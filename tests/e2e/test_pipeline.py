@@ -51,10 +51,10 @@ def platform(tmp_path_factory):
     return root, env
 
 
-def run_dags(env, *args: str) -> subprocess.CompletedProcess:
+def run_dags(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     # police.uk only: the other sources' defaults point at their live publishers.
     return subprocess.run([sys.executable, "-m", "ingest.run_local", "--police-uk-only", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=900)
+                          input=stdin, capture_output=True, text=True, timeout=900)
 
 
 def snapshot(published: Path) -> dict[str, object]:
@@ -291,12 +291,14 @@ def test_neighbourhoods_and_priorities_from_the_api_are_published(fake_api, firs
 
 def test_a_run_can_load_several_months_with_the_same_rows(platform, first_run):
     """run_local --months-per-run: one police_uk run per batch (its `through` param), the months
-    loaded together; the raw rows are those the month-by-month runs loaded."""
+    loaded together; the raw rows are those the month-by-month runs loaded. Started as the demo
+    starts it (--start-on-stdin: Airflow's execution API built first, then the start line)."""
     root, env = platform
     settings, _ = first_run
     months = ["2024-03", "2024-04", "2024-05"]
     before = {month: _raw_rows(settings, month) for month in months}
-    result = run_dags(env, "--first", months[0], "--last", months[-1], "--months-per-run", "2", "--skip-build")
+    result = run_dags(env, "--first", months[0], "--last", months[-1], "--months-per-run", "2", "--skip-build",
+                      "--start-on-stdin", stdin="\n")
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stderr.strip().splitlines()
     assert lines[1].startswith("police.uk months 1–2 of 3 (2024-03 to 2024-04) loaded in ")

@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from devtools.demo import TAIL_LINES, DemoRun, Step
+from devtools.demo import TAIL_LINES, DemoRun, Step, StepFailed
 from ingest.config import load_settings
 
 # Stands in for the Python interpreter: `<python> -m <module> <args>`; $2 is the module.
@@ -15,6 +15,9 @@ FAKE_PYTHON = """#!/bin/sh
 case "$2" in
   devtools.demo) printf 'sample: writing var/sample\\nsample: cannot write var/sample: No space left on device\\n' >&2; exit 3;;
   slow.step) sleep 30;;
+  waiting.step) echo "waiting.step: getting ready ($3)" >&2
+                if read -r line; then echo "waiting.step: started with '$line'"; [ "$line" != fail ] || exit 4
+                else echo "waiting.step: no start line" >&2; exit 1; fi;;
   *) echo "$2: log line" >&2; sleep "${3:-0}"; echo "$2: the result";;
 esac
 """
@@ -109,3 +112,49 @@ def test_work_beside_a_step_runs_while_it_runs_and_its_output_goes_to_the_log(tm
     assert "==> ahead (beside the step before, ended within its " in log and "ahead.step 0.5 (exit 0)" in log
     assert log.index("main.step: the result") < log.index("ahead.step: log line")
     assert capsys.readouterr().out == ""
+
+
+def test_a_step_launched_early_waits_for_its_start_line(tmp_path, capfd):
+    demo = fake_demo(tmp_path)
+    with demo.waiting_to_start("the runs", "waiting.step") as runs:
+        runs.launch()
+        time.sleep(0.3)
+        assert runs.process.poll() is None  # ready, and waiting
+        runs.start("http://127.0.0.1:8000/api")
+    out, err = capfd.readouterr()
+    assert "waiting.step: getting ready (--start-on-stdin)" in err
+    assert "waiting.step: started with 'http://127.0.0.1:8000/api'" in out
+    log = demo.log_path.read_text()
+    assert "==> the runs: " in log and "waiting for its start line" in log and "==> the runs: started" in log
+
+
+def test_a_step_launched_early_and_never_started_exits_without_running(tmp_path, capfd):
+    demo = fake_demo(tmp_path)
+    try:
+        with demo.waiting_to_start("the runs", "waiting.step") as runs:
+            demo.at_once([Step("sample data", "devtools.demo", ("sample",), lambda out, took: [])],
+                         after={"sample data": runs.launch})
+    except StepFailed as failed:
+        assert failed.step == "sample data"
+    else:
+        raise AssertionError("the failed sample must raise")
+    assert runs.process is None  # launched only after a step that succeeded
+    with demo.waiting_to_start("the runs", "waiting.step") as runs:
+        demo.at_once([Step("Airflow", "airflow.step", ("0",), lambda out, took: ["Airflow ready"])],
+                     after={"Airflow": runs.launch})
+        assert runs.process is not None
+    assert runs.process.returncode == 1  # the end of input: no run
+    out, err = capfd.readouterr()
+    assert "waiting.step: no start line" in err and "started with" not in out
+
+
+def test_a_step_that_fails_after_its_start_line_names_itself(tmp_path):
+    demo = fake_demo(tmp_path)
+    with demo.waiting_to_start("the runs", "waiting.step") as runs:
+        runs.launch()
+        try:
+            runs.start("fail")
+        except StepFailed as failed:
+            assert (failed.step, failed.code, failed.shown) == ("the runs", 4, True)
+        else:
+            raise AssertionError("a failed step must raise")

@@ -61,3 +61,13 @@ def test_no_status_line_off_a_terminal(tmp_path):
     with console.ticking("police.uk month 1 of 1 (2024-01)", every=0.01):
         time.sleep(0.05)
     assert terminal.getvalue() == ""
+
+
+def test_the_start_line_is_stripped_and_the_end_of_input_is_none():
+    import io
+
+    from ingest.run_local import start_line
+
+    assert start_line(io.StringIO("http://127.0.0.1:8000/api\n")) == "http://127.0.0.1:8000/api"
+    assert start_line(io.StringIO("\n")) == ""
+    assert start_line(io.StringIO("")) is None
