@@ -123,15 +123,17 @@ street_summaries as (
 
     -- One row per crime id: the fields of its first-ranked copy. One hash aggregate with
     -- arg_min on a number, far cheaper than numbering every crime's rows with a window.
+    -- arg_min_null: plain arg_min skips the copies whose field is NULL, so a crime whose first
+    -- copy has no location took another copy's, unlike the incremental merge below.
     select
         {{ police_uk_crime_key('crime_id') }} as crime_key,
         crime_id,
-        arg_min(force_id, copy_rank) as force_id,
+        arg_min_null(force_id, copy_rank) as force_id,
         min(month_start) as cohort_month_start,
         max(month_start) as last_street_month_start,
-        arg_min(crime_type, copy_rank) as crime_type,
-        arg_min(lsoa_code, copy_rank) as lsoa_code,
-        arg_min(last_outcome_category, copy_rank) as street_last_outcome_category,
+        arg_min_null(crime_type, copy_rank) as crime_type,
+        arg_min_null(lsoa_code, copy_rank) as lsoa_code,
+        arg_min_null(last_outcome_category, copy_rank) as street_last_outcome_category,
         count(*) as street_record_count,
         min(copy_rank) as street_copy_rank
     from street_rows_ranked
