@@ -159,9 +159,22 @@ def _full_refresh_copy(settings, root: Path, name: str):
     return copy
 
 
-def test_incremental_marts_equal_a_full_refresh(incremental):
+@pytest.fixture(scope="module")
+def full_refresh(incremental):
+    """The incremental warehouse after the new month, copied and rebuilt in full once (before any test
+    changes its raw rows), with the SQL that full build compiled for the tests it ran."""
     root, settings, _, _ = incremental
     full = _full_refresh_copy(settings, root, "full.duckdb")
+    compiled = {
+        "crime_monthly_grain_test": _compiled(full, "marts/evidence/fct_crime_monthly.yml/unique_combination_of_columns_*.sql"),
+        "cohort_unique_test": _compiled(full, "intermediate/int_outcomes__crime_cohort.yml/unique_*.sql"),
+    }
+    return full, compiled
+
+
+def test_incremental_marts_equal_a_full_refresh(incremental, full_refresh):
+    _, settings, _, _ = incremental
+    full, _ = full_refresh
     for table in MARTS:
         assert _mart(settings.paths.warehouse, table) == _mart(full.paths.warehouse, table), table
     cohort = "select * exclude (built_at) from intermediate.int_outcomes__crime_cohort order by all"
@@ -260,12 +273,12 @@ def test_an_incremental_build_tests_only_what_it_rebuilt(incremental):
     assert "built_at >= cast(" in compiled["cohort_unique_test"]
 
 
-def test_a_full_refresh_tests_everything(incremental):
-    root, settings, _, _ = incremental
-    full = _full_refresh_copy(settings, root, "full-tests.duckdb")
-    grain_test = _compiled(full, "marts/evidence/fct_crime_monthly.yml/unique_combination_of_columns_*.sql")
+def test_a_full_refresh_tests_everything(full_refresh):
+    _, compiled = full_refresh
+    grain_test = compiled["crime_monthly_grain_test"]
     assert grain_test and "month_start in (" not in grain_test
-    assert "built_at >=" not in _compiled(full, "intermediate/int_outcomes__crime_cohort.yml/unique_*.sql")
+    cohort_test = compiled["cohort_unique_test"]
+    assert cohort_test and "built_at >=" not in cohort_test
 
 
 # --------------------------------------------------------------------------- backfill (load_months)
