@@ -43,12 +43,23 @@ def dbt(args: list[str], target: Any, work_dir: Path) -> Any:
     """``dbt <args>`` in-process on a warehouse, with target and logs under ``work_dir``; dbt's result
     (``.success``, ``.result``). ``target`` is the warehouse's path (the platform's dbt threads) or
     settings (the profile's environment the platform gives dbt: warehouse, threads, DuckDB limits).
+    A ``build`` leaves dbt's unit tests out (:func:`without_unit_tests`).
 
     The project is not parsed again: the run reuses :func:`parsed_project`, except when ``args`` give
     ``--vars`` (vars the parse renders into the project's yml) or ``--inline`` (a node added to the
     manifest), which parse afresh."""
     fresh = any(arg in ("--vars", "--inline") for arg in args)
-    return _invoke(args, target, work_dir, manifest=None if fresh else parsed_project(target))
+    return _invoke(without_unit_tests(args), target, work_dir, manifest=None if fresh else parsed_project(target))
+
+
+def without_unit_tests(args: list[str]) -> list[str]:
+    """A ``dbt build``'s arguments with dbt's unit tests left out, as the platform's refreshes leave them
+    (``[dbt] run_unit_tests = false``): their inputs are fixed, so a module's build would only run again
+    what tests/integration/test_dbt_unit_tests.py runs once (38 of them in the performance models'
+    build alone). Arguments that choose resource types themselves are kept as given."""
+    if not args or args[0] != "build" or any(a in ("--resource-type", "--exclude-resource-type") for a in args):
+        return args
+    return [*args, "--exclude-resource-type", "unit_test"]
 
 
 def dbt_ok(args: list[str], target: Any, work_dir: Path, allow: tuple[str, ...] = ()) -> Any:

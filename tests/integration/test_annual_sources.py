@@ -94,7 +94,7 @@ def built(loaded) -> Iterator[Path]:
     _ensure_every_raw_table(warehouse)
     result = dbt([
         "build",
-        # the marts, what they read, and their tests (unit tests included); other sources' tests
+        # the marts, what they read, and their data tests; other sources' tests
         # that also read models outside this selection are left to the project's own build
         "--select", *(f"+{m}" for m in MARTS), "police_forces", "--indirect-selection", "cautious",
     ], settings, settings.paths.work_dir / "dbt")

@@ -4,7 +4,7 @@ The fixture writes the raw tables exactly as the loader does (DDL from the contr
 source columns with their DuckDB types, then the lineage columns), fills them with a handful of
 hand-written rows for Lancashire and West Midlands over January and February 2024 (plus one
 British Transport Police row), then runs ``dbt build`` once for the module. ``dbt build`` runs
-seeds, models, data tests and unit tests in DAG order.
+seeds, models and data tests in DAG order (dbt's unit tests run in test_dbt_unit_tests.py).
 """
 
 from __future__ import annotations
