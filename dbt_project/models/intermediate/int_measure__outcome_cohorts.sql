@@ -7,9 +7,12 @@
 -- young cohort against an old one that has had a year longer to reach charge.
 -- int_measure__mart_values reads it in place of fct_outcomes for such measures. A table.
 {{ config(materialized='table') }}
+-- crime_cohort is `not materialized`: it is read twice (every crime, and each force's latest month),
+-- and DuckDB would otherwise copy the whole per-crime table, every column, into a temporary result
+-- first (the demo's build: 0.64-1.06 s against 0.50 s, same rows).
 with
 
-crime_cohort as (
+crime_cohort as not materialized (
 
     select * from {{ ref('int_outcomes__crime_cohort') }}
 

@@ -6,9 +6,13 @@
 -- The street months loaded since this model's last build are looked up in the staging view.
 -- depends_on: {{ ref('stg_police_uk__street_crimes') }}
 
+-- crime_cohort is `not materialized`: the incremental branch reads it twice, and DuckDB would
+-- otherwise copy every crime of history (all its columns) into a temporary result before filtering
+-- it to the cohort months to re-count: 7 s of a new month's build at ten years of history, against
+-- 0.14 s reading the table twice with the filters pushed into each scan (same rows).
 with
 
-crime_cohort as (
+crime_cohort as not materialized (
 
     select * from {{ ref('int_outcomes__crime_cohort') }}
 

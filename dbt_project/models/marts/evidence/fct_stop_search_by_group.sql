@@ -1,9 +1,11 @@
 -- Stop and search by the protected characteristics police.uk records (sex, age range, self-defined
 -- ethnic group) over the 12 months to each quarter end: searches, searches per 1,000 residents of
 -- the group with a 95% interval, and the share ending in arrest with its Wilson interval.
+-- stop_searches is `not materialized`: read five times, each with its own few columns, rather than
+-- every search of history copied whole into a temporary result first.
 with
 
-stop_searches as (
+stop_searches as not materialized (
 
     select * from {{ ref('stg_police_uk__stop_searches') }}
 
