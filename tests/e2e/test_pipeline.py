@@ -254,17 +254,32 @@ def test_a_month_not_yet_published_is_skipped_by_the_dag_and_not_reported_as_loa
     assert "data.police.uk has not published 2031-01 yet" in log_file.read_text()
 
 
-def test_progress_lines_on_the_terminal_and_logs_in_the_file(platform, first_run):
-    root, env = platform
-    result = run_dags(env, "--first", LAST, "--last", LAST, "--skip-build")
+SEVERAL_MONTHS = ["2024-03", "2024-04", "2024-05"]
+
+
+@pytest.fixture(scope="module")
+def several_months_run(platform, first_run):
+    """One run_local over three months already loaded, two per police_uk run (``--months-per-run 2``),
+    no build, started as the demo starts it (``--start-on-stdin``): the raw rows before it, and its
+    result. The two tests below read it (each run_local pays Airflow's start-up, ~8 s)."""
+    _, env = platform
+    settings, _ = first_run
+    before = {month: _raw_rows(settings, month) for month in SEVERAL_MONTHS}
+    result = run_dags(env, "--first", SEVERAL_MONTHS[0], "--last", SEVERAL_MONTHS[-1], "--months-per-run", "2",
+                      "--skip-build", "--start-on-stdin", stdin="\n")
     assert result.returncode == 0, result.stderr[-3000:]
+    return before, result
+
+
+def test_progress_lines_on_the_terminal_and_logs_in_the_file(several_months_run):
+    _, result = several_months_run
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("Full log: ") and lines[-1] == lines[0]
-    assert f"police.uk month 1 of 1 ({LAST}) loaded in " in lines[1]
-    assert len(lines) == 5 and not result.stdout.strip()  # no Airflow or task log line on the terminal
+    assert lines[1].startswith("police.uk months 1–2 of 3 (2024-03 to 2024-04) loaded in ")
+    assert len(lines) == 6 and not result.stdout.strip()  # no Airflow or task log line on the terminal
     logged = (REPO / lines[0].removeprefix("Full log: ")).read_text()  # relative to the working directory
     assert "[DAG TEST] starting task_id=load_and_validate" in logged  # Airflow's own (structlog) lines
-    assert f"==> police.uk month 1 of 1 ({LAST}) loaded" in logged
+    assert "==> police.uk months 1–2 of 3 (2024-03 to 2024-04) loaded" in logged
 
 
 def test_neighbourhoods_and_priorities_from_the_api_are_published(fake_api, first_run):
@@ -289,22 +304,17 @@ def test_neighbourhoods_and_priorities_from_the_api_are_published(fake_api, firs
     assert set(priorities) == set(FORCES) and all(count > 0 for count in priorities.values())
 
 
-def test_a_run_can_load_several_months_with_the_same_rows(platform, first_run):
+def test_a_run_can_load_several_months_with_the_same_rows(several_months_run, first_run):
     """run_local --months-per-run: one police_uk run per batch (its `through` param), the months
     loaded together; the raw rows are those the month-by-month runs loaded. Started as the demo
     starts it (--start-on-stdin: Airflow's execution API built first, then the start line)."""
-    root, env = platform
     settings, _ = first_run
-    months = ["2024-03", "2024-04", "2024-05"]
-    before = {month: _raw_rows(settings, month) for month in months}
-    result = run_dags(env, "--first", months[0], "--last", months[-1], "--months-per-run", "2", "--skip-build",
-                      "--start-on-stdin", stdin="\n")
-    assert result.returncode == 0, result.stderr[-3000:]
+    before, result = several_months_run
     lines = result.stderr.strip().splitlines()
     assert lines[1].startswith("police.uk months 1–2 of 3 (2024-03 to 2024-04) loaded in ")
     assert lines[2].startswith("police.uk month 3 of 3 (2024-05) loaded in ")
     assert lines[-2].startswith("2 DAG runs through Airflow (3 police.uk months) in ")
-    assert {month: _raw_rows(settings, month) for month in months} == before
+    assert {month: _raw_rows(settings, month) for month in SEVERAL_MONTHS} == before
     logged = (REPO / lines[0].removeprefix("Full log: ")).read_text()
-    for month in months:  # loaded again (both configured forces), not skipped
+    for month in SEVERAL_MONTHS:  # loaded again (both configured forces), not skipped
         assert re.search(rf"police_uk {month}: 2 of \d+ force-months loaded", logged), month
