@@ -44,8 +44,8 @@ def measure(history: int, keep: bool = False) -> dict:
     source = WORK / "warehouse.duckdb"
     target = WORK / f"new-month-{history}.duckdb"
     settings = replace(settings, paths=replace(settings.paths, warehouse=target))
-    keep = month_range("2000-01", NEW_MONTH)[-history - 1:-1]
-    results: dict = {"history_months": history, "months": [keep[0], keep[-1]]}
+    kept_months = month_range("2000-01", NEW_MONTH)[-history - 1:-1]
+    results: dict = {"history_months": history, "months": [kept_months[0], kept_months[-1]]}
     shutil.copy(source, target)
     Path(str(target) + ".wal").unlink(missing_ok=True)
     con = open_connection(target, **connection_settings(settings))
@@ -54,7 +54,7 @@ def measure(history: int, keep: bool = False) -> dict:
         for table in DATASETS:
             con.execute(f"create or replace temp table new_rows as select * from raw.{table} where _month = ?", [NEW_MONTH])
             con.execute(f"create or replace table raw.{table}_new_month as select * from new_rows")
-            con.execute(f"delete from raw.{table} where _month not in (select unnest(?::varchar[]))", [keep])
+            con.execute(f"delete from raw.{table} where _month not in (select unnest(?::varchar[]))", [kept_months])
         con.execute("checkpoint")
     finally:
         con.close()
