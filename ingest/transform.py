@@ -20,6 +20,11 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 POLICE_UK_SELECTION = ["+dim_force", "+dim_crime_type", "+fct_crime_monthly", "+fct_outcomes", "+fct_stop_search_monthly"]
 
 
+# dbt's unit tests left out of a build: their inputs are fixed, so a refresh cannot change their
+# result ([dbt] run_unit_tests); make test runs every one (tests/integration/test_dbt_unit_tests.py).
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
+
 # Failing rows quoted in the error for each failed data test: enough for a person to see the pattern.
 FAILING_ROWS_SAMPLE = 5
 
@@ -72,7 +77,7 @@ def dbt_build(
     project = dbt_project_args(run_dir)
     # Unit tests check the SQL on fixed, hand-made inputs: make test runs every one, so a refresh
     # (scheduled or full) skips them unless [dbt] run_unit_tests says otherwise.
-    skip_unit_tests = [] if settings.dbt.run_unit_tests else ["--exclude-resource-type", "unit_test"]
+    skip_unit_tests = [] if settings.dbt.run_unit_tests else list(WITHOUT_UNIT_TESTS)
     args = ["build", *project, *skip_unit_tests]
     if select:
         # tests that also read a model outside the selection wait for a build that includes it

@@ -57,9 +57,11 @@ def without_unit_tests(args: list[str]) -> list[str]:
     (``[dbt] run_unit_tests = false``): their inputs are fixed, so a module's build would only run again
     what tests/integration/test_dbt_unit_tests.py runs once (38 of them in the performance models'
     build alone). Arguments that choose resource types themselves are kept as given."""
+    from ingest.transform import WITHOUT_UNIT_TESTS
+
     if not args or args[0] != "build" or any(a in ("--resource-type", "--exclude-resource-type") for a in args):
         return args
-    return [*args, "--exclude-resource-type", "unit_test"]
+    return [*args, *WITHOUT_UNIT_TESTS]
 
 
 def dbt_ok(args: list[str], target: Any, work_dir: Path, allow: tuple[str, ...] = ()) -> Any:
