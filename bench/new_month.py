@@ -7,7 +7,9 @@ Needs a finished ``make bench`` (``bench/data/work/warehouse.duckdb`` with every
 For each history length it copies that warehouse to ``bench/data/work/new-month-<n>.duckdb``,
 keeps the ``n`` months before the new one, builds every police.uk model from scratch, puts the
 new month's raw rows back (as the loader would: new ``_loaded_at``) and runs the incremental
-``dbt build``, timing each step (wall and this process's CPU, DuckDB's threads included).
+``dbt build``, timing each step (wall and this process's CPU, DuckDB's threads included). It
+publishes the warehouse before the new month (to ``bench/data/work/new-month-<n>/published/``)
+and again after it, timing the second: a new month's publication, starting from the previous one.
 """
 
 from __future__ import annotations
@@ -37,13 +39,16 @@ def _timed(label: str, function, results: dict) -> object:
 def measure(history: int, keep: bool = False) -> dict:
     from dataclasses import replace
 
+    from ingest.publish import publish
     from ingest.transform import POLICE_UK_SELECTION, dbt_build
     from ingest.warehouse import connection_settings, open_connection
 
     settings = bench_settings()
     source = WORK / "warehouse.duckdb"
     target = WORK / f"new-month-{history}.duckdb"
-    settings = replace(settings, paths=replace(settings.paths, warehouse=target))
+    published = WORK / f"new-month-{history}" / "published" / "evidence.duckdb"
+    shutil.rmtree(published.parent, ignore_errors=True)
+    settings = replace(settings, paths=replace(settings.paths, warehouse=target, published=published))
     kept_months = month_range("2000-01", NEW_MONTH)[-history - 1:-1]
     results: dict = {"history_months": history, "months": [kept_months[0], kept_months[-1]]}
     shutil.copy(source, target)
@@ -59,6 +64,7 @@ def measure(history: int, keep: bool = False) -> dict:
     finally:
         con.close()
     _timed("full_refresh", lambda: dbt_build(settings, select=POLICE_UK_SELECTION, full_refresh=True), results)
+    _timed("publish_before_new_month", lambda: publish(settings), results)
     con = open_connection(target, **connection_settings(settings))
     try:
         for table in DATASETS:
@@ -74,8 +80,10 @@ def measure(history: int, keep: bool = False) -> dict:
     summary = _timed("new_month_build", lambda: dbt_build(settings, select=POLICE_UK_SELECTION), timing)
     results["new_month_build"] = {**timing["new_month_build"], "nodes": summary["nodes"],
                                   "slowest_models": dict(sorted(summary["node_seconds"].items(), key=lambda kv: -kv[1])[:8])}
+    _timed("new_month_publish", lambda: publish(settings), results)
     if not keep:
         target.unlink(missing_ok=True)
+        shutil.rmtree(published.parent.parent, ignore_errors=True)
     return results
 
 

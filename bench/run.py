@@ -204,10 +204,16 @@ def step_build(full_refresh: bool) -> dict:
     return {"nodes": summary["nodes"], "dbt_seconds": summary["seconds"], "slowest_models": dict(slowest)}
 
 
-def step_publish() -> dict:
+def step_publish(first: bool) -> dict:
+    """Publish; ``first``: as the first publication of a warehouse (the full refresh's), from nothing,
+    rather than from the previous run's published file (a new month's publication starts from the
+    full refresh's)."""
     from ingest.publish import publish
 
-    path = publish(bench_settings())
+    settings = bench_settings()
+    if first:
+        shutil.rmtree(settings.paths.published.parent, ignore_errors=True)
+    path = publish(settings)
     return {"bytes": path.stat().st_size}
 
 
@@ -217,12 +223,12 @@ STEPS = {
     "bare": lambda: step_bare(month_range(FIRST, LAST)),
     "ingest": lambda: step_ingest(month_range(FIRST, LAST), fresh=True),
     "build": lambda: step_build(full_refresh=True),
-    "publish": lambda: step_publish(),
+    "publish": lambda: step_publish(first=True),
     "new_month_fetch": lambda: step_land([NEW_MONTH]),
     "new_month_bare": lambda: step_bare([NEW_MONTH], name="bare-new-month"),
     "new_month_ingest": lambda: step_ingest([NEW_MONTH], fresh=False),
     "new_month_build": lambda: step_build(full_refresh=False),
-    "new_month_publish": lambda: step_publish(),
+    "new_month_publish": lambda: step_publish(first=False),
 }
 
 

@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ingest.warehouse import quote_identifier
+from ingest.warehouse import quote_identifier, row_fingerprints
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,15 @@ WORKBOOK_TABLES = (
 QUARTERS_FROM = ("performance", "fct_measure_assessment", "reporting_period")
 WORKBOOK_NAME = "{quarter}-scorecard.xlsx"
 NOTES_SHEET = "notes"
-# Fingerprints of the rows each workbook was written from, kept beside the workbooks: a quarter whose
-# rows, columns and descriptions are unchanged keeps its workbook (writing a national quarter's
-# ~350,000 cells takes seconds, and a new month changes only the newest quarters). Change
-# LAYOUT_VERSION when the workbook's layout changes, so every workbook is written again.
+# Fingerprints of the rows each file was written from, kept beside the files: a quarter whose rows,
+# columns and descriptions are unchanged keeps its workbook (writing a national quarter's ~350,000
+# cells takes seconds, and a new month changes only the newest quarters); a mart whose columns and
+# rows are unchanged keeps its Parquet file (most marts, in a new month). Change LAYOUT_VERSION
+# (workbooks) or PARQUET_LAYOUT_VERSION when how the files are written changes, so every one is
+# written again.
 FINGERPRINTS = ".fingerprints.json"
 LAYOUT_VERSION = 1
+PARQUET_LAYOUT_VERSION = 1
 
 
 def mart_tables(con, database: str) -> list[tuple[str, str]]:
@@ -62,24 +65,53 @@ def mart_tables(con, database: str) -> list[tuple[str, str]]:
     ).fetchall()]
 
 
-def write_parquet(con, database: str, out_dir: Path) -> dict[str, Path]:
-    """One Parquet file per mart of ``database`` in ``out_dir`` (created); returns table -> file."""
+def write_parquet(con, database: str, out_dir: Path, previous_dir: Path | None = None) -> dict[str, Path]:
+    """One Parquet file per mart of ``database`` in ``out_dir`` (created); returns table -> file.
+
+    A mart whose columns and rows are those of the file in ``previous_dir`` (by the fingerprints
+    kept beside it) keeps that file instead of being written again."""
+    import duckdb
+
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
+    previous = _read_fingerprints(previous_dir)
+    fingerprints: dict[str, str] = {}
     written: dict[str, Path] = {}
+    reused = 0
     for schema, table in mart_tables(con, database):
         # One flat folder: analysts point Power BI or pandas at parquet/<table>.parquet. A table name
         # used in two schemas would overwrite the other's file, so it is refused instead.
         if table in written:
             raise RuntimeError(f"mart {table} is in two published schemas; Parquet files are named by table alone")
         path = out_dir / f"{table}.parquet"
-        # The relation API takes the path as a value: nothing from the file system is quoted into SQL.
-        con.sql(
-            f"select * from {quote_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(table)}"
-        ).write_parquet(str(path), compression="zstd")
+        relation = f"{quote_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(table)}"
+        columns = con.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? "
+            "and table_name = ? order by column_index", [database, schema, table]).fetchall()
+        fingerprints[table] = hashlib.sha256(json.dumps(
+            [PARQUET_LAYOUT_VERSION, duckdb.__version__, columns, sorted(row_fingerprints(con, relation).items(), key=str)],
+            default=str).encode()).hexdigest()
+        if previous.get(table) == fingerprints[table] and (previous_dir / path.name).exists():
+            _reuse(previous_dir / path.name, path)
+            reused += 1
+        else:
+            # The relation API takes the path as a value: nothing from the file system is quoted into SQL.
+            con.sql(f"select * from {relation}").write_parquet(str(path), compression="zstd")
         written[table] = path
-    log.info("wrote %d Parquet files to %s in %.1fs", len(written), out_dir, time.perf_counter() - started)
+    (out_dir / FINGERPRINTS).write_text(json.dumps(fingerprints, indent=1, sort_keys=True), encoding="utf-8")
+    log.info("Parquet files in %s: %d written, %d unchanged, in %.1fs", out_dir, len(written) - reused, reused,
+             time.perf_counter() - started)
     return written
+
+
+def _read_fingerprints(folder: Path | None) -> dict:
+    """The fingerprints kept in ``folder`` by the previous publication ({} when there are none or unreadable)."""
+    if folder is None or not (folder / FINGERPRINTS).exists():
+        return {}
+    try:
+        return json.loads((folder / FINGERPRINTS).read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
 
 
 def _relation_exists(con, database: str, schema: str, table: str) -> bool:
@@ -105,10 +137,10 @@ def _fingerprints(con, database: str, tables, quarters: list[str], descriptions:
     for s, t, _, period_column in tables:
         relation = f"{db}.{quote_identifier(s)}.{quote_identifier(t)}"
         if period_column:
-            per_table[(s, t)] = {q: [n, str(h)] for q, n, h in con.execute(
-                f"select {quote_identifier(period_column)}, count(*), bit_xor(hash(r)) from {relation} r group by 1").fetchall()}
+            per_table[(s, t)] = {q: [n, str(h)] for q, (n, h) in
+                                 row_fingerprints(con, relation, quote_identifier(period_column)).items()}
         else:
-            n, h = con.execute(f"select count(*), bit_xor(hash(r)) from {relation} r").fetchone()
+            n, h = row_fingerprints(con, relation).get(None, (0, 0))
             per_table[(s, t)] = {q: [n, str(h)] for q in quarters}
     return {q: hashlib.sha256(json.dumps(
         [LAYOUT_VERSION, source] + [[s, t, descriptions[(s, t)], per_table[(s, t)].get(q)] for s, t, _, _ in tables],
@@ -152,12 +184,7 @@ def write_workbooks(con, database: str, out_dir: Path, published_at: datetime, s
             [database, s, t]).fetchall()
     }
     fingerprints = _fingerprints(con, database, tables, quarters, descriptions, source)
-    previous = {}
-    if previous_dir is not None and (previous_dir / FINGERPRINTS).exists():
-        try:
-            previous = json.loads((previous_dir / FINGERPRINTS).read_text(encoding="utf-8"))
-        except ValueError:
-            previous = {}
+    previous = _read_fingerprints(previous_dir)
     written, to_write = [], []
     for quarter in quarters:
         path = out_dir / WORKBOOK_NAME.format(quarter=quarter)

@@ -7,6 +7,12 @@ published; table and column documentation travels with them as DuckDB comments (
 from dbt's yml, the lineage tables' from :data:`META_TABLES` here), so every published table
 and column is described.
 
+A new publication starts from a copy of the previous file and rewrites only what differs from
+the warehouse: a mart's months (``month_start``) whose rows changed, a whole mart without that
+column when any of its rows did, a mart whose columns changed. Each side's rows are compared by
+fingerprint (rows and the sum of their hashes, per month), which reads every row once but writes
+only the changed ones, so a new month's publication does not grow with the history it carries.
+
 The same step writes the exports beside the file (``parquet/``, ``exports/``; see
 ``ingest/exports.py``) from the new file, and swaps them in together with it: everything is
 built first, and only when all of it succeeded are the folders and the file renamed into
@@ -26,7 +32,7 @@ from ingest import exports
 from ingest.config import Settings
 from ingest.gate_pages import gate_report_links
 from ingest.raw.landing import swap_in
-from ingest.warehouse import copy_comments, open_connection, quote_identifier, sql_string
+from ingest.warehouse import open_connection, quote_identifier, row_fingerprints, sql_string, sync_comments
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +105,10 @@ SYNTHETIC_NOTICE = ("Synthetic demonstration data: every figure here was generat
                     "sample files, not published by the police, the Home Office, ONS or HMICFRS, and describes no "
                     "real force, area or person. Do not quote it.")
 
+# The column a mart's rows are replaced by when only some of them changed: the month a row counts.
+# A mart without it is replaced whole when any row changed.
+PARTITION_COLUMN = "month_start"
+
 PARQUET_DIR = "parquet"
 EXPORTS_DIR = "exports"
 
@@ -160,6 +170,70 @@ def gate_reports_table(con, settings: Settings) -> str | None:
     return "gate_reports"
 
 
+def _attach_new_file(con, tmp: Path, previous: Path) -> bool:
+    """Attach ``tmp`` as ``pub``, a copy of the ``previous`` publication when there is a sound one.
+
+    Returns whether it is a copy. A previous file DuckDB cannot open is left alone and a new one
+    written; so is one more than half free blocks (deleted months whose space was not reused), so
+    that the published file does not keep growing."""
+    import duckdb
+
+    if previous.exists():
+        shutil.copyfile(previous, tmp)
+        try:
+            con.execute("attach ? as pub", [str(tmp)])
+            free, total = con.execute(
+                "select free_blocks, total_blocks from pragma_database_size() where database_name = 'pub'").fetchone()
+            if not total or free * 2 <= total:
+                return True
+            log.info("%s is %d of %d blocks free: writing a new file", previous, free, total)
+            con.execute("detach pub")
+        except duckdb.Error as error:
+            log.warning("%s could not be opened to start from (%s): writing a new file", previous, error)
+            if con.execute("select count(*) from duckdb_databases() where database_name = 'pub'").fetchone()[0]:
+                con.execute("detach pub")
+        tmp.unlink(missing_ok=True)
+    con.execute("attach ? as pub", [str(tmp)])
+    return False
+
+
+def _column_types(con, database: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return [tuple(row) for row in con.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? "
+        "and table_name = ? order by column_index", [database, schema, table]).fetchall()]
+
+
+def publish_mart(con, schema: str, table: str, comment: str | None) -> str:
+    """Make the published copy of warehouse mart ``schema.table`` (``wh``) hold the same rows and
+    comments in ``pub``, writing only what differs; returns what it did (for the log)."""
+    published_schema = PUBLISHED_SCHEMAS[schema]
+    source = f"wh.{quote_identifier(schema)}.{quote_identifier(table)}"
+    target = f"pub.{quote_identifier(published_schema)}.{quote_identifier(table)}"
+    columns = _column_types(con, "wh", schema, table)
+    if _column_types(con, "pub", published_schema, table) != columns:
+        con.execute(f"create or replace table {target} as select * from {source}")
+        done = "written"
+    else:
+        by = quote_identifier(PARTITION_COLUMN) if any(name == PARTITION_COLUMN for name, _ in columns) else None
+        new, old = row_fingerprints(con, source, by), row_fingerprints(con, target, by)
+        changed = [key for key in new.keys() | old.keys() if new.get(key) != old.get(key)]
+        if not changed:
+            done = "unchanged"
+        elif by is None or len(changed) == len(new.keys() | old.keys()):
+            con.execute(f"create or replace table {target} as select * from {source}")
+            done = "written"
+        else:
+            values = [key for key in changed if key is not None]
+            where = " or ".join(
+                ([f"{by} in ({', '.join('?' * len(values))})"] if values else [])
+                + ([f"{by} is null"] if None in changed else []))
+            con.execute(f"delete from {target} where {where}", values)
+            con.execute(f"insert into {target} select * from {source} where {where}", values)
+            done = f"{len(changed)} of {len(new)} months"
+    sync_comments(con, ("wh", schema, table), ("pub", published_schema, table), comment)
+    return done
+
+
 def undocumented(con, database: str) -> list[str]:
     """Tables and columns of ``database`` without a comment (the published file promises one on each)."""
     return [row[0] for row in con.execute(
@@ -192,7 +266,7 @@ def publish(settings: Settings) -> Path:
     con = open_connection(Path(":memory:"), memory_limit=settings.duckdb.memory_limit, threads=settings.duckdb.threads)
     try:
         con.execute("attach ? as wh (read_only)", [str(settings.paths.warehouse)])
-        con.execute("attach ? as pub", [str(tmp)])
+        from_previous = _attach_new_file(con, tmp, target)
         tables = con.execute(
             """
             select schema_name, table_name, comment from duckdb_tables()
@@ -206,18 +280,25 @@ def publish(settings: Settings) -> Path:
         con.execute("create schema if not exists pub.meta")
         for published_schema in sorted(set(PUBLISHED_SCHEMAS.values()) - {"main"}):
             con.execute(f"create schema if not exists pub.{quote_identifier(published_schema)}")
-        for schema, table, comment in tables:
-            source = f"wh.{quote_identifier(schema)}.{quote_identifier(table)}"
-            name = f"pub.{quote_identifier(PUBLISHED_SCHEMAS[schema])}.{quote_identifier(table)}"
-            con.execute(f"create table {name} as select * from {source}")
-            copy_comments(con, ("wh", schema, table), name, comment)
+        done = {(PUBLISHED_SCHEMAS[schema], table): publish_mart(con, schema, table, comment)
+                for schema, table, comment in tables}
+        for schema, table in con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = 'pub' "
+                "and schema_name in (select unnest(?::varchar[]))", [list(PUBLISHED_SCHEMAS.values())]).fetchall():
+            if (schema, table) not in done:  # a mart the warehouse no longer has
+                con.execute(f"drop table pub.{quote_identifier(schema)}.{quote_identifier(table)}")
+        changes = [f"{table} ({what})" for (_, table), what in sorted(done.items()) if what not in ("unchanged", "written")]
+        log.info("%s: %d marts unchanged, %d written whole, months replaced in %s",
+                 "starting from the previous file" if from_previous else "new file",
+                 sum(what == "unchanged" for what in done.values()), sum(what == "written" for what in done.values()),
+                 ", ".join(changes) or "none")
         gate_reports = gate_reports_table(con, settings)
         for published_name, (source, description, columns) in META_TABLES.items():
             name = f"pub.meta.{published_name}"
             if published_name == "publication":
                 synthetic = is_synthetic(settings)
                 con.execute(
-                    f"create table {name} as select ?::timestamp as published_at, ? as warehouse, ? as table_count, "
+                    f"create or replace table {name} as select ?::timestamp as published_at, ? as warehouse, ? as table_count, "
                     "?::boolean as is_synthetic, ?::varchar as synthetic_notice",
                     [published_at, str(settings.paths.warehouse), len(tables), synthetic,
                      SYNTHETIC_NOTICE if synthetic else None],
@@ -228,9 +309,9 @@ def publish(settings: Settings) -> Path:
                 # The load log points at each partition's gate page (see docs/gates/ beside this file).
                 join = (f"left join {gate_reports} g using (dataset, force_id, month)" if gate_reports
                         else "left join (select null::varchar as gate_report) g on false")
-                con.execute(f"create table {name} as select l.*, g.gate_report from wh.{source} l {join}")
+                con.execute(f"create or replace table {name} as select l.*, g.gate_report from wh.{source} l {join}")
             else:
-                con.execute(f"create table {name} as select * from wh.{source}")
+                con.execute(f"create or replace table {name} as select * from wh.{source}")
             _comment_table(con, published_name, description, columns)
         missing = undocumented(con, "pub")
         if missing:
@@ -240,7 +321,7 @@ def publish(settings: Settings) -> Path:
         # Complete: attached again read-only, so that the workbooks' worker processes can open it too.
         con.execute("detach pub")
         con.execute("attach ? as pub (read_only)", [str(tmp)])
-        exports.write_parquet(con, "pub", building[PARQUET_DIR])
+        exports.write_parquet(con, "pub", building[PARQUET_DIR], previous_dir=folder / PARQUET_DIR)
         exports.write_workbooks(con, "pub", building[EXPORTS_DIR], published_at, str(target),
                                 previous_dir=folder / EXPORTS_DIR, database_file=tmp)
         con.execute("detach pub")

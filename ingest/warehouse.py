@@ -109,6 +109,45 @@ def copy_comments(con, source: tuple[str, str, str], target: str, table_comment:
         con.execute(f"comment on column {target}.{quote_identifier(column)} is {sql_string(comment)}")
 
 
+def column_comments(con, database: str, schema: str, table: str) -> dict[str, str | None]:
+    """Column -> comment of ``database.schema.table``, in the table's column order."""
+    return dict(con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = ? and schema_name = ? "
+        "and table_name = ? order by column_index", [database, schema, table]).fetchall())
+
+
+def sync_comments(con, source: tuple[str, str, str], target: tuple[str, str, str], table_comment: str | None) -> int:
+    """Give table ``target`` = (database, schema, table) ``table_comment`` and the column comments of
+    ``source``, setting only those that differ (a published copy mostly has them already: comments
+    cost a catalog write each). Returns how many were set."""
+    name = ".".join(quote_identifier(part) for part in target)
+    set_count = 0
+    (current,) = con.execute(
+        "select comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
+        list(target)).fetchone()
+    if table_comment and table_comment != current:
+        con.execute(f"comment on table {name} is {sql_string(table_comment)}")
+        set_count += 1
+    present = column_comments(con, *target)
+    for column, comment in column_comments(con, *source).items():
+        if comment is not None and column in present and present[column] != comment:
+            con.execute(f"comment on column {name}.{quote_identifier(column)} is {sql_string(comment)}")
+            set_count += 1
+    return set_count
+
+
+def row_fingerprints(con, relation: str, by: str | None = None) -> dict:
+    """``by``'s value (or None for the whole relation) -> (rows, sum of the rows' hashes): equal for two
+    relations holding the same rows, in any order, whichever copy of a duplicate row is where.
+
+    A sum rather than an xor, so that two copies of a row do not cancel out. ``relation`` and ``by``
+    are SQL (a quoted table name, a quoted column); DuckDB's ``hash`` is only compared within a
+    version of DuckDB, so a fingerprint kept in a file also records :data:`duckdb.__version__`."""
+    part = by if by is not None else "null"
+    return {key: (rows, int(total)) for key, rows, total in con.execute(
+        f"select {part}, count(*), sum(hash(r)) from {relation} as r group by 1").fetchall()}
+
+
 def temp_directory(settings) -> Path:
     """Where DuckDB spills when a query needs more than ``memory_limit``: ``<warehouse>.tmp``.
 
