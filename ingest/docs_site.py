@@ -320,7 +320,9 @@ def build_dbt_docs(settings: Settings, out_file: Path) -> Path:
 def _index_page(settings: Settings, published_at: Any, gates: bool) -> str:
     published = settings.paths.published
     exports = sorted((published.parent / "exports").glob("*.xlsx"))
-    parquet = sorted((published.parent / "parquet").glob("*.parquet"))
+    folder = published.parent / "parquet"
+    # a file per table, or a folder of one file per year for a table of months (ingest/exports.py)
+    parquet = sorted(p for p in folder.glob("*") if p.suffix == ".parquet" or p.is_dir()) if folder.is_dir() else []
     body = (
         "<h1>OPCC evidence base: documentation</h1>\n"
         f"<p>For <code>{_e(published.name)}</code>, published {published_at:%Y-%m-%d %H:%M:%S} UTC.</p>\n<ul>\n"
@@ -328,7 +330,8 @@ def _index_page(settings: Settings, published_at: Any, gates: bool) -> str:
         "and which reports read what (dbt docs; open the graph with the button at the bottom right).</li>\n"
         + (f'<li><a href="{GATES_DIR}/index.html">Data-quality gates</a>: every check made on the data as it was '
            "loaded, and its result.</li>\n" if gates else "")
-        + f'<li>Parquet files, one per table, in <a href="../parquet/">../parquet/</a> ({len(parquet)} files).</li>\n'
+        + f'<li>Parquet files, one per table (a folder of one per year for a table of months), in '
+          f'<a href="../parquet/">../parquet/</a> ({len(parquet)} tables).</li>\n'
         + "<li>Scorecard workbooks, one per quarter: "
         + (", ".join(f'<a href="../exports/{_e(p.name)}">{_e(p.name)}</a>' for p in exports) or "none yet")
         + ".</li>\n</ul>\n")

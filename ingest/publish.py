@@ -105,9 +105,9 @@ SYNTHETIC_NOTICE = ("Synthetic demonstration data: every figure here was generat
                     "sample files, not published by the police, the Home Office, ONS or HMICFRS, and describes no "
                     "real force, area or person. Do not quote it.")
 
-# The column a mart's rows are replaced by when only some of them changed: the month a row counts.
-# A mart without it is replaced whole when any row changed.
-PARTITION_COLUMN = "month_start"
+# The column a mart's rows are replaced by when only some of them changed: the month a row counts
+# (the Parquet exports split by its year). A mart without it is replaced whole when any row changed.
+PARTITION_COLUMN = exports.MONTH_COLUMN
 
 PARQUET_DIR = "parquet"
 EXPORTS_DIR = "exports"

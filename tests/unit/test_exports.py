@@ -127,18 +127,59 @@ def test_an_undescribed_column_is_named_in_a_warning(tmp_path, caplog):
     assert "main.fct_crime_monthly.victims" in caplog.text
 
 
+def parquet_rows(con, folder: Path, table: str) -> list:
+    """A mart's rows as its Parquet export holds them: one file, or a folder of one file per year."""
+    files = [folder / f"{table}.parquet"] if (folder / f"{table}.parquet").exists() else sorted((folder / table).glob("*.parquet"))
+    assert files, table
+    return con.execute("select * from read_parquet(?) order by all", [[str(f) for f in files]]).fetchall()
+
+
 def test_parquet_holds_every_mart_with_the_same_rows(published):
     path = published.paths.published
     folder = path.parent / "parquet"
     marts = _query(path, "select table_name, estimated_size from duckdb_tables() "
                          "where database_name = 'evidence' and schema_name in ('main', 'performance') order by 1")
-    assert sorted(p.stem for p in folder.glob("*.parquet")) == [t for t, _ in marts]
+    assert sorted(p.stem for p in folder.glob("*.parquet")) == [t for t, _ in marts if t != "fct_crime_monthly"]
+    # a mart of months: one file per year of month_start
+    assert sorted(p.name for p in (folder / "fct_crime_monthly").iterdir()) == ["2024.parquet"]
     with duckdb.connect(str(path), read_only=True) as con:
         for table, in _query(path, "select table_name from duckdb_tables() where schema_name in ('main', 'performance')"):
             schema = con.execute("select schema_name from duckdb_tables() where table_name = ?", [table]).fetchone()[0]
             expected = con.execute(f'select * from {schema}."{table}" order by all').fetchall()
-            assert con.execute("select * from read_parquet(?) order by all", [str(folder / f"{table}.parquet")]).fetchall() == expected
-    assert _query(path, "select count(*) from read_parquet(?)", [str(folder / "fct_crime_monthly.parquet")]) == [(40,)]
+            assert parquet_rows(con, folder, table) == expected
+    assert _query(path, "select count(*) from read_parquet(?)", [str(folder / "fct_crime_monthly" / "*.parquet")]) == [(40,)]
+
+
+def test_a_mart_of_months_is_a_parquet_file_per_year_and_a_new_month_rewrites_its_year_alone(published):
+    folder = published.paths.published.parent / "parquet" / "fct_crime_monthly"
+    with duckdb.connect(str(published.paths.warehouse)) as con:
+        con.execute("""
+            insert into evidence.fct_crime_monthly
+            select 'lancashire', date '2023-01-01' + to_months(i % 12), i from range(24) t(i);
+            insert into evidence.fct_crime_monthly values ('lancashire', null, 5);
+        """)
+    publish.publish(published)
+    assert sorted(p.name for p in folder.iterdir()) == ["2023.parquet", "2024.parquet", "undated.parquet"]
+    inodes = {p.name: p.stat().st_ino for p in folder.iterdir()}
+    with duckdb.connect(str(published.paths.warehouse)) as con:
+        con.execute("insert into evidence.fct_crime_monthly values ('lancashire', date '2024-07-01', 7)")
+    publish.publish(published)
+    assert {p.name: p.stat().st_ino for p in folder.iterdir() if p.name != "2024.parquet"} == {
+        name: inode for name, inode in inodes.items() if name != "2024.parquet"}
+    assert (folder / "2024.parquet").stat().st_ino != inodes["2024.parquet"]
+    with duckdb.connect(str(published.paths.published), read_only=True) as con:
+        assert parquet_rows(con, folder.parent, "fct_crime_monthly") == con.execute(
+            "select * from fct_crime_monthly order by all").fetchall()
+        assert con.execute("select count(*) from read_parquet(?)", [str(folder / "2024.parquet")]).fetchone() == (41,)
+
+
+def test_an_empty_mart_of_months_still_shows_its_columns(tmp_path):
+    with duckdb.connect() as con:
+        con.execute("create table main.fct_empty_monthly (force_id varchar, month_start date, n integer)")
+        exports.write_parquet(con, "memory", tmp_path / "parquet")
+        names = [d[0] for d in con.execute(
+            "select * from read_parquet(?)", [str(tmp_path / "parquet" / "fct_empty_monthly" / "none.parquet")]).description]
+    assert names == ["force_id", "month_start", "n"]
 
 
 def test_a_workbook_per_quarter_holds_every_table_and_notes(published):
