@@ -115,7 +115,9 @@ def step_land(months: list[str]) -> dict:
     for month in months:
         fetched = police_uk.fetch(settings, month)
         members += sum(1 for kinds in fetched.members.values() for p in kinds.values() if p)
-    csv_bytes = sum(p.stat().st_size for p in (WORK / "landing" / "police_uk" / "extracted").rglob("*.csv"))
+    # the months just landed only: walking every month's folder made a new month's fetch grow with history
+    extracted = WORK / "landing" / "police_uk" / "extracted"
+    csv_bytes = sum(p.stat().st_size for month in months for p in (extracted / month).rglob("*.csv"))
     return {"months": len(months), "files": members, "csv_bytes": csv_bytes}
 
 

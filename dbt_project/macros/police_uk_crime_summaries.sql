@@ -85,12 +85,17 @@
     After a re-issued month, a crime whose rows were all among those the publisher dropped gets no
     new row, and delete+insert only replaces the buckets the new rows fall in: such stale rows
     (built before this run, spanning a month just reloaded) are deleted here. After a month never
-    seen before no older row spans it, and nothing is deleted. -#}
+    seen before no older row spans it, and nothing is deleted. The two range conditions say no more
+    than `exists` does, but DuckDB checks them against each row group's minimum and maximum first:
+    after a month never seen before, no row group built before this run reaches it, and the delete
+    reads nothing instead of three columns of every crime of history (0.2-0.45 s a model at ten years). -#}
 {% macro police_uk_delete_stale_summaries(staging_relation, first_column, last_column) %}
     {% set changed_months = police_uk_changed_month_list(staging_relation) %}
     {% if is_incremental() and changed_months %}
         delete from {{ this }}
-        where built_at < {{ police_uk_run_started_at() }}
+        where {{ last_column }} >= date '{{ changed_months | min }}-01'
+            and {{ first_column }} <= date '{{ changed_months | max }}-01'
+            and built_at < {{ police_uk_run_started_at() }}
             and exists (
                 select 1
                 from ({{ police_uk_month_starts(changed_months) }}) as changed
