@@ -26,12 +26,12 @@ NOTES = {
     "bare": "floor: `create table as select * from read_csv([...])`, 3 statements",
     "ingest": "load {load_seconds} s + gates {gate_seconds} s + header checks, load log, commits",
     "build": "dbt build --full-refresh, {nodes} nodes",
-    "publish": "evidence.* and meta.* to a new file, atomic rename",
+    "publish": "first publication: evidence.* and meta.* to a new file, Parquet, atomic rename",
     "new_month_fetch": "fetch + extract one archive",
     "new_month_bare": "floor for one month: the bare load of the new month's files into a new file",
     "new_month_ingest": "load {load_seconds} s + gates {gate_seconds} s",
     "new_month_build": "dbt build (incremental), {nodes} nodes",
-    "new_month_publish": "as publish",
+    "new_month_publish": "from the previous publication: the months and files that changed, atomic rename",
 }
 
 
