@@ -125,13 +125,15 @@ def sync_comments(con, source: tuple[str, str, str], target: tuple[str, str, str
     (current,) = con.execute(
         "select comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
         list(target)).fetchone()
-    if table_comment and table_comment != current:
-        con.execute(f"comment on table {name} is {sql_string(table_comment)}")
+    table_comment = table_comment or None
+    if table_comment != (current or None):  # a description taken away is taken away here too
+        con.execute(f"comment on table {name} is {sql_string(table_comment) if table_comment else 'null'}")
         set_count += 1
     present = column_comments(con, *target)
     for column, comment in column_comments(con, *source).items():
-        if comment is not None and column in present and present[column] != comment:
-            con.execute(f"comment on column {name}.{quote_identifier(column)} is {sql_string(comment)}")
+        if column in present and (present[column] or None) != (comment or None):
+            con.execute(f"comment on column {name}.{quote_identifier(column)} is "
+                        f"{sql_string(comment) if comment else 'null'}")
             set_count += 1
     return set_count
 

@@ -68,6 +68,7 @@ def test_changed_months_alone_are_rewritten_and_the_file_equals_a_fresh_one(publ
         insert into evidence.fct_crime_monthly values ('lancashire', date '2024-07-01', 99), ('lancashire', null, 1);
         update performance.dim_measure set measure_name = 'Burglary (residential)';
         comment on column evidence.fct_crime_monthly.crime_count is 'Crimes recorded that month.';
+        comment on column evidence.fct_crime_monthly.force_id is null;
     """)
     with caplog.at_level(logging.INFO, logger="ingest"):
         publish.publish(published)
