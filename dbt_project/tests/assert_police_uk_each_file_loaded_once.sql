@@ -6,7 +6,8 @@
 -- advanced police.uk model last built (every row of those files, in their months), as the staging
 -- tests do: a file loaded before was checked then, and reading every raw row's file and load time
 -- made each new month's build grow with history (1.5 s of it at ten years). A first build,
--- `--full-refresh` and a plain `dbt test` check every file.
+-- `--full-refresh` and a plain `dbt test` check every file. The raw tables are read twice each,
+-- so their CTEs are `not materialized` (materialized, DuckDB copied every raw row first: 4 s).
 
 {% set loaded_since = none %}
 {% if execute and not flags.FULL_REFRESH and flags.WHICH == 'build' %}
@@ -16,44 +17,58 @@
     ).columns[0].values()[0] %}
 {% endif %}
 
-{% set datasets = ['street', 'outcomes', 'stop_search'] %}
+{#- A literal, so that DuckDB skips the row groups loaded before it. -#}
+{% set since = "cast('" ~ loaded_since ~ "' as timestamp)" %}
 
 with
 
-{% for dataset in datasets %}
+street as not materialized (
 
-{{ dataset }} as (
-
-    select * from {{ source('police_uk', dataset) }}
+    select * from {{ source('police_uk', 'street') }}
 
 ),
 
-{% if loaded_since is not none %}
+outcomes as not materialized (
 
-{{ dataset }}_files_to_check as (
-
-    -- a literal, so that DuckDB skips the row groups loaded before it
-    select distinct _month, _source_file from {{ dataset }}
-    where _loaded_at > cast('{{ loaded_since }}' as timestamp)
+    select * from {{ source('police_uk', 'outcomes') }}
 
 ),
 
-{% endif %}
+stop_search as not materialized (
 
-{% endfor %}
+    select * from {{ source('police_uk', 'stop_search') }}
+
+),
 
 loads_per_file as (
 
-    {% for dataset in datasets %}
-    select '{{ dataset }}' as dataset, _source_file, count(distinct _loaded_at) as load_count
-    from {{ dataset }}
+    select 'street' as dataset, _source_file, count(distinct _loaded_at) as load_count
+    from street
     {% if loaded_since is not none %}
-    where _month in (select _month from {{ dataset }}_files_to_check)
-        and _source_file in (select _source_file from {{ dataset }}_files_to_check)
+    where _month in (select _month from street where _loaded_at > {{ since }})
+        and _source_file in (select _source_file from street where _loaded_at > {{ since }})
     {% endif %}
     group by _source_file
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+
+    union all
+
+    select 'outcomes' as dataset, _source_file, count(distinct _loaded_at) as load_count
+    from outcomes
+    {% if loaded_since is not none %}
+    where _month in (select _month from outcomes where _loaded_at > {{ since }})
+        and _source_file in (select _source_file from outcomes where _loaded_at > {{ since }})
+    {% endif %}
+    group by _source_file
+
+    union all
+
+    select 'stop_search' as dataset, _source_file, count(distinct _loaded_at) as load_count
+    from stop_search
+    {% if loaded_since is not none %}
+    where _month in (select _month from stop_search where _loaded_at > {{ since }})
+        and _source_file in (select _source_file from stop_search where _loaded_at > {{ since }})
+    {% endif %}
+    group by _source_file
 
 ),
 

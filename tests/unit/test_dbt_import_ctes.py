@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-MODELS = Path(__file__).resolve().parents[2] / "dbt_project" / "models"
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+MODELS = PROJECT / "models"
 
-# Relations that hold a row per police.uk record or crime of all history (they grow every month).
-HISTORY_SIZED = re.compile(r"^(stg_police_uk__|int_crime__|int_outcomes__)")
+# Relations that hold a row per police.uk record or crime of all history (they grow every month):
+# the raw tables (`source('police_uk', ...)`) and the models over them.
+HISTORY_SIZED = re.compile(r"^(stg_police_uk__|int_crime__|int_outcomes__|police_uk\.)")
 
 IMPORT_CTE = re.compile(
-    r"^(\w+) as (not materialized )?\(\s*select \* from \{\{ ref\('(\w+)'\) \}\}", re.MULTILINE)
+    r"^(\w+) as (not materialized )?\(\s*select \* from "
+    r"\{\{ (?:ref\('(\w+)'\)|source\('(\w+)', '(\w+)'\)) \}\}", re.MULTILINE)
 
 
 def history_ctes_read_twice(sql: str) -> list[str]:
@@ -25,7 +28,8 @@ def history_ctes_read_twice(sql: str) -> list[str]:
     materialized."""
     sql = re.sub(r"--[^\n]*", "", sql)
     found = []
-    for name, not_materialized, ref in IMPORT_CTE.findall(sql):
+    for name, not_materialized, model, source, table in IMPORT_CTE.findall(sql):
+        ref = model or f"{source}.{table}"
         reads = len(re.findall(rf"\b(?:from|join)\s+{name}\b", sql))
         if HISTORY_SIZED.match(ref) and reads > 1 and not not_materialized:
             found.append(f"{name} (select * from {ref}), read {reads} times")
@@ -53,9 +57,25 @@ select * from crime_cohort where cohort_month_start in (select * from months)
     assert history_ctes_read_twice(sql.replace("int_outcomes__crime_cohort", "crime_types")) == []
 
 
-def test_no_model_materializes_the_police_uk_history_in_a_cte() -> None:
-    models = sorted(MODELS.rglob("*.sql"))
-    assert len(models) > 100
-    offenders = {str(path.relative_to(MODELS)): found for path in models
+def test_the_check_finds_a_raw_table_read_twice() -> None:
+    sql = """
+with
+
+street as (
+
+    select * from {{ source('police_uk', 'street') }}
+
+)
+
+select * from street where _month in (select _month from street where _loaded_at > now())
+"""
+    assert history_ctes_read_twice(sql) == ["street (select * from police_uk.street), read 2 times"]
+    assert history_ctes_read_twice(sql.replace("street as (", "street as not materialized (")) == []
+
+
+def test_no_model_or_test_materializes_the_police_uk_history_in_a_cte() -> None:
+    files = sorted(MODELS.rglob("*.sql")) + sorted((PROJECT / "tests").rglob("*.sql"))
+    assert len(files) > 100
+    offenders = {str(path.relative_to(PROJECT)): found for path in files
                  if (found := history_ctes_read_twice(path.read_text(encoding="utf-8")))}
     assert offenders == {}
