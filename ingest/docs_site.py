@@ -228,8 +228,8 @@ def _catalog_database(published: Path, path: Path) -> None:
     import duckdb
 
     from ingest.publish import PUBLISHED_SCHEMAS
-    from ingest.warehouse import copy_comments
     from ingest.warehouse import quote_identifier as q
+    from ingest.warehouse import sync_comments
 
     project_schema = {published_schema: schema for schema, published_schema in PUBLISHED_SCHEMAS.items()}
     catalog = path.stem
@@ -237,10 +237,10 @@ def _catalog_database(published: Path, path: Path) -> None:
         con.execute("attach ? as pub (read_only)", [str(published)])
         for schema, table, comment in con.execute(
                 "select schema_name, table_name, comment from duckdb_tables() where database_name = 'pub' order by 1, 2").fetchall():
-            target = f"{q(catalog)}.{q(project_schema.get(schema, schema))}.{q(table)}"
-            con.execute(f"create schema if not exists {q(catalog)}.{q(project_schema.get(schema, schema))}")
-            con.execute(f"create table {target} as select * from pub.{q(schema)}.{q(table)} limit 0")
-            copy_comments(con, ("pub", schema, table), target, comment)
+            target = (catalog, project_schema.get(schema, schema), table)
+            con.execute(f"create schema if not exists {q(catalog)}.{q(target[1])}")
+            con.execute(f"create table {'.'.join(map(q, target))} as select * from pub.{q(schema)}.{q(table)} limit 0")
+            sync_comments(con, ("pub", schema, table), target, comment)
         con.execute("detach pub")
 
 

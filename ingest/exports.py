@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ingest.warehouse import quote_identifier, row_fingerprints
+from ingest.warehouse import column_types, quote_identifier, row_fingerprints
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,7 @@ def write_parquet(con, database: str, out_dir: Path, previous_dir: Path | None =
         if table in written:
             raise RuntimeError(f"mart {table} is in two published schemas; Parquet files are named by table alone")
         relation = f"{quote_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(table)}"
-        columns = con.execute(
-            "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? "
-            "and table_name = ? order by column_index", [database, schema, table]).fetchall()
+        columns = column_types(con, database, schema, table)
         files = _parquet_files(con, relation, table, [name for name, _ in columns])
         for name, (where, params, rows) in files.items():
             fingerprints[name] = hashlib.sha256(json.dumps(

@@ -32,7 +32,8 @@ from ingest import exports
 from ingest.config import Settings
 from ingest.gate_pages import gate_report_links
 from ingest.raw.landing import swap_in
-from ingest.warehouse import open_connection, quote_identifier, row_fingerprints, sql_string, sync_comments
+from ingest.warehouse import (column_types, open_connection, quote_identifier, row_fingerprints, sql_string,
+                              sync_comments)
 
 log = logging.getLogger(__name__)
 
@@ -197,20 +198,14 @@ def _attach_new_file(con, tmp: Path, previous: Path) -> bool:
     return False
 
 
-def _column_types(con, database: str, schema: str, table: str) -> list[tuple[str, str]]:
-    return [tuple(row) for row in con.execute(
-        "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? "
-        "and table_name = ? order by column_index", [database, schema, table]).fetchall()]
-
-
 def publish_mart(con, schema: str, table: str, comment: str | None) -> str:
     """Make the published copy of warehouse mart ``schema.table`` (``wh``) hold the same rows and
     comments in ``pub``, writing only what differs; returns what it did (for the log)."""
     published_schema = PUBLISHED_SCHEMAS[schema]
     source = f"wh.{quote_identifier(schema)}.{quote_identifier(table)}"
     target = f"pub.{quote_identifier(published_schema)}.{quote_identifier(table)}"
-    columns = _column_types(con, "wh", schema, table)
-    if _column_types(con, "pub", published_schema, table) != columns:
+    columns = column_types(con, "wh", schema, table)
+    if column_types(con, "pub", published_schema, table) != columns:
         con.execute(f"create or replace table {target} as select * from {source}")
         done = "written"
     else:

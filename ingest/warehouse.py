@@ -97,16 +97,11 @@ def quote_identifier(name: str) -> str:
     return name
 
 
-def copy_comments(con, source: tuple[str, str, str], target: str, table_comment: str | None) -> None:
-    """Give ``target`` (a quoted table name) ``table_comment`` and the column comments of the table
-    ``source`` = (database, schema, table), as dbt wrote them: a copied table keeps its documentation."""
-    if table_comment:
-        con.execute(f"comment on table {target} is {sql_string(table_comment)}")
-    for column, comment in con.execute(
-            "select column_name, comment from duckdb_columns() "
-            "where database_name = ? and schema_name = ? and table_name = ? and comment is not null",
-            list(source)).fetchall():
-        con.execute(f"comment on column {target}.{quote_identifier(column)} is {sql_string(comment)}")
+def column_types(con, database: str, schema: str, table: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of ``database.schema.table``, in the table's column order."""
+    return [tuple(row) for row in con.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? "
+        "and table_name = ? order by column_index", [database, schema, table]).fetchall()]
 
 
 def column_comments(con, database: str, schema: str, table: str) -> dict[str, str | None]:
@@ -116,26 +111,23 @@ def column_comments(con, database: str, schema: str, table: str) -> dict[str, st
         "and table_name = ? order by column_index", [database, schema, table]).fetchall())
 
 
-def sync_comments(con, source: tuple[str, str, str], target: tuple[str, str, str], table_comment: str | None) -> int:
+def sync_comments(con, source: tuple[str, str, str], target: tuple[str, str, str], table_comment: str | None) -> None:
     """Give table ``target`` = (database, schema, table) ``table_comment`` and the column comments of
-    ``source``, setting only those that differ (a published copy mostly has them already: comments
-    cost a catalog write each). Returns how many were set."""
+    ``source`` = (database, schema, table), setting only those that differ: a copy keeps its
+    documentation, and a published copy that mostly has it already is not written again (comments
+    cost a catalog write each)."""
     name = ".".join(quote_identifier(part) for part in target)
-    set_count = 0
     (current,) = con.execute(
         "select comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
         list(target)).fetchone()
     table_comment = table_comment or None
     if table_comment != (current or None):  # a description taken away is taken away here too
         con.execute(f"comment on table {name} is {sql_string(table_comment) if table_comment else 'null'}")
-        set_count += 1
     present = column_comments(con, *target)
     for column, comment in column_comments(con, *source).items():
         if column in present and (present[column] or None) != (comment or None):
             con.execute(f"comment on column {name}.{quote_identifier(column)} is "
                         f"{sql_string(comment) if comment else 'null'}")
-            set_count += 1
-    return set_count
 
 
 def row_fingerprints(con, relation: str, by: str | None = None) -> dict:
