@@ -22,12 +22,12 @@ NEW_MONTH_STEPS = ("new_month_fetch", "new_month_ingest", "new_month_build", "ne
 STEP_ORDER = ("land", "bare", *FULL_STEPS, "new_month_fetch", "new_month_bare", *NEW_MONTH_STEPS[1:])
 
 NOTES = {
-    "land": "fetch every archive: copy, verify, manifest, extract members",
+    "land": "fetch every archive: copy, verify, manifest, extract members, count their records",
     "bare": "floor: `create table as select * from read_csv([...])`, 3 statements",
     "ingest": "load {load_seconds} s + gates {gate_seconds} s + header checks, load log, commits",
     "build": "dbt build --full-refresh, {nodes} nodes",
     "publish": "first publication: evidence.* and meta.* to a new file, Parquet, atomic rename",
-    "new_month_fetch": "fetch + extract one archive",
+    "new_month_fetch": "fetch + extract one archive, count its members' records",
     "new_month_bare": "floor for one month: the bare load of the new month's files into a new file",
     "new_month_ingest": "load {load_seconds} s + gates {gate_seconds} s",
     "new_month_build": "dbt build (incremental), {nodes} nodes",

@@ -9,6 +9,8 @@ layout from here, so neither imports the other's module for it.
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -44,16 +46,64 @@ def load_keys(gate: dict) -> list[tuple[str, str, str]]:
     return keys
 
 
+# Each run folder's links, with the folder's modification time (next to the gates folder, not in
+# it: ``runs`` lists every JSON file there). A gate result is written by replacing its file, which
+# changes its folder's time, so a publication parses only the folders written since the last one
+# instead of every result of history (15,800 files, 0.4-0.9 s at ten years of national data).
+LINKS_CACHE = ".gate-links.json"
+# A folder changed this recently is not cached: a file-system clock tick is coarse, and a result
+# written within the same tick as the scan would leave the folder's time unchanged.
+_SETTLED_NS = 2_000_000_000
+
+
 def gate_report_links(gates_dir: Path) -> dict[tuple[str, str, str], str]:
     """(dataset, force_id, month) -> the gate page section `make docs` writes for it, relative to the
-    published file's folder (``docs/gates/police_uk/2024-03.html#police_uk_street__lancashire__2024-03``)."""
-    links = {}
-    for run, files in runs(gates_dir).items():
-        for path in files:
-            try:
-                gate = json.loads(path.read_text(encoding="utf-8"))["opcc_gate"]
-            except (OSError, ValueError, KeyError):
-                continue  # not a gate result (the docs page lists it as unreadable)
-            for key in load_keys(gate):
-                links[key] = f"{DOCS_DIR}/{GATES_DIR}/{page(run)}#{path.stem}"
+    published file's folder (``docs/gates/police_uk/2024-03.html#police_uk_street__lancashire__2024-03``).
+    A later run's result wins over an earlier one's for the same key (runs in order, files in order)."""
+    if not gates_dir.is_dir():
+        return {}
+    cache_path = gates_dir.with_name(LINKS_CACHE)
+    try:
+        cached = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cached = {}
+    now = time.time_ns()
+    fresh: dict[str, dict] = {}
+    links: dict[tuple[str, str, str], str] = {}
+    for run, folder in _run_folders(gates_dir):
+        stamp = folder.stat().st_mtime_ns
+        entry = cached.get(run)
+        if not entry or entry.get("mtime_ns") != stamp:
+            entry = {"mtime_ns": stamp, "links": _folder_links(run, sorted(folder.glob("*.json")))}
+        if now - stamp > _SETTLED_NS:
+            fresh[run] = entry
+        for dataset, force_id, month, link in entry["links"]:
+            links[(dataset, force_id, month)] = link
+    if fresh != cached:
+        tmp = cache_path.with_name(f"{cache_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(fresh), encoding="utf-8")
+        tmp.replace(cache_path)
     return links
+
+
+def _run_folders(gates_dir: Path) -> list[tuple[str, Path]]:
+    """(run id, folder) of every folder holding a gate result, in run order (as :func:`runs`)."""
+    found = []
+    for folder, _, files in os.walk(gates_dir):
+        if any(name.endswith(".json") for name in files):
+            path = Path(folder)
+            found.append((path.relative_to(gates_dir).as_posix(), path))
+    return sorted(found)
+
+
+def _folder_links(run: str, files: list[Path]) -> list[list[str]]:
+    """[dataset, force_id, month, link] for each key of each gate result in one run folder."""
+    found = []
+    for path in files:
+        try:
+            gate = json.loads(path.read_text(encoding="utf-8"))["opcc_gate"]
+        except (OSError, ValueError, KeyError):
+            continue  # not a gate result (the docs page lists it as unreadable)
+        for key in load_keys(gate):
+            found.append([*key, f"{DOCS_DIR}/{GATES_DIR}/{page(run)}#{path.stem}"])
+    return found

@@ -63,6 +63,6 @@ from ingest.raw.matched_load import (
     partition_label,
     repair_text_sql,
 )
-from ingest.raw.scan import FileScan, scan_file
+from ingest.raw.scan import FileScan, LandedScan, scan_file
 from ingest.raw.template import (TemplateError, TemplateRow, check_rows, force_problem, load_checked_template,
                                  month_problem, number_problem, template_loader, template_rows)

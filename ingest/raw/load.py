@@ -7,8 +7,9 @@ a failed gate or a held file leaves the previous rows in place.
 Many files are read in one ``read_csv([...], filename = true)`` statement (every force's street
 file of a month), so DuckDB parses them in parallel and the per-statement cost is paid once.
 Each row's lineage (partition keys, source file) comes from a MAP keyed by the file path DuckDB
-reports for it; rejects are kept per file. Each file's records are counted from its bytes first
-(:mod:`ingest.raw.scan`), and :func:`problems` says whether its rows may replace the partition.
+reports for it; rejects are kept per file. Each file's records are counted from its bytes
+(:mod:`ingest.raw.scan`: when the file was landed, or here if it changed since), and
+:func:`problems` says whether its rows may replace the partition.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from ingest.raw.contract import LoadError, TypedColumn, check_header, read_header_cells
-from ingest.raw.scan import FileScan, scan_file
+from ingest.raw.scan import FileScan, LandedScan, scan_landed
 from ingest.warehouse import quote_identifier
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class CsvFile:
     label: str  # the name errors and rejects use, e.g. the archive member 2024-03/2024-03-kent-street.csv
     lineage: dict[str, object]  # every lineage column of the table, in table order (partition keys first)
     rejects_key: dict[str, str]  # dataset, force_id, month of raw.load_rejects
+    landed_scan: "LandedScan | None" = None  # counted when the file was landed (ingest.raw.scan)
 
 
 @dataclass(frozen=True)
@@ -301,10 +303,13 @@ def replace_partitions(
         raise ValueError("a file is listed twice")
 
     # Counted before DuckDB reads anything: the check that every row is accounted for, and the
-    # signs of a broken file (two files joined, a quote never closed), come from the bytes.
-    # Reading and counting release the GIL (file reads, numpy): two threads keep both cores busy.
+    # signs of a broken file (two files joined, a quote never closed), come from the bytes. Most
+    # were counted as the fetch landed them (outside the warehouse's one writer); a file changed
+    # since, or landed without a count, is counted here. Reading and counting release the GIL
+    # (file reads, numpy): two threads keep both cores busy.
     with ThreadPoolExecutor(max_workers=min(len(files), os.cpu_count() or 1, 4)) as pool:
-        scans = dict(zip((item.label for item in files), pool.map(scan_file, (item.path for item in files))))
+        scans = dict(zip((item.label for item in files),
+                         pool.map(lambda item: scan_landed(item.path, item.landed_scan), files)))
 
     where, where_params = _partition_filter(files, partition_keys)
     key_columns = ", ".join(quote_identifier(k) for k in partition_keys)

@@ -7,7 +7,8 @@ concatenated with itself, a quote never closed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 @dataclass(frozen=True)
@@ -39,6 +40,52 @@ class FileScan:
             return (f"{label}: a quote opened on line {self.unterminated_quote_at} is never closed, so "
                     "every row after it would be read as one value")
         return None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, payload: dict) -> "FileScan":
+        return cls(**{**payload, "header_repeated_at": tuple(payload.get("header_repeated_at", ()))})
+
+
+@dataclass(frozen=True)
+class LandedScan:
+    """A file's scan taken when it was landed, with the size and modification time it had then.
+
+    The fetch scans each member it extracts (a fetch runs outside the warehouse's one writer, in
+    parallel), so the load, which holds the writer, reads the counts instead of every byte again.
+    A file whose size or modification time is no longer the landed one is scanned again at load.
+    """
+
+    size: int
+    mtime_ns: int
+    scan: FileScan
+
+    @classmethod
+    def of(cls, path: Path) -> "LandedScan":
+        stat = path.stat()  # before reading: a write after it changes the stamp, so the load rescans
+        return cls(size=stat.st_size, mtime_ns=stat.st_mtime_ns, scan=scan_file(path))
+
+    def describes(self, path: Path) -> bool:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        return (stat.st_size, stat.st_mtime_ns) == (self.size, self.mtime_ns)
+
+    def to_json(self) -> dict:
+        return {"size": self.size, "mtime_ns": self.mtime_ns, **self.scan.to_json()}
+
+    @classmethod
+    def from_json(cls, payload: dict) -> "LandedScan":
+        fields = dict(payload)
+        return cls(size=fields.pop("size"), mtime_ns=fields.pop("mtime_ns"), scan=FileScan.from_json(fields))
+
+
+def scan_landed(path: Path, landed: LandedScan | None) -> FileScan:
+    """The landed scan when it still describes the file, else the file scanned now."""
+    return landed.scan if landed is not None and landed.describes(path) else scan_file(path)
 
 
 # Rows compared when looking for a file that starts again part-way (concatenated with itself):

@@ -14,6 +14,7 @@ import logging
 import shutil
 import zipfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +42,7 @@ from ingest.raw.landing import (
     unsafe_member_names,
     verify_zip,
 )
+from ingest.raw.scan import LandedScan
 from ingest.sources.police_uk_contract import DATASETS, LEGACY_2011_STREET_HEADER, LINEAGE_COLUMNS, Dataset
 from ingest.warehouse import connect, record_loads
 
@@ -61,6 +63,8 @@ class FetchResult:
     sha256: str
     status: str  # fetched | unchanged
     members: dict[str, dict[str, str | None]] = field(default_factory=dict)  # force -> kind -> path
+    # file name -> its LandedScan: records counted as the member was extracted (the load reuses them)
+    scans: dict[str, dict] = field(default_factory=dict)
 
 
 def _check_month(month: str) -> str:
@@ -167,18 +171,26 @@ def fetch(settings: Settings, month: str) -> FetchResult:
     partial.mkdir(parents=True)
     result = FetchResult(month=month, archive=str(archive_path), sha256=row.sha256, status=row.status)
     try:
-        for force_id in settings.police_uk.forces_to_load:
-            result.members[force_id] = {}
-            for dataset in DATASETS:
-                member = dataset.member_name(month, validate_force_id(force_id))
-                if member not in names:
-                    level = logging.WARNING if dataset.required else logging.INFO
-                    log.log(level, "%s: no %s", archive_path.name, member)
-                    result.members[force_id][dataset.kind] = None
-                    continue
-                extract_member(archive_path, member, partial / Path(member).name,
-                               max_member_bytes=settings.police_uk.max_member_bytes)
-                result.members[force_id][dataset.kind] = str(out_dir / Path(member).name)
+        # Each member's records are counted here, in the fetch, so the load (which holds the
+        # warehouse's one writer) need not read every byte again; moving the folder keeps each
+        # file's size and mtime, which the load checks. Counting (numpy, file reads) and
+        # decompressing (zlib) release the GIL: the next member extracts while one is counted.
+        with ThreadPoolExecutor(max_workers=2) as counting:
+            scans = {}
+            for force_id in settings.police_uk.forces_to_load:
+                result.members[force_id] = {}
+                for dataset in DATASETS:
+                    member = dataset.member_name(month, validate_force_id(force_id))
+                    if member not in names:
+                        level = logging.WARNING if dataset.required else logging.INFO
+                        log.log(level, "%s: no %s", archive_path.name, member)
+                        result.members[force_id][dataset.kind] = None
+                        continue
+                    extracted = extract_member(archive_path, member, partial / Path(member).name,
+                                               max_member_bytes=settings.police_uk.max_member_bytes)
+                    result.members[force_id][dataset.kind] = str(out_dir / extracted.name)
+                    scans[extracted.name] = counting.submit(LandedScan.of, extracted)
+            result.scans = {name: scan.result().to_json() for name, scan in scans.items()}
         (partial / "members.json").write_text(json.dumps(asdict(result), indent=2))
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -223,6 +235,7 @@ def _month_files(fetched: FetchResult, forces: list[str], loaded_at: datetime) -
                 files[dataset.kind].append((force_id, None))
                 continue
             member = dataset.member_name(month, force_id)
+            landed = fetched.scans.get(Path(path).name)
             files[dataset.kind].append((force_id, CsvFile(
                 path=Path(path),
                 label=member,
@@ -234,6 +247,7 @@ def _month_files(fetched: FetchResult, forces: list[str], loaded_at: datetime) -
                     "_loaded_at": loaded_at,
                 },
                 rejects_key={"dataset": dataset.table, "force_id": force_id, "month": month},
+                landed_scan=LandedScan.from_json(landed) if landed else None,
             )))
     return files
 

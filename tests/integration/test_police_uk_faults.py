@@ -21,6 +21,7 @@ import pytest
 
 from ingest.config import load_settings
 from ingest.raw import LoadError
+from ingest.raw import scan
 from ingest.raw.landing import LandingError
 from ingest.sources import police_uk
 from tests.helpers import query as _query
@@ -242,6 +243,30 @@ def test_a_file_mixing_crlf_and_lf_line_ends_loads_every_row(tmp_path, real_poli
     _fetch_and_load(settings)
     assert _street_rows(settings, "lancashire") == len(rows)
     assert _query(settings, "select count(*) from raw.police_uk_street where context like '%\r%'") == [(0,)]
+
+
+def test_the_load_reuses_the_count_the_fetch_took_unless_the_file_changed_since(tmp_path, real_police_uk, monkeypatch):
+    """The fetch counts each member's records as it extracts it (outside the warehouse's one writer);
+    the load reuses that count while the file is as landed and counts a file changed since again."""
+    lancs, cumbria = _real(real_police_uk, "lancashire"), _real(real_police_uk, "cumbria")
+    _publish(tmp_path, {f"{MONTH}-lancashire-street.csv": lancs, f"{MONTH}-cumbria-street.csv": cumbria})
+    settings = _settings(tmp_path, ["cumbria", "lancashire"])
+    fetched = police_uk.fetch(settings, MONTH)
+    for force, data in (("lancashire", lancs), ("cumbria", cumbria)):
+        path = Path(fetched.members[force]["street"])
+        assert fetched.scans[path.name]["records"] == scan.scan_file(path).records == len(_lines(data)[1])
+    # Cumbria's landed file gains five rows after the fetch (its last five, again: a warning, not a refusal)
+    cumbria_path = Path(fetched.members["cumbria"]["street"])
+    rows = _lines(cumbria)[1]
+    cumbria_path.write_bytes(cumbria + b"\n".join(rows[-5:]) + b"\n")
+    scanned, scan_file = [], scan.scan_file
+    monkeypatch.setattr(scan, "scan_file", lambda path: scanned.append(Path(path).name) or scan_file(path))
+    police_uk.load(settings, MONTH)
+    assert scanned == [cumbria_path.name]
+    cumbria_log = _log_row(settings, "cumbria")
+    assert (cumbria_log["status"], cumbria_log["rows_in"]) == ("loaded", len(rows) + 5)
+    assert _street_rows(settings, "cumbria") == len(rows) + 5
+    assert _log_row(settings, "lancashire")["rows_in"] == _street_rows(settings, "lancashire") == len(_lines(lancs)[1])
 
 
 # --------------------------------------------------------------------------- 4. messages say what happened

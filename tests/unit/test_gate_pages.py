@@ -4,6 +4,7 @@ written by both gate engines: the in-database one (police.uk) and GX through pan
 from __future__ import annotations
 
 import html
+import os
 import json
 import re
 from pathlib import Path
@@ -113,3 +114,57 @@ def test_load_keys_follow_the_loaders_partitions():
         ("finance_funding", "all", "lancashire/2025/26"), ("finance_funding", "lancashire", "2025/26")]
     assert gate_pages.load_keys({"table": "ons_lsoa_lad_lookup", "partition": {"_lsoa_vintage": "2021", "_lad_vintage": "2023"}}) == [
         ("ons_lsoa_lad_lookup", "all", "2021/2023")]
+
+
+def _gate_result(folder: Path, table: str, force: str, month: str) -> Path:
+    """A minimal gate result, written as write_report writes one: a new file renamed into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{table}__{force}__{month}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"opcc_gate": {"table": table, "partition": {"_force_id": force, "_month": month}}}))
+    tmp.replace(path)
+    return path
+
+
+def _settle(folder: Path, seconds_ago: int = 60) -> int:
+    """Date a folder back, as a folder written before the last publication is."""
+    stamp = folder.stat().st_mtime_ns - seconds_ago * 1_000_000_000
+    os.utime(folder, ns=(stamp, stamp))
+    return stamp
+
+
+def test_links_of_folders_unchanged_since_the_last_publication_are_not_read_again(tmp_path):
+    gates_dir = tmp_path / "runs" / "gates"
+    march, april = gates_dir / "police_uk" / "2024-03", gates_dir / "police_uk" / "2024-04"
+    kent = _gate_result(march, "police_uk_street", "kent", "2024-03")
+    stamp = _settle(march)
+    expected = {("police_uk_street", "kent", "2024-03"): "docs/gates/police_uk/2024-03.html#police_uk_street__kent__2024-03",
+                ("police_uk_street", "all", "kent/2024-03"): "docs/gates/police_uk/2024-03.html#police_uk_street__kent__2024-03"}
+    assert gate_pages.gate_report_links(gates_dir) == expected
+    # Kent's result rewritten in place (no rename: the folder's time stays): the cached links are used
+    kent.write_text(json.dumps({"opcc_gate": {"table": "police_uk_street", "partition": {"_force_id": "x", "_month": "y"}}}))
+    os.utime(march, ns=(stamp, stamp))
+    assert gate_pages.gate_report_links(gates_dir) == expected
+    # a new month's results, and a result replaced as the gate replaces it, are read
+    _gate_result(april, "police_uk_outcomes", "kent", "2024-04")
+    _gate_result(march, "police_uk_street", "kent", "2024-03")
+    _gate_result(march, "police_uk_street", "lancashire", "2024-03")
+    links = gate_pages.gate_report_links(gates_dir)
+    assert links[("police_uk_outcomes", "kent", "2024-04")] == "docs/gates/police_uk/2024-04.html#police_uk_outcomes__kent__2024-04"
+    assert ("police_uk_street", "lancashire", "2024-03") in links and ("police_uk_street", "x", "y") not in links
+    # folders written just now are not cached (a write within the same clock tick would go unseen)
+    assert set(json.loads((gates_dir.parent / gate_pages.LINKS_CACHE).read_text())) <= {"police_uk/2024-03", "police_uk/2024-04"}
+    assert "police_uk/2024-04" not in json.loads((gates_dir.parent / gate_pages.LINKS_CACHE).read_text())
+    # a cache that cannot be read is ignored
+    (gates_dir.parent / gate_pages.LINKS_CACHE).write_text("{")
+    assert gate_pages.gate_report_links(gates_dir) == links
+
+
+def test_every_link_is_the_same_with_the_cache_as_from_the_files(runs):
+    cache = runs.with_name(gate_pages.LINKS_CACHE)
+    cache.unlink(missing_ok=True)
+    first = gate_pages.gate_report_links(runs)
+    for folder in {p.parent for p in runs.rglob("*.json")}:
+        _settle(folder)
+    assert gate_pages.gate_report_links(runs) == first  # the folders are cached now
+    assert cache.exists() and gate_pages.gate_report_links(runs) == first  # and read from the cache

@@ -3,12 +3,13 @@ what reading the file line by line gives (the definition below), quotes, blank l
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
 import pytest
 
-from ingest.raw.scan import scan_file
+from ingest.raw.scan import LandedScan, scan_file, scan_landed
 
 
 def _by_lines(text: bytes) -> tuple[int, int | None]:
@@ -60,3 +61,17 @@ def test_few_quotes_are_counted_one_by_one_as_the_vectorised_count_does(tmp_path
     every_byte = scan_file(path)
     assert (one_by_one.records, one_by_one.unterminated_quote_at) == expected
     assert one_by_one == every_byte
+
+
+def test_a_landed_scan_is_kept_as_json_and_describes_the_file_only_while_it_is_unchanged(tmp_path: Path):
+    path = tmp_path / "joined.csv"
+    path.write_bytes(b"a,b\n1,2\na,b\n3,4\n")
+    landed = LandedScan.of(path)
+    assert landed.scan.header_repeated_at == (3,)
+    again = LandedScan.from_json(json.loads(json.dumps(landed.to_json())))
+    assert again == landed and again.describes(path)
+    assert scan_landed(path, again) is again.scan
+    path.write_bytes(b"a,b\n1,2\n3,4\n5,6\n7,8\n")  # another file in the same place
+    assert not again.describes(path)
+    assert scan_landed(path, again) == scan_file(path) != again.scan
+    assert not again.describes(tmp_path / "gone.csv")
