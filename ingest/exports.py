@@ -70,7 +70,8 @@ def mart_tables(con, database: str) -> list[tuple[str, str]]:
     ).fetchall()]
 
 
-def write_parquet(con, database: str, out_dir: Path, previous_dir: Path | None = None) -> dict[str, Path]:
+def write_parquet(con, database: str, out_dir: Path, previous_dir: Path | None = None,
+                  mart_fingerprints: dict[str, dict] | None = None) -> dict[str, Path]:
     """The marts of ``database`` as Parquet in ``out_dir`` (created); returns table -> file or folder.
 
     A mart with a ``month_start`` column is a folder, ``<table>/<year>.parquet``, one file per
@@ -78,7 +79,9 @@ def write_parquet(con, database: str, out_dir: Path, previous_dir: Path | None =
     no rows, for an empty mart, so that readers still see its columns); any other mart is one file,
     ``<table>.parquet``. A file whose columns and rows are those of its namesake in ``previous_dir``
     (by the fingerprints kept beside them) is that file, not written again: a new month rewrites
-    its year's file and the marts it changed."""
+    its year's file and the marts it changed. ``mart_fingerprints``: ``schema.table`` -> {"columns", "rows"}
+    of the marts as publish took them (per month), summed here per year instead of reading the
+    rows again; a mart without them, or whose columns differ, is read."""
     import duckdb
 
     started = time.perf_counter()
@@ -94,7 +97,9 @@ def write_parquet(con, database: str, out_dir: Path, previous_dir: Path | None =
             raise RuntimeError(f"mart {table} is in two published schemas; Parquet files are named by table alone")
         relation = f"{quote_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(table)}"
         columns = column_types(con, database, schema, table)
-        files = _parquet_files(con, relation, table, [name for name, _ in columns])
+        known = (mart_fingerprints or {}).get(f"{schema}.{table}")
+        rows = known["rows"] if known and known["columns"] == [[n, k] for n, k in columns] else None
+        files = _parquet_files(con, relation, table, [name for name, _ in columns], rows)
         for name, (where, params, rows) in files.items():
             fingerprints[name] = hashlib.sha256(json.dumps(
                 [PARQUET_LAYOUT_VERSION, duckdb.__version__, columns, rows], default=str).encode()).hexdigest()
@@ -114,13 +119,23 @@ def write_parquet(con, database: str, out_dir: Path, previous_dir: Path | None =
     return written
 
 
-def _parquet_files(con, relation: str, table: str, columns: list[str]) -> dict[str, tuple[str, list, object]]:
+def _parquet_files(con, relation: str, table: str, columns: list[str],
+                   known: dict | None = None) -> dict[str, tuple[str, list, object]]:
     """The Parquet files of a mart: path under the Parquet folder -> (SQL condition on ``relation``
-    picking its rows, its parameters, the rows' fingerprint)."""
+    picking its rows, its parameters, the rows' fingerprint). ``known``: the mart's fingerprints
+    (per month when it has ``month_start``, else the whole mart's), to read no row for them."""
     if MONTH_COLUMN not in columns:
-        return {f"{table}.parquet": ("true", [], sorted(row_fingerprints(con, relation).items(), key=str))}
+        whole = known if known is not None else row_fingerprints(con, relation)
+        return {f"{table}.parquet": ("true", [], sorted(whole.items(), key=str))}
     month = quote_identifier(MONTH_COLUMN)
-    years = row_fingerprints(con, relation, f"year({month})")
+    if known is not None:  # a year's rows and hash sum are its months' sums: exact, in any order
+        years: dict = {}
+        for key, (rows, total) in known.items():
+            year = key.year if key is not None else None
+            before = years.get(year, (0, 0))
+            years[year] = (before[0] + rows, before[1] + total)
+    else:
+        years = row_fingerprints(con, relation, f"year({month})")
     if not years:
         return {f"{table}/none.parquet": ("false", [], [])}
     return {

@@ -21,11 +21,12 @@ place, so a failure leaves the previous publication whole.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ingest import exports
@@ -198,19 +199,26 @@ def _attach_new_file(con, tmp: Path, previous: Path) -> bool:
     return False
 
 
-def publish_mart(con, schema: str, table: str, comment: str | None) -> str:
+def publish_mart(con, schema: str, table: str, comment: str | None,
+                 previous: dict | None = None) -> tuple[str, dict]:
     """Make the published copy of warehouse mart ``schema.table`` (``wh``) hold the same rows and
-    comments in ``pub``, writing only what differs; returns what it did (for the log)."""
+    comments in ``pub``, writing only what differs. ``previous``: the published copy's fingerprints
+    as the last publication kept them (:func:`read_fingerprints`), used instead of reading its rows
+    again when its columns are those they were taken of. Returns what it did (for the log) and the
+    mart's fingerprints, per month when it has ``month_start`` (the Parquet export reuses them)."""
     published_schema = PUBLISHED_SCHEMAS[schema]
     source = f"wh.{quote_identifier(schema)}.{quote_identifier(table)}"
     target = f"pub.{quote_identifier(published_schema)}.{quote_identifier(table)}"
     columns = column_types(con, "wh", schema, table)
-    if column_types(con, "pub", published_schema, table) != columns:
+    by = quote_identifier(PARTITION_COLUMN) if any(name == PARTITION_COLUMN for name, _ in columns) else None
+    new = row_fingerprints(con, source, by)
+    published_columns = column_types(con, "pub", published_schema, table)
+    if published_columns != columns:
         con.execute(f"create or replace table {target} as select * from {source}")
         done = "written"
     else:
-        by = quote_identifier(PARTITION_COLUMN) if any(name == PARTITION_COLUMN for name, _ in columns) else None
-        new, old = row_fingerprints(con, source, by), row_fingerprints(con, target, by)
+        old = (previous["rows"] if previous and previous.get("columns") == _json_columns(columns)
+               else row_fingerprints(con, target, by))
         changed = [key for key in new.keys() | old.keys() if new.get(key) != old.get(key)]
         if not changed:
             done = "unchanged"
@@ -226,7 +234,70 @@ def publish_mart(con, schema: str, table: str, comment: str | None) -> str:
             con.execute(f"insert into {target} select * from {source} where {where}", values)
             done = f"{len(changed)} of {len(new)} months"
     sync_comments(con, ("wh", schema, table), ("pub", published_schema, table), comment)
-    return done
+    return done, {"columns": _json_columns(columns), "rows": new}
+
+
+# The published marts' fingerprints, kept beside the file by each publication: the next one compares
+# the warehouse with them instead of reading every published row again (at ten years of national
+# data, ``fct_crime_monthly``'s 12.6 M rows were read three times a publication: the warehouse's,
+# the published copy's and, by year, the Parquet export's). They describe the file of that size and
+# modification time only, and DuckDB's ``hash`` of one version only: otherwise they are not used.
+FINGERPRINTS_FILE = ".{name}.fingerprints.json"
+
+
+def _json_columns(columns: list[tuple[str, str]]) -> list[list[str]]:
+    return [[name, kind] for name, kind in columns]
+
+
+def _fingerprints_path(target: Path) -> Path:
+    return target.with_name(FINGERPRINTS_FILE.format(name=target.stem))
+
+
+def read_fingerprints(target: Path) -> dict[str, dict]:
+    """``schema.table`` -> {"columns", "rows"} of the published file ``target`` as the publication
+    that wrote it kept them; {} when there are none, or they do not describe this file."""
+    import duckdb
+
+    try:
+        kept = json.loads(_fingerprints_path(target).read_text(encoding="utf-8"))
+        stat = target.stat()
+    except (OSError, ValueError):
+        return {}
+    if kept.get("file") != [stat.st_size, stat.st_mtime_ns] or kept.get("duckdb") != duckdb.__version__:
+        return {}
+    return {name: {"columns": mart["columns"],
+                   "rows": {_key_from_json(key): (rows, int(total)) for key, rows, total in mart["rows"]}}
+            for name, mart in kept.get("marts", {}).items()}
+
+
+# A month key as DuckDB returns it (a date, a timestamp, or NULL), kept in JSON with its type.
+def _key_to_json(key) -> list | None:
+    if key is None:
+        return None
+    return ["datetime" if isinstance(key, datetime) else "date", key.isoformat()]
+
+
+def _key_from_json(value: list | None):
+    if value is None:
+        return None
+    kind, text = value
+    return datetime.fromisoformat(text) if kind == "datetime" else date.fromisoformat(text)
+
+
+def _write_fingerprints(target: Path, marts: dict[str, dict]) -> None:
+    import duckdb
+
+    stat = target.stat()
+    payload = {"duckdb": duckdb.__version__, "file": [stat.st_size, stat.st_mtime_ns], "marts": {
+        name: {"columns": mart["columns"],
+               "rows": [[_key_to_json(key), rows, str(total)]
+                        for key, (rows, total) in sorted(mart["rows"].items(), key=lambda kv: str(kv[0]))]}
+        for name, mart in marts.items()
+        if all(key is None or isinstance(key, date) for key in mart["rows"])}}  # date: datetime too
+    path = _fingerprints_path(target)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload), encoding="utf-8")
+    tmp.replace(path)
 
 
 def undocumented(con, database: str) -> list[str]:
@@ -275,8 +346,12 @@ def publish(settings: Settings) -> Path:
         con.execute("create schema if not exists pub.meta")
         for published_schema in sorted(set(PUBLISHED_SCHEMAS.values()) - {"main"}):
             con.execute(f"create schema if not exists pub.{quote_identifier(published_schema)}")
-        done = {(PUBLISHED_SCHEMAS[schema], table): publish_mart(con, schema, table, comment)
-                for schema, table, comment in tables}
+        previous = read_fingerprints(target) if from_previous else {}
+        done, fingerprints = {}, {}
+        for schema, table, comment in tables:
+            name = f"{PUBLISHED_SCHEMAS[schema]}.{table}"
+            done[(PUBLISHED_SCHEMAS[schema], table)], fingerprints[name] = publish_mart(
+                con, schema, table, comment, previous.get(name))
         for schema, table in con.execute(
                 "select schema_name, table_name from duckdb_tables() where database_name = 'pub' "
                 "and schema_name in (select unnest(?::varchar[]))", [list(PUBLISHED_SCHEMAS.values())]).fetchall():
@@ -316,7 +391,8 @@ def publish(settings: Settings) -> Path:
         # Complete: attached again read-only, so that the workbooks' worker processes can open it too.
         con.execute("detach pub")
         con.execute("attach ? as pub (read_only)", [str(tmp)])
-        exports.write_parquet(con, "pub", building[PARQUET_DIR], previous_dir=folder / PARQUET_DIR)
+        exports.write_parquet(con, "pub", building[PARQUET_DIR], previous_dir=folder / PARQUET_DIR,
+                              mart_fingerprints=fingerprints)
         exports.write_workbooks(con, "pub", building[EXPORTS_DIR], published_at, str(target),
                                 previous_dir=folder / EXPORTS_DIR, database_file=tmp)
         con.execute("detach pub")
@@ -332,6 +408,7 @@ def publish(settings: Settings) -> Path:
     for name, path in building.items():
         swap_in(path, folder / name)
     os.replace(tmp, target)
+    _write_fingerprints(target, fingerprints)
     log.info("published %d tables to %s, with %s/ and %s/, in %.1fs", len(tables), target, PARQUET_DIR, EXPORTS_DIR,
              time.perf_counter() - started)
     return target

@@ -124,3 +124,32 @@ def test_a_copy_mostly_free_space_is_written_anew(published, caplog):
     with duckdb.connect(str(published.paths.published), read_only=True) as con:
         free, total = con.execute("select free_blocks, total_blocks from pragma_database_size()").fetchone()
     assert free * 2 <= total
+
+
+def test_the_published_rows_are_not_read_again_for_their_fingerprints(published, monkeypatch):
+    """The publication keeps its marts' fingerprints beside the file: the next one compares the
+    warehouse with them, and the Parquet export sums them per year, instead of reading the rows."""
+    read: dict[str, list[str]] = {"publish": [], "exports": []}
+
+    def recording(module, name):
+        original = module.row_fingerprints
+        return lambda con, relation, by=None: read[name].append(relation) or original(con, relation, by)
+
+    monkeypatch.setattr(publish, "row_fingerprints", recording(publish, "publish"))
+    monkeypatch.setattr(publish.exports, "row_fingerprints", recording(publish.exports, "exports"))
+    warehouse(published, "update evidence.fct_crime_monthly set crime_count = crime_count + 1 "
+                         "where month_start = date '2024-02-01'")
+    publish.publish(published)
+    assert read["publish"] and all(relation.startswith("wh.") for relation in read["publish"])  # the warehouse's, once
+    assert sorted(set(read["publish"])) == sorted(read["publish"])
+    # the Parquet export reads none; the scorecard workbooks fingerprint their quarters' tables themselves
+    assert not [relation for relation in read["exports"] if "fct_crime_monthly" in relation]
+
+
+def test_kept_fingerprints_that_do_not_describe_the_published_file_are_not_used(published, tmp_path):
+    """Someone changed the published file after it was published (its size and time changed): the kept
+    fingerprints are ignored, its rows are compared, and the next publication puts the rows back."""
+    with duckdb.connect(str(published.paths.published)) as con:
+        con.execute("delete from main.fct_crime_monthly where month_start = date '2024-03-01'")
+    publish.publish(published)
+    assert contents(published.paths.published) == written_from_nothing(published, tmp_path)
