@@ -118,7 +118,8 @@ def step_land(months: list[str]) -> dict:
     # the months just landed only: walking every month's folder made a new month's fetch grow with history
     extracted = WORK / "landing" / "police_uk" / "extracted"
     csv_bytes = sum(p.stat().st_size for month in months for p in (extracted / month).rglob("*.csv"))
-    return {"months": len(months), "files": members, "csv_bytes": csv_bytes}
+    return {"months": len(months), "files": members, "csv_bytes": csv_bytes,
+            "counts_records": True}  # police_uk.fetch counts each member's records (the load reuses them)
 
 
 def _extracted_files(months: list[str]) -> dict[str, list[str]]:

@@ -22,12 +22,12 @@ NEW_MONTH_STEPS = ("new_month_fetch", "new_month_ingest", "new_month_build", "ne
 STEP_ORDER = ("land", "bare", *FULL_STEPS, "new_month_fetch", "new_month_bare", *NEW_MONTH_STEPS[1:])
 
 NOTES = {
-    "land": "fetch every archive: copy, verify, manifest, extract members, count their records",
+    "land": "fetch every archive: copy, verify, manifest, extract members{counted}",
     "bare": "floor: `create table as select * from read_csv([...])`, 3 statements",
     "ingest": "load {load_seconds} s + gates {gate_seconds} s + header checks, load log, commits",
     "build": "dbt build --full-refresh, {nodes} nodes",
     "publish": "first publication: evidence.* and meta.* to a new file, Parquet, atomic rename",
-    "new_month_fetch": "fetch + extract one archive, count its members' records",
+    "new_month_fetch": "fetch + extract one archive{counted}",
     "new_month_bare": "floor for one month: the bare load of the new month's files into a new file",
     "new_month_ingest": "load {load_seconds} s + gates {gate_seconds} s",
     "new_month_build": "dbt build (incremental), {nodes} nodes",
@@ -138,7 +138,10 @@ def _run_lines(run: dict, level: str) -> list[str]:
         step = steps.get(name)
         if step is None:
             continue
-        note = NOTES.get(name, "").format(**{k: step.get(k, "?") for k in ("load_seconds", "gate_seconds", "nodes")})
+        note = NOTES.get(name, "").format(
+            **{k: step.get(k, "?") for k in ("load_seconds", "gate_seconds", "nodes")},
+            # the fetch has counted each member's records (for the load) since 2026-12-07
+            counted=", count the members' records" if step.get("counts_records") else "")
         lines.append(f"| {name} | {step['seconds']:.1f} | {step['cpu_seconds']:.1f} | {_gib(step['peak_bytes'])} "
                      f"| {summary['peak_vs_bare'].get(name, 0):.2f} | {step.get('load_average', '')} | {note} |")
     s, t = summary, list(summary["targets"].values())

@@ -9,9 +9,10 @@ and column is described.
 
 A new publication starts from a copy of the previous file and rewrites only what differs from
 the warehouse: a mart's months (``month_start``) whose rows changed, a whole mart without that
-column when any of its rows did, a mart whose columns changed. Each side's rows are compared by
-fingerprint (rows and the sum of their hashes, per month), which reads every row once but writes
-only the changed ones, so a new month's publication does not grow with the history it carries.
+column when any of its rows did, a mart whose columns changed. The two sides are compared by
+fingerprint (rows and the sum of their hashes, per month): the warehouse's rows are read once, the
+published side's fingerprints are those the previous publication kept beside its file, and only the
+changed rows are written, so a new month's publication does not copy the history it carries.
 
 The same step writes the exports beside the file (``parquet/``, ``exports/``; see
 ``ingest/exports.py``) from the new file, and swaps them in together with it: everything is
