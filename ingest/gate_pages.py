@@ -9,10 +9,13 @@ layout from here, so neither imports the other's module for it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections import defaultdict
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 DOCS_DIR = "docs"
 GATES_DIR = "gates"
@@ -81,8 +84,12 @@ def gate_report_links(gates_dir: Path) -> dict[tuple[str, str, str], str]:
             links[(dataset, force_id, month)] = link
     if fresh != cached:
         tmp = cache_path.with_name(f"{cache_path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(fresh), encoding="utf-8")
-        tmp.replace(cache_path)
+        try:
+            tmp.write_text(json.dumps(fresh), encoding="utf-8")
+            tmp.replace(cache_path)
+        except OSError as error:  # a cache: the links are right without it, only slower next time
+            log.warning("%s: could not keep the gate links (%s); the next publication reads every result", cache_path, error)
+            tmp.unlink(missing_ok=True)
     return links
 
 

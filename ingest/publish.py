@@ -297,8 +297,13 @@ def _write_fingerprints(target: Path, marts: dict[str, dict]) -> None:
         if all(key is None or isinstance(key, date) for key in mart["rows"])}}  # date: datetime too
     path = _fingerprints_path(target)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps(payload), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as error:  # the publication is complete; kept fingerprints only save reading it again
+        log.warning("%s: could not keep the marts' fingerprints (%s); the next publication reads the published rows",
+                    path, error)
+        tmp.unlink(missing_ok=True)
 
 
 def undocumented(con, database: str) -> list[str]:

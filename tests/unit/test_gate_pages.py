@@ -168,3 +168,17 @@ def test_every_link_is_the_same_with_the_cache_as_from_the_files(runs):
         _settle(folder)
     assert gate_pages.gate_report_links(runs) == first  # the folders are cached now
     assert cache.exists() and gate_pages.gate_report_links(runs) == first  # and read from the cache
+
+
+def test_links_are_right_when_the_cache_cannot_be_kept(runs, caplog):
+    expected = gate_pages.gate_report_links(runs)
+    cache = runs.with_name(gate_pages.LINKS_CACHE)
+    cache.unlink(missing_ok=True)
+    cache.mkdir()  # cannot be read or replaced
+    try:
+        for folder in {p.parent for p in runs.rglob("*.json")}:
+            _settle(folder)
+        assert gate_pages.gate_report_links(runs) == expected
+        assert "could not keep the gate links" in caplog.text
+    finally:
+        cache.rmdir()

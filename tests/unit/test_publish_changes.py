@@ -153,3 +153,13 @@ def test_kept_fingerprints_that_do_not_describe_the_published_file_are_not_used(
         con.execute("delete from main.fct_crime_monthly where month_start = date '2024-03-01'")
     publish.publish(published)
     assert contents(published.paths.published) == written_from_nothing(published, tmp_path)
+
+
+def test_a_publication_whose_fingerprints_cannot_be_kept_still_publishes(published, tmp_path, caplog):
+    kept = published.paths.published.with_name(".evidence.fingerprints.json")
+    kept.unlink()
+    kept.mkdir()  # cannot be read or replaced
+    warehouse(published, "delete from evidence.fct_crime_monthly where month_start = date '2024-01-01'")
+    publish.publish(published)
+    assert "could not keep the marts' fingerprints" in caplog.text
+    assert contents(published.paths.published) == written_from_nothing(published, tmp_path)
