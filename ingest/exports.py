@@ -98,8 +98,8 @@ def write_parquet(con, database: str, out_dir: Path, previous_dir: Path | None =
         relation = f"{quote_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(table)}"
         columns = column_types(con, database, schema, table)
         known = (mart_fingerprints or {}).get(f"{schema}.{table}")
-        rows = known["rows"] if known and known["columns"] == [[n, k] for n, k in columns] else None
-        files = _parquet_files(con, relation, table, [name for name, _ in columns], rows)
+        known_rows = known["rows"] if known and known["columns"] == columns else None
+        files = _parquet_files(con, relation, table, [name for name, _ in columns], known_rows)
         for name, (where, params, rows) in files.items():
             fingerprints[name] = hashlib.sha256(json.dumps(
                 [PARQUET_LAYOUT_VERSION, duckdb.__version__, columns, rows], default=str).encode()).hexdigest()

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import time
-from collections import defaultdict
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -23,11 +22,7 @@ GATES_DIR = "gates"
 
 def runs(gates_dir: Path) -> dict[str, list[Path]]:
     """Run id (the result folder relative to ``gates_dir``: ``police_uk/2024-03``, ``finance``) -> its result files."""
-    found: dict[str, list[Path]] = defaultdict(list)
-    if gates_dir.is_dir():
-        for path in sorted(gates_dir.rglob("*.json")):
-            found[path.parent.relative_to(gates_dir).as_posix()].append(path)
-    return dict(sorted(found.items()))
+    return {run: sorted(folder.glob("*.json")) for run, folder in _run_folders(gates_dir)}
 
 
 def page(run: str) -> str:
@@ -94,7 +89,8 @@ def gate_report_links(gates_dir: Path) -> dict[tuple[str, str, str], str]:
 
 
 def _run_folders(gates_dir: Path) -> list[tuple[str, Path]]:
-    """(run id, folder) of every folder holding a gate result, in run order (as :func:`runs`)."""
+    """(run id, folder) of every folder holding a gate result, in run order ([] when there is no
+    ``gates_dir``)."""
     found = []
     for folder, _, files in os.walk(gates_dir):
         if any(name.endswith(".json") for name in files):

@@ -218,7 +218,7 @@ def publish_mart(con, schema: str, table: str, comment: str | None,
         con.execute(f"create or replace table {target} as select * from {source}")
         done = "written"
     else:
-        old = (previous["rows"] if previous and previous.get("columns") == _json_columns(columns)
+        old = (previous["rows"] if previous and previous["columns"] == columns
                else row_fingerprints(con, target, by))
         changed = [key for key in new.keys() | old.keys() if new.get(key) != old.get(key)]
         if not changed:
@@ -235,7 +235,7 @@ def publish_mart(con, schema: str, table: str, comment: str | None,
             con.execute(f"insert into {target} select * from {source} where {where}", values)
             done = f"{len(changed)} of {len(new)} months"
     sync_comments(con, ("wh", schema, table), ("pub", published_schema, table), comment)
-    return done, {"columns": _json_columns(columns), "rows": new}
+    return done, {"columns": columns, "rows": new}
 
 
 # The published marts' fingerprints, kept beside the file by each publication: the next one compares
@@ -244,10 +244,6 @@ def publish_mart(con, schema: str, table: str, comment: str | None,
 # the published copy's and, by year, the Parquet export's). They describe the file of that size and
 # modification time only, and DuckDB's ``hash`` of one version only: otherwise they are not used.
 FINGERPRINTS_FILE = ".{name}.fingerprints.json"
-
-
-def _json_columns(columns: list[tuple[str, str]]) -> list[list[str]]:
-    return [[name, kind] for name, kind in columns]
 
 
 def _fingerprints_path(target: Path) -> Path:
@@ -266,7 +262,7 @@ def read_fingerprints(target: Path) -> dict[str, dict]:
         return {}
     if kept.get("file") != [stat.st_size, stat.st_mtime_ns] or kept.get("duckdb") != duckdb.__version__:
         return {}
-    return {name: {"columns": mart["columns"],
+    return {name: {"columns": [tuple(column) for column in mart["columns"]],  # as warehouse.column_types
                    "rows": {_key_from_json(key): (rows, int(total)) for key, rows, total in mart["rows"]}}
             for name, mart in kept.get("marts", {}).items()}
 
