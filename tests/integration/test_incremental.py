@@ -181,6 +181,38 @@ def test_incremental_marts_equal_a_full_refresh(incremental, full_refresh):
     assert _rows(settings.paths.warehouse, cohort) == _rows(full.paths.warehouse, cohort)
 
 
+def test_crimes_sharing_a_crime_key_bucket_equal_a_full_refresh(incremental, full_refresh):
+    """Summaries are replaced by crime_key bucket and matched by crime id within one: with the keys
+    folded into three buckets (every bucket shared by many crimes), the new month's merge carries each
+    bucket's other crimes over and the evidence equals the full refresh's with 64-bit keys."""
+    root, settings, _, _ = incremental
+    full, _ = full_refresh
+    few = _settings(root, "few-buckets.duckdb")
+    shutil.copy(settings.paths.warehouse, few.paths.warehouse)
+    three_buckets = ["--vars", "{police_uk_crime_key_buckets: 3}"]
+    tables = ("police_uk_street", "police_uk_outcomes", "police_uk_stop_search")
+    with duckdb.connect(str(few.paths.warehouse)) as con:  # history without the new month, built in full
+        con.execute("drop schema meta cascade")
+        for table in tables:
+            con.execute(f"create table raw.{table}_new as select * from raw.{table} where _month = '{NEW_MONTH}'")
+            con.execute(f"delete from raw.{table} where _month = '{NEW_MONTH}'")
+    dbt_build(few, select=POLICE_UK_SELECTION, full_refresh=True, extra_args=three_buckets)
+    with duckdb.connect(str(few.paths.warehouse)) as con:  # the new month arrives
+        for table in tables:
+            con.execute(f"insert into raw.{table} select * replace (now()::timestamp as _loaded_at) from raw.{table}_new")
+            con.execute(f"drop table raw.{table}_new")
+    dbt_build(few, select=POLICE_UK_SELECTION, extra_args=three_buckets)
+
+    assert "street_summaries_merged" in _compiled(few, "intermediate/int_outcomes__crime_cohort.sql")
+    for model in ("int_outcomes__crime_cohort", "int_outcomes__events_per_crime"):
+        buckets = _rows(few.paths.warehouse, f"select count(distinct crime_key), count(*) from intermediate.{model}")
+        assert buckets[0][0] == 3 and buckets[0][1] > 100, (model, buckets)
+        summaries = f"select * exclude (crime_key, built_at) from intermediate.{model} order by all"
+        assert _rows(few.paths.warehouse, summaries) == _rows(full.paths.warehouse, summaries), model
+    for table in MARTS:
+        assert _mart(few.paths.warehouse, table) == _mart(full.paths.warehouse, table), table
+
+
 def test_a_table_built_by_an_earlier_release_is_rebuilt_in_full_once(incremental):
     """A warehouse built before a model gained a column, and before a seed lost one: the next build
     rebuilds them and what is built from them, instead of failing on the columns, and the marts come
@@ -251,6 +283,8 @@ def test_a_new_month_is_merged_into_the_crime_summaries(incremental):
     assert f"source_month in ('{NEW_MONTH}')" in events
     # earlier summaries are found by 64-bit key, never by comparing every crime id of history
     assert "where crime_key in (select" in cohort and "where crime_key in (select" in events
+    # and fetched by row id, not by reading every column of history beside the keys
+    assert cohort.count("where rowid in (") == 2 and events.count("where rowid in (") == 1
 
 
 def test_a_crime_repeated_in_a_later_month_keeps_its_first_month(incremental):

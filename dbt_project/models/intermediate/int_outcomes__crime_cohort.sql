@@ -178,8 +178,7 @@ touched_buckets as (
 existing_in_touched_buckets as (
 
     -- the rows already built in the buckets this run rewrites: looked up by key, not by id
-    select * from existing_cohort
-    where crime_key in (select crime_key from touched_buckets)
+    {{ police_uk_summaries_in_buckets(this, 'select crime_key from touched_buckets') }}
 
 ),
 
@@ -247,8 +246,7 @@ crimes as (
 
 events_of_touched_buckets as (
 
-    select * from events_per_crime
-    where crime_key in (select crime_key from touched_buckets)
+    {{ police_uk_summaries_in_buckets(ref('int_outcomes__events_per_crime'), 'select crime_key from touched_buckets') }}
 
 ),
 

@@ -123,8 +123,7 @@ summaries as (
 existing_in_touched_buckets as (
 
     -- the summaries already built in the buckets this run rewrites: looked up by key, not by id
-    select * from existing_summaries
-    where crime_key in (select {{ police_uk_crime_key('crime_id') }} from crimes_to_summarise)
+    {{ police_uk_summaries_in_buckets(this, 'select ' ~ police_uk_crime_key('crime_id') ~ ' from crimes_to_summarise') }}
 
 ),
 
