@@ -14,6 +14,8 @@ import os
 import time
 from pathlib import Path
 
+from ingest.raw.landing import write_json_atomically
+
 log = logging.getLogger(__name__)
 
 DOCS_DIR = "docs"
@@ -78,13 +80,10 @@ def gate_report_links(gates_dir: Path) -> dict[tuple[str, str, str], str]:
         for dataset, force_id, month, link in entry["links"]:
             links[(dataset, force_id, month)] = link
     if fresh != cached:
-        tmp = cache_path.with_name(f"{cache_path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(fresh), encoding="utf-8")
-            tmp.replace(cache_path)
+            write_json_atomically(cache_path, fresh)
         except OSError as error:  # a cache: the links are right without it, only slower next time
             log.warning("%s: could not keep the gate links (%s); the next publication reads every result", cache_path, error)
-            tmp.unlink(missing_ok=True)
     return links
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from ingest import exports
 from ingest.config import Settings
 from ingest.gate_pages import gate_report_links
-from ingest.raw.landing import swap_in
+from ingest.raw.landing import swap_in, write_json_atomically
 from ingest.warehouse import (column_types, open_connection, quote_identifier, row_fingerprints, sql_string,
                               sync_comments)
 
@@ -292,14 +292,11 @@ def _write_fingerprints(target: Path, marts: dict[str, dict]) -> None:
         for name, mart in marts.items()
         if all(key is None or isinstance(key, date) for key in mart["rows"])}}  # date: datetime too
     path = _fingerprints_path(target)
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(payload), encoding="utf-8")
-        tmp.replace(path)
+        write_json_atomically(path, payload)
     except OSError as error:  # the publication is complete; kept fingerprints only save reading it again
         log.warning("%s: could not keep the marts' fingerprints (%s); the next publication reads the published rows",
                     path, error)
-        tmp.unlink(missing_ok=True)
 
 
 def undocumented(con, database: str) -> list[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ingest.raw.contract import LoadError
-from ingest.raw.landing import LandingError, ManifestRow, extract_member, fetch_to_landing
+from ingest.raw.landing import LandingError, ManifestRow, extract_member, fetch_to_landing, write_json_atomically
 
 if TYPE_CHECKING:
     import duckdb
@@ -155,9 +155,7 @@ def land(
 def _write_units(folder: Path, name: str, landed: Landed) -> None:
     path = folder / "extracted" / f"{name}.units.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(landed.to_json(), indent=2))
-    os.replace(tmp, path)
+    write_json_atomically(path, landed.to_json(), indent=2)
 
 
 def write_units(landing_root: Path, landed: Landed) -> None:

@@ -61,7 +61,7 @@ class ManifestRow:
 
     def write(self, path: Path) -> None:
         """The sidecar manifest of landed file ``path``, replaced atomically."""
-        _write_json_atomically(manifest_path(path), asdict(self))
+        write_json_atomically(manifest_path(path), asdict(self), indent=2, sort_keys=True)
 
     def record(self, con: "duckdb.DuckDBPyConnection") -> None:
         """This file's row in ``raw.landing_manifest`` (one row per source and partition)."""
@@ -76,10 +76,17 @@ def manifest_path(path: Path) -> Path:
     return path.with_name(path.name + ".manifest.json")
 
 
-def _write_json_atomically(path: Path, payload: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+def write_json_atomically(path: Path, payload, **dumps_options) -> None:
+    """Write ``payload`` as JSON to ``path`` by renaming a finished file into place: a reader sees the
+    old file or the new one, never half of one. ``dumps_options`` go to :func:`json.dumps`. The
+    temporary file is named per process (two writers do not share it) and removed on failure."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(payload, **dumps_options), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def swap_in(source: Path, target: Path) -> None:
